@@ -1,0 +1,185 @@
+//! The price simulation as a pure, synchronous type: no clock, no runtime.
+//!
+//! Each symbol follows geometric Brownian motion,
+//! `S(t+dt) = S(t) · exp((μ − σ²/2)·dt + σ·√dt·Z)` with `Z ~ N(0, 1)`,
+//! so prices stay positive and returns are normally distributed. Trade sizes
+//! are log-normal, like real prints: mostly small, occasionally large.
+
+use marquee_shared::Tick;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, LogNormal, StandardNormal};
+
+/// Seconds in a trading year (252 days of 6.5 hours), the unit of σ.
+const TRADING_YEAR_SECS: f64 = 252.0 * 6.5 * 3600.0;
+
+/// Where one symbol's walk starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seed {
+    pub symbol: String,
+    /// The previous close; `change` is measured against it.
+    pub reference: f64,
+}
+
+/// How the walk moves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WalkParams {
+    /// Annualised volatility σ.
+    pub volatility: f64,
+    /// Annualised drift μ.
+    pub drift: f64,
+    /// Simulated seconds that pass between two steps.
+    pub step_secs: f64,
+}
+
+#[derive(Debug)]
+struct SymbolState {
+    symbol: String,
+    reference: f64,
+    price: f64,
+    seq: u64,
+}
+
+/// A deterministic multi-symbol random walk.
+#[derive(Debug)]
+pub struct RandomWalk {
+    symbols: Vec<SymbolState>,
+    rng: StdRng,
+    /// Per-step drift term `(μ − σ²/2)·dt`.
+    drift_term: f64,
+    /// Per-step diffusion scale `σ·√dt`.
+    diffusion: f64,
+    sizes: LogNormal<f64>,
+}
+
+impl RandomWalk {
+    /// A walk over `seeds`, reproducible for a given `rng_seed`.
+    pub fn new(seeds: Vec<Seed>, params: WalkParams, rng_seed: u64) -> Self {
+        let dt = params.step_secs / TRADING_YEAR_SECS;
+        let sigma = params.volatility;
+        Self {
+            symbols: seeds
+                .into_iter()
+                .map(|s| SymbolState { symbol: s.symbol, reference: s.reference, price: s.reference, seq: 0 })
+                .collect(),
+            rng: StdRng::seed_from_u64(rng_seed),
+            drift_term: (params.drift - sigma * sigma / 2.0) * dt,
+            diffusion: sigma * dt.sqrt(),
+            // Median ≈ 150 shares, with a long right tail.
+            sizes: LogNormal::new(5.0, 1.0).unwrap_or_else(|_| unreachable!("σ = 1 is a valid log-normal")),
+        }
+    }
+
+    /// Advances every symbol by one step, stamping the ticks with `ts`
+    /// (nanoseconds since the epoch). Returns one tick per symbol, in seed order.
+    pub fn step(&mut self, ts: i64) -> Vec<Tick> {
+        self.symbols
+            .iter_mut()
+            .map(|s| {
+                let z: f64 = StandardNormal.sample(&mut self.rng);
+                s.price *= (self.drift_term + self.diffusion * z).exp();
+                s.seq += 1;
+                let size = self.sizes.sample(&mut self.rng).round().max(1.0) as u64;
+                // Odd lots aside, prints come in round lots of 100.
+                let size = if size > 100 && self.rng.random_bool(0.8) { size / 100 * 100 } else { size };
+                let change = s.price - s.reference;
+                Tick {
+                    symbol: s.symbol.clone(),
+                    seq: s.seq,
+                    ts,
+                    price: s.price,
+                    size,
+                    change,
+                    change_pct: change / s.reference * 100.0,
+                }
+            })
+            .collect()
+    }
+
+    /// How many symbols tick on every step.
+    pub fn len(&self) -> usize {
+        self.symbols.len()
+    }
+
+    /// True when there is nothing to simulate.
+    pub fn is_empty(&self) -> bool {
+        self.symbols.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seeds() -> Vec<Seed> {
+        [("AAPL", 200.0), ("MSFT", 400.0), ("KO", 60.0)]
+            .into_iter()
+            .map(|(s, p)| Seed { symbol: s.into(), reference: p })
+            .collect()
+    }
+
+    const PARAMS: WalkParams = WalkParams { volatility: 0.4, drift: 0.0, step_secs: 6.0 };
+
+    #[test]
+    fn every_step_ticks_every_symbol_with_the_next_seq() {
+        let mut walk = RandomWalk::new(seeds(), PARAMS, 1);
+        for step in 1..=50 {
+            let ticks = walk.step(step * 1_000);
+            let symbols: Vec<_> = ticks.iter().map(|t| t.symbol.as_str()).collect();
+            assert_eq!(symbols, ["AAPL", "MSFT", "KO"]);
+            assert!(ticks.iter().all(|t| t.seq == step as u64 && t.ts == step * 1_000));
+            assert!(ticks.iter().all(|t| t.price > 0.0 && t.size >= 1));
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_path_and_another_seed_another() {
+        let path = |seed| {
+            let mut walk = RandomWalk::new(seeds(), PARAMS, seed);
+            (0..20).flat_map(|i| walk.step(i)).collect::<Vec<_>>()
+        };
+        assert_eq!(path(7), path(7));
+        assert_ne!(path(7), path(8));
+    }
+
+    #[test]
+    fn change_is_measured_against_the_reference() {
+        let mut walk = RandomWalk::new(seeds(), PARAMS, 3);
+        let ticks = (0..10).flat_map(|i| walk.step(i)).collect::<Vec<_>>();
+        for t in ticks {
+            let reference = if t.symbol == "AAPL" {
+                200.0
+            } else if t.symbol == "MSFT" {
+                400.0
+            } else {
+                60.0
+            };
+            assert!((t.change - (t.price - reference)).abs() < 1e-9);
+            assert!((t.change_pct - t.change / reference * 100.0).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn log_returns_have_the_configured_volatility() {
+        // 20 000 steps of one symbol: the sample standard deviation of log
+        // returns must be close to σ·√dt (within 3 %, far beyond sampling noise).
+        let mut walk = RandomWalk::new(vec![Seed { symbol: "X".into(), reference: 100.0 }], PARAMS, 11);
+        let prices: Vec<f64> = (0..20_001).map(|i| walk.step(i)[0].price).collect();
+        let returns: Vec<f64> = prices.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+        let n = returns.len() as f64;
+        let mean = returns.iter().sum::<f64>() / n;
+        let sd = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let expected = PARAMS.volatility * (PARAMS.step_secs / TRADING_YEAR_SECS).sqrt();
+        assert!((sd / expected - 1.0).abs() < 0.03, "sd {sd} vs expected {expected}");
+    }
+
+    #[test]
+    fn sizes_are_positive_and_mostly_round_lots() {
+        let mut walk = RandomWalk::new(seeds(), PARAMS, 5);
+        let sizes: Vec<u64> = (0..2_000).flat_map(|i| walk.step(i)).map(|t| t.size).collect();
+        assert!(sizes.iter().all(|&s| s >= 1));
+        let round = sizes.iter().filter(|&&s| s % 100 == 0).count();
+        assert!(round > sizes.len() / 4, "{round} round lots of {}", sizes.len());
+        assert!(sizes.iter().any(|&s| s >= 1_000), "no large print in 6000");
+    }
+}

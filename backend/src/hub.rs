@@ -1,0 +1,196 @@
+//! The fan-out hub: an actor that owns the latest quote of every symbol and
+//! broadcasts each tick batch, serialised once, to every connected client.
+//!
+//! Each client reads the broadcast ring through its own cursor, so the ring
+//! is a bounded queue per client: a client that stops reading falls behind
+//! (and is told how far, see [`ServerMessage::Lagged`]) while the hub and the
+//! other clients carry on at full rate. Connecting goes through the actor, so
+//! a new client's snapshot and its subscription start at the same point of
+//! the stream: nothing is missed between them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use marquee_shared::{ServerMessage, Tick};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::stats::StageStats;
+use crate::time::now_ns;
+
+/// A JSON text frame ready to send; clones share one buffer.
+pub type Frame = Utf8Bytes;
+
+/// What a client gets when it connects: where it stands and what follows.
+#[derive(Debug)]
+pub struct Subscription {
+    pub snapshot: Frame,
+    pub updates: broadcast::Receiver<Frame>,
+}
+
+/// Why a client could not be connected.
+#[derive(Debug, thiserror::Error)]
+#[error("the hub has stopped")]
+pub struct HubStopped;
+
+/// A cheap handle for asking the hub for subscriptions.
+#[derive(Debug, Clone)]
+pub struct HubHandle {
+    connects: mpsc::Sender<oneshot::Sender<Subscription>>,
+}
+
+impl HubHandle {
+    /// A snapshot of the latest quotes and the stream of everything after it.
+    pub async fn subscribe(&self) -> Result<Subscription, HubStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.connects.send(reply).await.map_err(|_| HubStopped)?;
+        answer.await.map_err(|_| HubStopped)
+    }
+}
+
+/// The latest tick of each symbol, in symbol order.
+#[derive(Debug, Default)]
+pub struct LatestQuotes(BTreeMap<String, Tick>);
+
+impl LatestQuotes {
+    /// Keeps `tick` if it is newer (by seq) than what is held for its symbol.
+    pub fn apply(&mut self, tick: &Tick) {
+        match self.0.get_mut(&tick.symbol) {
+            Some(held) if held.seq >= tick.seq => {}
+            Some(held) => held.clone_from(tick),
+            None => {
+                self.0.insert(tick.symbol.clone(), tick.clone());
+            }
+        }
+    }
+
+    pub fn snapshot(&self, server_time: i64) -> ServerMessage {
+        ServerMessage::Snapshot { server_time, quotes: self.0.values().cloned().collect() }
+    }
+}
+
+/// The hub actor's inputs and outputs.
+#[derive(Debug)]
+pub struct Hub {
+    ticks: mpsc::Receiver<Vec<Tick>>,
+    connects: mpsc::Receiver<oneshot::Sender<Subscription>>,
+    updates: broadcast::Sender<Frame>,
+    quotes: LatestQuotes,
+    stats: Arc<StageStats>,
+}
+
+impl Hub {
+    /// A hub reading `ticks`, whose clients may each fall up to
+    /// `client_queue` batches behind before they are told they lagged.
+    pub fn new(
+        ticks: mpsc::Receiver<Vec<Tick>>,
+        client_queue: usize,
+        stats: Arc<StageStats>,
+    ) -> (Self, HubHandle) {
+        let (connect_tx, connects) = mpsc::channel(64);
+        let (updates, _) = broadcast::channel(client_queue);
+        let hub = Self { ticks, connects, updates, quotes: LatestQuotes::default(), stats };
+        (hub, HubHandle { connects: connect_tx })
+    }
+
+    /// Runs until the tick input closes or `shutdown` fires. Dropping the
+    /// broadcast sender on return ends every client's stream.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        self.stats.set_running("fanning out ticks");
+        loop {
+            tokio::select! {
+                // Ticks before connects: a client connecting now gets a
+                // snapshot that includes everything already queued.
+                biased;
+                () = shutdown.cancelled() => break,
+                batch = self.ticks.recv() => match batch {
+                    Some(batch) => self.on_ticks(batch),
+                    None => break,
+                },
+                Some(reply) = self.connects.recv() => self.on_connect(reply),
+            }
+        }
+        self.stats.set_stopped("shut down");
+        tracing::info!("hub stopped");
+    }
+
+    fn on_ticks(&mut self, ticks: Vec<Tick>) {
+        for tick in &ticks {
+            self.quotes.apply(tick);
+        }
+        let count = ticks.len() as u64;
+        match encode(&ServerMessage::Ticks { ticks }) {
+            // An error here only means no client is connected right now.
+            Some(frame) => drop(self.updates.send(frame)),
+            None => return,
+        }
+        self.stats.add_processed(count);
+    }
+
+    fn on_connect(&mut self, reply: oneshot::Sender<Subscription>) {
+        let Some(snapshot) = encode(&self.quotes.snapshot(now_ns())) else { return };
+        let subscription = Subscription { snapshot, updates: self.updates.subscribe() };
+        if reply.send(subscription).is_err() {
+            tracing::debug!("client left before its subscription was ready");
+        }
+    }
+}
+
+/// Serialises a message once for every client.
+pub fn encode(message: &ServerMessage) -> Option<Frame> {
+    match serde_json::to_string(message) {
+        Ok(json) => Some(Utf8Bytes::from(json)),
+        Err(err) => {
+            // Unreachable for our types (no maps with non-string keys, no
+            // failing Serialize impls), but never worth a panic.
+            tracing::error!(%err, "cannot encode a server message");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tick(symbol: &str, seq: u64, price: f64) -> Tick {
+        Tick { symbol: symbol.into(), seq, ts: seq as i64, price, size: 1, change: 0.0, change_pct: 0.0 }
+    }
+
+    #[test]
+    fn latest_quotes_keep_the_newest_seq_per_symbol() {
+        let mut quotes = LatestQuotes::default();
+        quotes.apply(&tick("B", 1, 10.0));
+        quotes.apply(&tick("A", 2, 20.0));
+        quotes.apply(&tick("B", 3, 11.0));
+        quotes.apply(&tick("B", 2, 99.0)); // late duplicate: ignored
+        let ServerMessage::Snapshot { quotes, server_time } = quotes.snapshot(5) else { panic!("snapshot") };
+        assert_eq!(server_time, 5);
+        let held: Vec<_> = quotes.iter().map(|t| (t.symbol.as_str(), t.seq, t.price)).collect();
+        assert_eq!(held, [("A", 2, 20.0), ("B", 3, 11.0)]);
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_sees_the_snapshot_then_every_later_batch() {
+        let (tx, rx) = mpsc::channel(4);
+        let (hub, handle) = Hub::new(rx, 8, Arc::new(StageStats::new("hub")));
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(hub.run(shutdown.clone()));
+
+        tx.send(vec![tick("A", 1, 1.0)]).await.expect("send");
+        let mut sub = handle.subscribe().await.expect("subscribe");
+        assert!(sub.snapshot.as_str().contains(r#""seq":1"#), "{}", sub.snapshot);
+        tx.send(vec![tick("A", 2, 2.0)]).await.expect("send");
+        let next = sub.updates.recv().await.expect("update");
+        assert!(
+            next.as_str().starts_with(r#"{"type":"ticks""#) && next.as_str().contains(r#""seq":2"#),
+            "{next}"
+        );
+
+        drop(tx);
+        task.await.expect("hub ends when its input closes");
+        assert!(matches!(sub.updates.recv().await, Err(broadcast::error::RecvError::Closed)));
+        assert!(handle.subscribe().await.is_err());
+    }
+}

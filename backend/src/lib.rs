@@ -1,0 +1,60 @@
+//! Marquee's server: a market-data pipeline and the gateway that streams it to
+//! browsers.
+//!
+//! Layout (see ARCHITECTURE.md for the full map):
+//! - [`config`]: the command line and the one validated [`Config`].
+//! - [`pipeline`]: wires the stages together, the only place that does.
+//! - [`driver`]: the tick simulation (a pure [`driver::RandomWalk`] plus its task).
+//! - [`hub`]: the fan-out actor that owns the latest quotes and feeds clients.
+//! - [`gateway`]: HTTP: the dashboard files, `/health` and the `/ws` stream.
+//! - [`stats`]: counters every stage updates and `/health` reads.
+//! - [`shutdown`], [`telemetry`]: process plumbing.
+
+pub mod config;
+pub mod demo_universe;
+pub mod driver;
+pub mod gateway;
+pub mod hub;
+pub mod pipeline;
+pub mod shutdown;
+pub mod stats;
+pub mod telemetry;
+mod time;
+
+use std::future::Future;
+
+use anyhow::Context;
+pub use config::Config;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Runs every stage and the HTTP server on `listener` until `shutdown`
+/// completes, then drains: the server stops accepting, clients are closed and
+/// every stage task has finished before this returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let token = CancellationToken::new();
+    let pipeline = pipeline::Pipeline::start(&config, token.clone());
+    let app = gateway::router(gateway::AppState::new(&config, &pipeline, token.clone()));
+
+    let addr = listener.local_addr().context("listener has no local address")?;
+    tracing::info!(%addr, symbols = config.symbols.len(), "marquee is serving");
+
+    let server_token = token.clone();
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(async move { server_token.cancelled().await });
+    let server = tokio::spawn(async move { server.await });
+
+    tokio::select! {
+        () = shutdown => tracing::info!("shutdown requested"),
+        () = token.cancelled() => {}
+    }
+    token.cancel();
+    server.await.context("server task panicked")?.context("server failed")?;
+    pipeline.wait().await;
+    tracing::info!("marquee stopped");
+    Ok(())
+}

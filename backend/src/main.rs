@@ -1,0 +1,38 @@
+//! The `marquee` binary: parse the command line, install logging, bind, run.
+//! Everything else lives in the library so tests can drive it.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use marquee::config::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    marquee::telemetry::init(cli.log_format);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("marquee: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[tokio::main]
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let config = marquee::Config::from_args(args)?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            let addr = listener.local_addr().context("listener has no local address")?;
+            #[expect(clippy::print_stdout, reason = "the dashboard URL is the command's output")]
+            {
+                println!("Marquee dashboard: http://{addr}/");
+            }
+            marquee::run(listener, config, marquee::shutdown::signal()).await
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Counters the stages update and `/health` reads. Every number here is a
+//! count of something that happened, never an estimate.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use marquee_shared::{StageHealth, Status};
+
+/// One stage's state and its message counts.
+#[derive(Debug)]
+pub struct StageStats {
+    name: &'static str,
+    processed: AtomicU64,
+    dropped: AtomicU64,
+    state: Mutex<(Status, String)>,
+}
+
+impl StageStats {
+    /// A stage that has not started yet: it reads as down until it says otherwise.
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            processed: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            state: Mutex::new((Status::Down, "starting".into())),
+        }
+    }
+
+    pub fn add_processed(&self, n: u64) {
+        self.processed.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts messages this stage had to skip (e.g. for a client that lagged).
+    pub fn add_dropped(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn processed(&self) -> u64 {
+        self.processed.load(Ordering::Relaxed)
+    }
+
+    pub fn set_running(&self, detail: impl Into<String>) {
+        self.set(Status::Up, detail.into());
+    }
+
+    pub fn set_stopped(&self, reason: impl Into<String>) {
+        self.set(Status::Down, reason.into());
+    }
+
+    fn set(&self, status: Status, detail: String) {
+        // A poisoned lock only means a panic elsewhere mid-write of two plain
+        // values; the data is still usable.
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *state = (status, detail);
+    }
+
+    /// The stage as `/health` reports it.
+    pub fn health(&self) -> StageHealth {
+        let (status, detail) = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        StageHealth {
+            name: self.name.to_owned(),
+            status,
+            detail,
+            processed: self.processed(),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A gauge that goes up and down (connected clients).
+#[derive(Debug, Default)]
+pub struct Gauge(AtomicU64);
+
+impl Gauge {
+    /// Counts one more until the returned guard is dropped.
+    pub fn enter(&self) -> GaugeGuard<'_> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        GaugeGuard(&self.0)
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Decrements its [`Gauge`] when dropped, however the holder exits.
+#[derive(Debug)]
+pub struct GaugeGuard<'a>(&'a AtomicU64);
+
+impl Drop for GaugeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_reports_its_state_and_count() {
+        let stage = StageStats::new("driver");
+        assert_eq!(stage.health().status, Status::Down);
+        stage.set_running("streaming");
+        stage.add_processed(3);
+        stage.add_processed(4);
+        stage.add_dropped(2);
+        let health = stage.health();
+        assert_eq!((health.status, health.detail.as_str(), health.processed), (Status::Up, "streaming", 7));
+        assert_eq!(health.dropped, 2);
+    }
+
+    #[test]
+    fn the_gauge_falls_back_when_guards_drop() {
+        let gauge = Gauge::default();
+        let a = gauge.enter();
+        {
+            let _b = gauge.enter();
+            assert_eq!(gauge.get(), 2);
+        }
+        assert_eq!(gauge.get(), 1);
+        drop(a);
+        assert_eq!(gauge.get(), 0);
+    }
+}

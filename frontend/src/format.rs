@@ -1,0 +1,57 @@
+//! Number formatting for the dashboard. Pure; tested natively.
+
+/// A price with two decimals and thousands separators: `1,234.50`.
+pub fn price(value: f64) -> String {
+    let fixed = format!("{:.2}", value.abs());
+    let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if value < 0.0 && fixed != "0.00" { "-" } else { "" };
+    format!("{sign}{grouped}.{cents}")
+}
+
+/// A signed change with two decimals: `+1.25`, `-0.40`.
+pub fn change(value: f64) -> String {
+    let text = format!("{value:+.2}");
+    if text == "-0.00" { "+0.00".to_owned() } else { text }
+}
+
+/// A signed percentage with two decimals: `+0.52%`.
+pub fn percent(value: f64) -> String {
+    format!("{}%", change(value))
+}
+
+/// An arrow for the direction of a change.
+pub fn arrow(value: f64) -> &'static str {
+    if value >= 0.0 { "▲" } else { "▼" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_are_grouped_and_rounded() {
+        assert_eq!(price(0.0), "0.00");
+        assert_eq!(price(9.999), "10.00");
+        assert_eq!(price(228.504), "228.50");
+        assert_eq!(price(1234.5), "1,234.50");
+        assert_eq!(price(1_234_567.891), "1,234,567.89");
+        assert_eq!(price(-1234.5), "-1,234.50");
+    }
+
+    #[test]
+    fn changes_are_signed_and_never_negative_zero() {
+        assert_eq!(change(1.254), "+1.25");
+        assert_eq!(change(-0.4), "-0.40");
+        assert_eq!(change(-0.001), "+0.00");
+        assert_eq!(percent(0.523), "+0.52%");
+        assert_eq!(arrow(-0.1), "▼");
+        assert_eq!(arrow(0.0), "▲");
+    }
+}

@@ -1,0 +1,65 @@
+use leptos::prelude::*;
+
+use super::{move_class, sign_class};
+use crate::format;
+use crate::state::MarketState;
+
+/// The scrolling "Times Square" tape. The strip is rendered twice so the
+/// CSS animation can loop seamlessly; only the first copy carries test ids.
+#[component]
+pub fn TickerTape(market: RwSignal<MarketState>) -> impl IntoView {
+    let symbols = move || market.with(|m| m.symbols());
+    let strip = move |primary: bool| {
+        view! {
+            <div class="tape-strip" aria-hidden=(!primary).then_some("true")>
+                <For each=symbols key=|symbol| symbol.clone() let:symbol>
+                    <TapeItem market=market symbol=symbol primary=primary />
+                </For>
+            </div>
+        }
+    };
+    view! {
+        <div class="tape" data-testid="ticker-tape">
+            <div class="tape-track">{strip(true)}{strip(false)}</div>
+        </div>
+    }
+}
+
+#[component]
+fn TapeItem(market: RwSignal<MarketState>, symbol: String, primary: bool) -> impl IntoView {
+    let key = symbol.clone();
+    let quote = Memo::new(move |_| market.with(|m| m.quote(&key).cloned()));
+    let class = move || {
+        quote.with(|q| match q {
+            // Alternating the animation class restarts the flash on every tick.
+            Some(q) => format!(
+                "tape-item {} flash-{}-{}",
+                sign_class(q.tick.change),
+                move_class(q.last_move),
+                q.tick.seq % 2
+            ),
+            None => "tape-item".to_owned(),
+        })
+    };
+    let price = move || quote.with(|q| q.as_ref().map(|q| format::price(q.tick.price)));
+    let change = move || {
+        quote.with(|q| {
+            q.as_ref().map(|q| {
+                format!(
+                    "{} {} ({})",
+                    format::arrow(q.tick.change),
+                    format::change(q.tick.change),
+                    format::percent(q.tick.change_pct)
+                )
+            })
+        })
+    };
+    let data_symbol = symbol.clone();
+    view! {
+        <span class=class data-testid=primary.then_some("tape-item") data-symbol=data_symbol>
+            <span class="sym">{symbol}</span>
+            <span class="px" data-testid=primary.then_some("tape-price")>{price}</span>
+            <span class="chg">{change}</span>
+        </span>
+    }
+}

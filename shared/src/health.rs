@@ -1,0 +1,63 @@
+use serde::{Deserialize, Serialize};
+
+/// Coarse state of the whole system or of one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Up,
+    Degraded,
+    Down,
+}
+
+/// One pipeline stage's health and its measured counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageHealth {
+    pub name: String,
+    pub status: Status,
+    /// Why the stage is not `up`, or what it is doing; human readable.
+    pub detail: String,
+    /// Messages this stage has handled since start (counted, not estimated).
+    pub processed: u64,
+    /// Messages this stage skipped rather than delivered (counted).
+    pub dropped: u64,
+}
+
+/// The body of `GET /health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: Status,
+    pub version: String,
+    pub uptime_ms: u64,
+    pub clients: u64,
+    pub stages: Vec<StageHealth>,
+}
+
+impl Health {
+    /// The overall status is the worst status of any stage.
+    pub fn overall(stages: &[StageHealth]) -> Status {
+        stages.iter().map(|s| s.status).fold(Status::Up, |worst, s| match (worst, s) {
+            (Status::Down, _) | (_, Status::Down) => Status::Down,
+            (Status::Degraded, _) | (_, Status::Degraded) => Status::Degraded,
+            _ => Status::Up,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(status: Status) -> StageHealth {
+        StageHealth { name: "s".into(), status, detail: String::new(), processed: 0, dropped: 0 }
+    }
+
+    #[test]
+    fn overall_is_the_worst_stage() {
+        assert_eq!(Health::overall(&[]), Status::Up);
+        assert_eq!(Health::overall(&[stage(Status::Up), stage(Status::Degraded)]), Status::Degraded);
+        assert_eq!(
+            Health::overall(&[stage(Status::Down), stage(Status::Degraded), stage(Status::Up)]),
+            Status::Down
+        );
+    }
+}

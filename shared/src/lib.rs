@@ -1,0 +1,18 @@
+//! Marquee's wire contract.
+//!
+//! Every type that crosses between the backend and the browser lives here and
+//! nowhere else, so both sides agree by construction. The crate compiles for
+//! native targets and for `wasm32-unknown-unknown`: it has no runtime, no
+//! clock and no I/O. Timestamps are integers (nanoseconds since the Unix epoch,
+//! UTC) so that no float or time-zone conversion can creep into the contract.
+
+mod health;
+mod message;
+mod tick;
+
+pub use health::{Health, StageHealth, Status};
+pub use message::{ClientMessage, ErrorCode, ServerMessage};
+pub use tick::Tick;
+
+/// Nanoseconds in one millisecond, for converting wire timestamps.
+pub const NANOS_PER_MILLI: i64 = 1_000_000;
