@@ -15,10 +15,11 @@ pub fn price(value: f64) -> String {
     format!("{sign}{grouped}.{cents}")
 }
 
-/// A signed change with two decimals: `+1.25`, `-0.40`.
+/// A signed change with two decimals: `+1.25`, `-0.40`; unsigned `0.00`
+/// when it rounds to zero, so no sign contradicts the figure beside it.
 pub fn change(value: f64) -> String {
     let text = format!("{value:+.2}");
-    if text == "-0.00" { "+0.00".to_owned() } else { text }
+    if text == "-0.00" || text == "+0.00" { "0.00".to_owned() } else { text }
 }
 
 /// A signed percentage with two decimals: `+0.52%`.
@@ -49,8 +50,10 @@ mod tests {
     fn changes_are_signed_and_never_negative_zero() {
         assert_eq!(change(1.254), "+1.25");
         assert_eq!(change(-0.4), "-0.40");
-        assert_eq!(change(-0.001), "+0.00");
+        assert_eq!(change(-0.001), "0.00");
+        assert_eq!(change(0.004), "0.00");
         assert_eq!(percent(0.523), "+0.52%");
+        assert_eq!(percent(-0.0044), "0.00%");
         assert_eq!(arrow(-0.1), "▼");
         assert_eq!(arrow(0.0), "▲");
     }
