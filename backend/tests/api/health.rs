@@ -16,7 +16,11 @@ async fn health_reports_every_stage_up_with_counted_work() {
     assert_eq!(names, ["driver", "gateway"]);
     let driver = &health.stages[0];
     // 5 symbols, one batch at start and then every 100 ms: at least 3 steps in 350 ms.
-    assert!(driver.processed >= 15 && driver.processed.is_multiple_of(5), "driver processed {}", driver.processed);
+    assert!(
+        driver.processed >= 15 && driver.processed.is_multiple_of(5),
+        "driver processed {}",
+        driver.processed
+    );
     assert!(health.uptime_ms >= 350);
     assert_eq!(health.clients, 0);
     app.stop().await.expect("clean stop");
