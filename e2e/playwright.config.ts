@@ -4,10 +4,12 @@
 // The server port is chosen free at start and shared with the workers through
 // the environment, so no port is hard-coded.
 import { defineConfig } from '@playwright/test';
-import { freePort, marqueeBin, distDir, chromiumLaunch } from './tests/support';
+import { freePort, marqueeBin, distDir, chromiumLaunch, freshDataDir } from './tests/support';
 
 const port = (process.env.MARQUEE_E2E_PORT ??= String(freePort()));
 const baseURL = `http://127.0.0.1:${port}`;
+// A fresh store for every run, so each run starts like a new install.
+const dataDir = (process.env.MARQUEE_E2E_DATA ??= freshDataDir());
 
 export default defineConfig({
   testDir: './tests',
@@ -26,7 +28,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: `"${marqueeBin}" serve --listen 127.0.0.1:${port} --static-dir "${distDir}"`,
+    command: `"${marqueeBin}" serve --listen 127.0.0.1:${port} --static-dir "${distDir}" --data-dir "${dataDir}"`,
     url: `${baseURL}/health`,
     reuseExistingServer: false,
     timeout: 30_000,

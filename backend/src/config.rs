@@ -27,6 +27,35 @@ pub struct Cli {
 pub enum Command {
     /// Run every stage and serve the dashboard, REST API and WebSocket.
     Serve(ServeArgs),
+    /// Fetch daily history and company data from Alpha Vantage into the store.
+    Fetch(FetchArgs),
+    /// Import daily bars (date,open,high,low,close,volume) from a CSV file into the store.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// Symbols to fetch (1 to 50).
+    #[arg(required = true, num_args = 1..=50)]
+    pub symbols: Vec<String>,
+    /// Fetch the full history instead of the latest 100 days.
+    #[arg(long)]
+    pub full: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub alphavantage: AlphaVantageArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// The symbol the bars belong to.
+    #[arg(long)]
+    pub symbol: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -53,9 +82,137 @@ pub struct ServeArgs {
     /// ahead (told with a `lagged` message and a fresh snapshot).
     #[arg(long, env = "MARQUEE_CLIENT_QUEUE", default_value_t = 256)]
     pub client_queue: usize,
-    /// Demo symbols to stream (comma separated); default: the whole demo universe.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Distinct stored symbols needed before the simulation starts by itself.
+    #[arg(long, env = "MARQUEE_THRESHOLD", default_value_t = 5)]
+    pub threshold: u64,
+    /// Chance per tick and symbol of a price jump (news); 0 turns jumps off.
+    #[arg(long, env = "MARQUEE_JUMP_PROBABILITY", default_value_t = 0.0005)]
+    pub jump_probability: f64,
+    /// Typical size of a jump, as a log return (0.01 is about 1 %).
+    #[arg(long, env = "MARQUEE_JUMP_SIZE", default_value_t = 0.01)]
+    pub jump_size: f64,
+    /// Load the demo universe: `auto` loads it when no Alpha Vantage key is set.
+    #[arg(long, env = "MARQUEE_DEMO", value_enum, default_value_t = DemoMode::Auto)]
+    pub demo: DemoMode,
+    #[command(flatten)]
+    pub alphavantage: AlphaVantageArgs,
+    /// Demo symbols to load (comma separated); default: the whole demo universe.
     #[arg(long, env = "MARQUEE_SYMBOLS", value_delimiter = ',')]
     pub symbols: Vec<String>,
+}
+
+/// Where the embedded store lives (shared by every subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded store (created if missing).
+    #[arg(long, env = "MARQUEE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+/// How to reach Alpha Vantage (the key comes from `ALPHAVANTAGE_API_KEY`).
+#[derive(Debug, Clone, Args)]
+pub struct AlphaVantageArgs {
+    /// Alpha Vantage endpoint (point it at a local server for tests).
+    #[arg(
+        long = "alphavantage-url",
+        env = "MARQUEE_ALPHAVANTAGE_URL",
+        default_value = "https://www.alphavantage.co/query"
+    )]
+    pub url: String,
+    /// Client-side limit on Alpha Vantage requests per minute (free tier: 5).
+    #[arg(long = "alphavantage-rpm", env = "MARQUEE_ALPHAVANTAGE_RPM", default_value_t = 5)]
+    pub rpm: u32,
+    /// Retries after an Alpha Vantage rate-limit reply or transient failure.
+    #[arg(long = "alphavantage-retries", env = "MARQUEE_ALPHAVANTAGE_RETRIES", default_value_t = 3)]
+    pub retries: u32,
+    /// Milliseconds before the first retry; each later retry waits twice as long.
+    #[arg(
+        long = "alphavantage-backoff-ms",
+        env = "MARQUEE_ALPHAVANTAGE_BACKOFF_MS",
+        default_value_t = 15_000
+    )]
+    pub backoff_ms: u64,
+    /// Seconds before an Alpha Vantage request times out.
+    #[arg(long = "alphavantage-timeout-s", env = "MARQUEE_ALPHAVANTAGE_TIMEOUT_S", default_value_t = 30)]
+    pub timeout_s: u64,
+}
+
+impl AlphaVantageArgs {
+    /// Validates the flags into settings.
+    pub fn to_config(&self) -> Result<AlphaVantageConfig, ConfigError> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(ConfigError::AlphaVantage(format!(
+                "URL must start with http:// or https://: {}",
+                self.url
+            )));
+        }
+        let requests_per_minute = std::num::NonZeroU32::new(self.rpm)
+            .ok_or_else(|| ConfigError::AlphaVantage("requests per minute must be at least 1".into()))?;
+        if self.retries > 10 || self.timeout_s == 0 {
+            return Err(ConfigError::AlphaVantage(
+                "use at most 10 retries and a timeout of at least 1 s".into(),
+            ));
+        }
+        Ok(AlphaVantageConfig {
+            url: self.url.clone(),
+            requests_per_minute,
+            retries: self.retries,
+            backoff: Duration::from_millis(self.backoff_ms),
+            timeout: Duration::from_secs(self.timeout_s),
+        })
+    }
+}
+
+/// Whether the synthetic demo universe is loaded at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoMode {
+    /// Only when no Alpha Vantage API key is configured.
+    Auto,
+    On,
+    Off,
+}
+
+/// A value that must never be logged or shown: its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Secrets come from the environment only, never from flags (which other
+/// users of the machine can read in the process list).
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    /// `ALPHAVANTAGE_API_KEY`.
+    pub alphavantage_api_key: Option<Secret>,
+    /// `MARQUEE_OPERATOR_TOKEN`: when set, operator endpoints require it.
+    pub operator_token: Option<Secret>,
+}
+
+impl Secrets {
+    pub fn from_env() -> Self {
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(Secret::new);
+        Self {
+            alphavantage_api_key: read("ALPHAVANTAGE_API_KEY"),
+            operator_token: read("MARQUEE_OPERATOR_TOKEN"),
+        }
+    }
 }
 
 /// Why a configuration was refused.
@@ -69,6 +226,12 @@ pub enum ConfigError {
     TimeScale(f64),
     #[error("client queue must hold between 1 and 65536 batches, got {0}")]
     ClientQueue(usize),
+    #[error("threshold must be between 1 and 10000 symbols, got {0}")]
+    Threshold(u64),
+    #[error("jump probability must be in [0, 1] and jump size in [0, 1], got {0} and {1}")]
+    Jumps(f64, f64),
+    #[error("Alpha Vantage settings: {0}")]
+    AlphaVantage(String),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
     UnknownSymbol(String, String),
 }
@@ -83,12 +246,48 @@ pub struct Config {
     pub time_scale: f64,
     pub seed: Option<u64>,
     pub client_queue: usize,
+    pub data_dir: PathBuf,
+    pub threshold: u64,
+    pub jump_probability: f64,
+    pub jump_size: f64,
+    /// Load the synthetic demo universe at start.
+    pub load_demo: bool,
+    /// Demo symbols to load.
     pub symbols: Vec<DemoSymbol>,
+    pub alphavantage: AlphaVantageConfig,
+    pub secrets: Secrets,
+}
+
+/// How to reach Alpha Vantage (the key is in [`Secrets`]).
+#[derive(Debug, Clone)]
+pub struct AlphaVantageConfig {
+    pub url: String,
+    pub requests_per_minute: std::num::NonZeroU32,
+    pub retries: u32,
+    pub backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for AlphaVantageConfig {
+    fn default() -> Self {
+        Self {
+            url: "https://www.alphavantage.co/query".into(),
+            requests_per_minute: std::num::NonZeroU32::MIN.saturating_add(4),
+            retries: 3,
+            backoff: Duration::from_secs(15),
+            timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Config {
     /// Validates the flags once, at start, with messages a user can act on.
     pub fn from_args(args: ServeArgs) -> Result<Self, ConfigError> {
+        Self::from_parts(args, Secrets::from_env())
+    }
+
+    /// [`Config::from_args`] with the secrets given rather than read.
+    pub fn from_parts(args: ServeArgs, secrets: Secrets) -> Result<Self, ConfigError> {
         if !(1..=60_000).contains(&args.tick_interval_ms) {
             return Err(ConfigError::TickInterval(args.tick_interval_ms));
         }
@@ -101,6 +300,18 @@ impl Config {
         if !(1..=65_536).contains(&args.client_queue) {
             return Err(ConfigError::ClientQueue(args.client_queue));
         }
+        if !(1..=10_000).contains(&args.threshold) {
+            return Err(ConfigError::Threshold(args.threshold));
+        }
+        if !((0.0..=1.0).contains(&args.jump_probability) && (0.0..=1.0).contains(&args.jump_size)) {
+            return Err(ConfigError::Jumps(args.jump_probability, args.jump_size));
+        }
+        let alphavantage = args.alphavantage.to_config()?;
+        let load_demo = match args.demo {
+            DemoMode::Auto => secrets.alphavantage_api_key.is_none(),
+            DemoMode::On => true,
+            DemoMode::Off => false,
+        };
         let symbols = if args.symbols.is_empty() {
             demo_universe::SYMBOLS.to_vec()
         } else {
@@ -123,13 +334,20 @@ impl Config {
             time_scale: args.time_scale,
             seed: args.seed,
             client_queue: args.client_queue,
+            data_dir: args.store.data_dir,
+            threshold: args.threshold,
+            jump_probability: args.jump_probability,
+            jump_size: args.jump_size,
+            load_demo,
             symbols,
+            alphavantage,
+            secrets,
         })
     }
 
     /// The defaults of `marquee serve`, listening on any free loopback port,
-    /// with no flag or environment consulted. For tests and embedding.
-    pub fn for_tests() -> Self {
+    /// storing in `data_dir`, with no flag or environment consulted.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             static_dir: PathBuf::from("dist"),
@@ -138,7 +356,14 @@ impl Config {
             time_scale: 60.0,
             seed: None,
             client_queue: 256,
+            data_dir: data_dir.into(),
+            threshold: 5,
+            jump_probability: 0.0005,
+            jump_size: 0.01,
+            load_demo: true,
             symbols: demo_universe::SYMBOLS.to_vec(),
+            alphavantage: AlphaVantageConfig::default(),
+            secrets: Secrets::default(),
         }
     }
 }
@@ -152,49 +377,78 @@ mod tests {
         argv.extend_from_slice(extra);
         match Cli::try_parse_from(argv).expect("flags parse").command {
             Command::Serve(args) => args,
+            other => panic!("not serve: {other:?}"),
         }
+    }
+
+    fn config(extra: &[&str]) -> Result<Config, ConfigError> {
+        Config::from_parts(args(extra), Secrets::default())
     }
 
     #[test]
     fn for_tests_matches_the_command_line_defaults() {
-        let parsed = Config::from_args(args(&[])).expect("valid");
-        let fixed = Config::for_tests();
+        let parsed = config(&[]).expect("valid");
+        let fixed = Config::for_tests("data");
         assert_eq!(parsed.tick_interval, fixed.tick_interval);
         assert_eq!(parsed.volatility, fixed.volatility);
         assert_eq!(parsed.time_scale, fixed.time_scale);
         assert_eq!(parsed.static_dir, fixed.static_dir);
         assert_eq!(parsed.client_queue, fixed.client_queue);
+        assert_eq!(parsed.data_dir, fixed.data_dir);
+        assert_eq!(parsed.threshold, fixed.threshold);
+        assert_eq!((parsed.jump_probability, parsed.jump_size), (fixed.jump_probability, fixed.jump_size));
+        assert_eq!(parsed.load_demo, fixed.load_demo);
+        assert_eq!(parsed.alphavantage.url, fixed.alphavantage.url);
+        assert_eq!(parsed.alphavantage.requests_per_minute, fixed.alphavantage.requests_per_minute);
+        assert_eq!(parsed.alphavantage.backoff, fixed.alphavantage.backoff);
     }
 
     #[test]
     fn defaults_are_valid_and_stream_the_whole_universe() {
-        let config = Config::from_args(args(&[])).expect("valid");
-        assert_eq!(config.tick_interval, Duration::from_millis(100));
-        assert_eq!(config.symbols.len(), demo_universe::SYMBOLS.len());
+        let parsed = config(&[]).expect("valid");
+        assert_eq!(parsed.tick_interval, Duration::from_millis(100));
+        assert_eq!(parsed.symbols.len(), demo_universe::SYMBOLS.len());
     }
 
     #[test]
     fn symbols_are_matched_case_insensitively_and_unknown_ones_refused() {
-        let config = Config::from_args(args(&["--symbols", "aapl,MSFT"])).expect("valid");
-        let tickers: Vec<_> = config.symbols.iter().map(|s| s.ticker).collect();
+        let parsed = config(&["--symbols", "aapl,MSFT"]).expect("valid");
+        let tickers: Vec<_> = parsed.symbols.iter().map(|s| s.ticker).collect();
         assert_eq!(tickers, ["AAPL", "MSFT"]);
 
-        let err = Config::from_args(args(&["--symbols", "AAPL,NOPE"])).expect_err("unknown");
+        let err = config(&["--symbols", "AAPL,NOPE"]).expect_err("unknown");
         assert!(err.to_string().contains("\"NOPE\""), "{err}");
     }
 
     #[test]
     fn out_of_range_numbers_are_refused() {
-        assert!(matches!(
-            Config::from_args(args(&["--tick-interval-ms", "0"])),
-            Err(ConfigError::TickInterval(0))
-        ));
-        assert!(matches!(Config::from_args(args(&["--volatility=-1"])), Err(ConfigError::Volatility(_))));
-        assert!(matches!(Config::from_args(args(&["--volatility", "NaN"])), Err(ConfigError::Volatility(_))));
-        assert!(matches!(Config::from_args(args(&["--time-scale", "0"])), Err(ConfigError::TimeScale(_))));
-        assert!(matches!(
-            Config::from_args(args(&["--client-queue", "0"])),
-            Err(ConfigError::ClientQueue(0))
-        ));
+        assert!(matches!(config(&["--tick-interval-ms", "0"]), Err(ConfigError::TickInterval(0))));
+        assert!(matches!(config(&["--volatility=-1"]), Err(ConfigError::Volatility(_))));
+        assert!(matches!(config(&["--volatility", "NaN"]), Err(ConfigError::Volatility(_))));
+        assert!(matches!(config(&["--time-scale", "0"]), Err(ConfigError::TimeScale(_))));
+        assert!(matches!(config(&["--client-queue", "0"]), Err(ConfigError::ClientQueue(0))));
+    }
+
+    #[test]
+    fn the_demo_loads_by_default_only_without_an_api_key() {
+        let with_key = Secrets { alphavantage_api_key: Some(Secret::new("k")), operator_token: None };
+        assert!(Config::from_parts(args(&[]), Secrets::default()).expect("valid").load_demo);
+        assert!(!Config::from_parts(args(&[]), with_key.clone()).expect("valid").load_demo);
+        assert!(Config::from_parts(args(&["--demo", "on"]), with_key).expect("valid").load_demo);
+        assert!(!config(&["--demo", "off"]).expect("valid").load_demo);
+    }
+
+    #[test]
+    fn thresholds_and_jumps_are_checked() {
+        assert!(matches!(config(&["--threshold", "0"]), Err(ConfigError::Threshold(0))));
+        assert!(matches!(config(&["--jump-probability", "1.5"]), Err(ConfigError::Jumps(..))));
+        assert_eq!(config(&["--threshold", "3"]).expect("valid").threshold, 3);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let secrets = Secrets { alphavantage_api_key: Some(Secret::new("hunter2")), operator_token: None };
+        let shown = format!("{secrets:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("redacted"), "{shown}");
     }
 }

@@ -13,9 +13,10 @@ use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 use marquee_shared::{ServerMessage, Tick};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::driver::SimulationView;
 use crate::stats::StageStats;
 use crate::time::now_ns;
 
@@ -34,17 +35,31 @@ pub struct Subscription {
 #[error("the hub has stopped")]
 pub struct HubStopped;
 
-/// A cheap handle for asking the hub for subscriptions.
+/// What the hub can be asked.
+#[derive(Debug)]
+enum Request {
+    Subscribe(oneshot::Sender<Subscription>),
+    Quotes(oneshot::Sender<Vec<Tick>>),
+}
+
+/// A cheap handle for asking the hub for subscriptions and quotes.
 #[derive(Debug, Clone)]
 pub struct HubHandle {
-    connects: mpsc::Sender<oneshot::Sender<Subscription>>,
+    requests: mpsc::Sender<Request>,
 }
 
 impl HubHandle {
     /// A snapshot of the latest quotes and the stream of everything after it.
     pub async fn subscribe(&self) -> Result<Subscription, HubStopped> {
         let (reply, answer) = oneshot::channel();
-        self.connects.send(reply).await.map_err(|_| HubStopped)?;
+        self.requests.send(Request::Subscribe(reply)).await.map_err(|_| HubStopped)?;
+        answer.await.map_err(|_| HubStopped)
+    }
+
+    /// The latest tick of every symbol that has ticked, in symbol order.
+    pub async fn quotes(&self) -> Result<Vec<Tick>, HubStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(Request::Quotes(reply)).await.map_err(|_| HubStopped)?;
         answer.await.map_err(|_| HubStopped)
     }
 }
@@ -65,8 +80,17 @@ impl LatestQuotes {
         }
     }
 
-    pub fn snapshot(&self, server_time: i64) -> ServerMessage {
-        ServerMessage::Snapshot { server_time, quotes: self.0.values().cloned().collect() }
+    pub fn ticks(&self) -> Vec<Tick> {
+        self.0.values().cloned().collect()
+    }
+
+    pub fn snapshot(&self, server_time: i64, view: &SimulationView) -> ServerMessage {
+        ServerMessage::Snapshot {
+            server_time,
+            simulation: view.state,
+            symbols: view.symbols.clone(),
+            quotes: self.ticks(),
+        }
     }
 }
 
@@ -74,7 +98,8 @@ impl LatestQuotes {
 #[derive(Debug)]
 pub struct Hub {
     ticks: mpsc::Receiver<Vec<Tick>>,
-    connects: mpsc::Receiver<oneshot::Sender<Subscription>>,
+    requests: mpsc::Receiver<Request>,
+    simulation: watch::Receiver<SimulationView>,
     updates: broadcast::Sender<Frame>,
     quotes: LatestQuotes,
     stats: Arc<StageStats>,
@@ -85,13 +110,14 @@ impl Hub {
     /// `client_queue` batches behind before they are told they lagged.
     pub fn new(
         ticks: mpsc::Receiver<Vec<Tick>>,
+        simulation: watch::Receiver<SimulationView>,
         client_queue: usize,
         stats: Arc<StageStats>,
     ) -> (Self, HubHandle) {
-        let (connect_tx, connects) = mpsc::channel(64);
+        let (requests_tx, requests) = mpsc::channel(64);
         let (updates, _) = broadcast::channel(client_queue);
-        let hub = Self { ticks, connects, updates, quotes: LatestQuotes::default(), stats };
-        (hub, HubHandle { connects: connect_tx })
+        let hub = Self { ticks, requests, simulation, updates, quotes: LatestQuotes::default(), stats };
+        (hub, HubHandle { requests: requests_tx })
     }
 
     /// Runs until the tick input closes or `shutdown` fires. Dropping the
@@ -108,7 +134,15 @@ impl Hub {
                     Some(batch) => self.on_ticks(batch),
                     None => break,
                 },
-                Some(reply) = self.connects.recv() => self.on_connect(reply),
+                Ok(()) = self.simulation.changed() => self.on_simulation(),
+                Some(request) = self.requests.recv() => match request {
+                    Request::Subscribe(reply) => self.on_connect(reply),
+                    Request::Quotes(reply) => {
+                        if reply.send(self.quotes.ticks()).is_err() {
+                            tracing::debug!("quote reader left before the answer");
+                        }
+                    }
+                },
             }
         }
         self.stats.set_stopped("shut down");
@@ -128,8 +162,17 @@ impl Hub {
         self.stats.add_processed(count);
     }
 
+    fn on_simulation(&mut self) {
+        let view = self.simulation.borrow_and_update().clone();
+        if let Some(frame) = encode(&ServerMessage::Simulation { state: view.state, symbols: view.symbols }) {
+            // An error only means no client is connected right now.
+            drop(self.updates.send(frame));
+        }
+    }
+
     fn on_connect(&mut self, reply: oneshot::Sender<Subscription>) {
-        let Some(snapshot) = encode(&self.quotes.snapshot(now_ns())) else { return };
+        let view = self.simulation.borrow_and_update().clone();
+        let Some(snapshot) = encode(&self.quotes.snapshot(now_ns(), &view)) else { return };
         let subscription = Subscription { snapshot, updates: self.updates.subscribe() };
         if reply.send(subscription).is_err() {
             tracing::debug!("client left before its subscription was ready");
@@ -165,7 +208,13 @@ mod tests {
         quotes.apply(&tick("A", 2, 20.0));
         quotes.apply(&tick("B", 3, 11.0));
         quotes.apply(&tick("B", 2, 99.0)); // late duplicate: ignored
-        let ServerMessage::Snapshot { quotes, server_time } = quotes.snapshot(5) else { panic!("snapshot") };
+        let view = SimulationView {
+            state: marquee_shared::SimulationState::Stopped { symbols: 0 },
+            symbols: vec![],
+        };
+        let ServerMessage::Snapshot { quotes, server_time, .. } = quotes.snapshot(5, &view) else {
+            panic!("snapshot")
+        };
         assert_eq!(server_time, 5);
         let held: Vec<_> = quotes.iter().map(|t| (t.symbol.as_str(), t.seq, t.price)).collect();
         assert_eq!(held, [("A", 2, 20.0), ("B", 3, 11.0)]);
@@ -174,7 +223,12 @@ mod tests {
     #[tokio::test]
     async fn a_subscriber_sees_the_snapshot_then_every_later_batch() {
         let (tx, rx) = mpsc::channel(4);
-        let (hub, handle) = Hub::new(rx, 8, Arc::new(StageStats::new("hub")));
+        let view = SimulationView {
+            state: marquee_shared::SimulationState::Stopped { symbols: 0 },
+            symbols: vec![],
+        };
+        let (view_tx, view_rx) = watch::channel(view.clone());
+        let (hub, handle) = Hub::new(rx, view_rx, 8, Arc::new(StageStats::new("hub")));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(hub.run(shutdown.clone()));
 
@@ -182,10 +236,22 @@ mod tests {
         let mut sub = handle.subscribe().await.expect("subscribe");
         assert!(sub.snapshot.as_str().contains(r#""seq":1"#), "{}", sub.snapshot);
         tx.send(vec![tick("A", 2, 2.0)]).await.expect("send");
+        let quotes = handle.quotes().await.expect("quotes");
+        assert_eq!(quotes.iter().map(|t| t.seq).collect::<Vec<_>>(), [2]);
         let next = sub.updates.recv().await.expect("update");
         assert!(
             next.as_str().starts_with(r#"{"type":"ticks""#) && next.as_str().contains(r#""seq":2"#),
             "{next}"
+        );
+
+        view_tx.send_replace(SimulationView {
+            state: marquee_shared::SimulationState::Paused { symbols: 1, speed: 1.0 },
+            ..view
+        });
+        let change = sub.updates.recv().await.expect("update");
+        assert!(
+            change.as_str().contains(r#""type":"simulation""#) && change.as_str().contains("paused"),
+            "{change}"
         );
 
         drop(tx);

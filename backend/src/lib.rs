@@ -10,14 +10,20 @@
 //! - [`stats`]: counters every stage updates and `/health` reads.
 //! - [`shutdown`], [`telemetry`]: process plumbing.
 
+pub mod cli;
 pub mod config;
 pub mod demo_universe;
 pub mod driver;
+pub mod events;
 pub mod gateway;
 pub mod hub;
+pub mod ingest;
 pub mod pipeline;
+pub mod receiver;
 pub mod shutdown;
 pub mod stats;
+pub mod store;
+pub mod symbol;
 pub mod telemetry;
 mod time;
 
@@ -37,7 +43,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let token = CancellationToken::new();
-    let pipeline = pipeline::Pipeline::start(&config, token.clone());
+    let pipeline = pipeline::Pipeline::start(&config, token.clone())?;
     let app = gateway::router(gateway::AppState::new(&config, &pipeline, token.clone()));
 
     let addr = listener.local_addr().context("listener has no local address")?;

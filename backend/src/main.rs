@@ -34,5 +34,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             marquee::run(listener, config, marquee::shutdown::signal()).await
         }
+        Command::Fetch(args) => marquee::cli::fetch(args).await,
+        Command::Import(args) => marquee::cli::import(args).await,
     }
 }

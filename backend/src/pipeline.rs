@@ -1,32 +1,47 @@
 //! The pipeline, wired in one place. It reads like the diagram in DESIGN.md:
 //!
 //! ```text
-//! [driver] ──ticks (bounded mpsc)──► [hub] ──frames (bounded broadcast)──► WebSocket clients
+//! [ingest: demo universe] ──store + events──► [driver] ──ticks──► [receiver] ──ticks──► [hub] ──► WebSocket clients
+//!                                               ▲ events (in-process bus)      │ store
 //! ```
 //!
-//! Every stage is a task on one [`TaskTracker`] and watches one
-//! [`CancellationToken`]; [`Pipeline::wait`] returns once all have drained.
+//! Every channel is bounded. Every stage is a task on one [`TaskTracker`];
+//! [`Pipeline::wait`] returns once all have drained.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use anyhow::Context;
 use rand::{RngCore, SeedableRng};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::driver::{self, RandomWalk, Seed, WalkParams};
+use crate::driver::{Driver, DriverHandle, DriverSettings, WalkParams};
+use crate::events::{Events, InProcessBus};
 use crate::hub::{Hub, HubHandle};
+use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
+use crate::ingest::fetch::{FetchHandle, Fetcher};
 use crate::stats::{Gauge, StageStats};
+use crate::store::{SharedStore, SqliteStore};
+use crate::{ingest, receiver};
 
-/// Tick batches the driver may run ahead of the hub.
+/// Tick batches a stage may run ahead of the next one.
 const TICK_CHANNEL: usize = 64;
+/// Events a slow subscriber may fall behind before it re-reads the store.
+const EVENT_QUEUE: usize = 1024;
 
 /// The running stages and what the gateway needs from them.
 #[derive(Debug)]
 pub struct Pipeline {
     pub hub: HubHandle,
+    pub driver: DriverHandle,
+    pub store: SharedStore,
+    /// Present when an Alpha Vantage key is configured.
+    pub fetch: Option<FetchHandle>,
+    /// Publishes as `ingest` (imports through the API).
+    pub events: Events,
     pub stats: Arc<PipelineStats>,
     tasks: TaskTracker,
 }
@@ -35,51 +50,129 @@ pub struct Pipeline {
 #[derive(Debug)]
 pub struct PipelineStats {
     pub started: Instant,
+    pub ingest: Arc<StageStats>,
     pub driver: Arc<StageStats>,
+    pub receiver: Arc<StageStats>,
     pub hub: Arc<StageStats>,
     pub clients: Gauge,
 }
 
+impl PipelineStats {
+    pub fn stages(&self) -> [&StageStats; 4] {
+        [&self.ingest, &self.driver, &self.receiver, &self.hub]
+    }
+}
+
 impl Pipeline {
-    /// Spawns every stage. They stop when `shutdown` is cancelled.
-    pub fn start(config: &Config, shutdown: CancellationToken) -> Self {
+    /// Opens the store and spawns every stage. The driver and the hub stop
+    /// when `shutdown` is cancelled; the receiver then drains what is left.
+    pub fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<Self> {
         let stats = Arc::new(PipelineStats {
             started: Instant::now(),
+            ingest: Arc::new(StageStats::new("ingest")),
             driver: Arc::new(StageStats::new("driver")),
+            receiver: Arc::new(StageStats::new("receiver")),
             hub: Arc::new(StageStats::new("gateway")),
             clients: Gauge::default(),
         });
         let tasks = TaskTracker::new();
 
-        let seed = config.seed.unwrap_or_else(|| rand::rngs::StdRng::from_os_rng().next_u64());
-        let seeds =
-            config.symbols.iter().map(|s| Seed { symbol: s.ticker.to_owned(), reference: s.reference });
-        let params = WalkParams {
-            volatility: config.volatility,
-            drift: 0.0,
-            step_secs: config.tick_interval.as_secs_f64() * config.time_scale,
+        let store: SharedStore = Arc::new(
+            SqliteStore::open(&config.data_dir)
+                .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
+        );
+        let events = Events::new(Arc::new(InProcessBus::new(EVENT_QUEUE)), Arc::clone(&store), "ingest");
+
+        let rng_seed = config.seed.unwrap_or_else(|| rand::rngs::StdRng::from_os_rng().next_u64());
+        tracing::info!(seed = rng_seed, "simulation seeded");
+        let settings = DriverSettings {
+            threshold: config.threshold,
+            interval: config.tick_interval,
+            walk: WalkParams {
+                volatility: config.volatility,
+                drift: 0.0,
+                step_secs: config.tick_interval.as_secs_f64() * config.time_scale,
+                jump_probability: config.jump_probability,
+                jump_size: config.jump_size,
+            },
+            rng_seed,
         };
-        let walk = RandomWalk::new(seeds.collect(), params, seed);
-        tracing::info!(seed, "simulation seeded");
 
-        let (ticks_tx, ticks_rx) = mpsc::channel(TICK_CHANNEL);
-        let (hub, hub_handle) = Hub::new(ticks_rx, config.client_queue, Arc::clone(&stats.hub));
-
-        tasks.spawn(driver::run(
-            walk,
-            config.tick_interval,
-            ticks_tx,
+        let (driver_out, receiver_in) = mpsc::channel(TICK_CHANNEL);
+        let (receiver_out, hub_in) = mpsc::channel(TICK_CHANNEL);
+        let (driver, driver_handle) = Driver::new(
+            settings,
+            Arc::clone(&store),
+            events.as_source("driver"),
+            driver_out,
             Arc::clone(&stats.driver),
-            shutdown.clone(),
+        );
+        let (hub, hub_handle) =
+            Hub::new(hub_in, driver_handle.watch(), config.client_queue, Arc::clone(&stats.hub));
+
+        // Subscribe the driver to events before anything is loaded.
+        tasks.spawn(driver.run(shutdown.clone()));
+        tasks.spawn(receiver::run(
+            receiver_in,
+            Arc::clone(&store),
+            receiver_out,
+            Arc::clone(&stats.receiver),
         ));
-        tasks.spawn(hub.run(shutdown));
+        tasks.spawn(hub.run(shutdown.clone()));
+        let fetch = match &config.secrets.alphavantage_api_key {
+            Some(key) => {
+                let client = AlphaVantageClient::new(ClientSettings {
+                    base_url: config.alphavantage.url.clone(),
+                    api_key: key.clone(),
+                    requests_per_minute: config.alphavantage.requests_per_minute,
+                    timeout: config.alphavantage.timeout,
+                    max_retries: config.alphavantage.retries,
+                    retry_backoff: config.alphavantage.backoff,
+                })
+                .context("cannot build the Alpha Vantage client")?;
+                let (fetcher, handle) = Fetcher::new(
+                    Arc::new(client),
+                    Arc::clone(&store),
+                    events.clone(),
+                    Arc::clone(&stats.ingest),
+                );
+                tasks.spawn(fetcher.run(shutdown.clone()));
+                Some(handle)
+            }
+            None => None,
+        };
+        if config.load_demo {
+            tasks.spawn(load_demo(
+                config.clone(),
+                Arc::clone(&store),
+                events.clone(),
+                Arc::clone(&stats.ingest),
+            ));
+        } else if fetch.is_none() {
+            stats.ingest.set_running("idle: no Alpha Vantage key and no demo data");
+        }
         tasks.close();
 
-        Self { hub: hub_handle, stats, tasks }
+        Ok(Self { hub: hub_handle, driver: driver_handle, store, fetch, events, stats, tasks })
     }
 
     /// Waits until every stage task has finished.
     pub async fn wait(&self) {
         self.tasks.wait().await;
+    }
+}
+
+async fn load_demo(config: Config, store: SharedStore, events: Events, stats: Arc<StageStats>) {
+    stats.set_running("loading the demo universe");
+    match ingest::load_demo_universe(&store, &events, &config.symbols).await {
+        Ok(records) => {
+            stats.add_processed(records);
+            stats.set_running("idle");
+        }
+        Err(err) => {
+            tracing::error!(%err, "cannot load the demo universe");
+            stats.add_errors(1);
+            stats.set_degraded(format!("cannot load the demo universe: {err}"));
+        }
     }
 }

@@ -12,6 +12,7 @@ pub struct StageStats {
     name: &'static str,
     processed: AtomicU64,
     dropped: AtomicU64,
+    errors: AtomicU64,
     state: Mutex<(Status, String)>,
 }
 
@@ -22,6 +23,7 @@ impl StageStats {
             name,
             processed: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
             state: Mutex::new((Status::Down, "starting".into())),
         }
     }
@@ -35,12 +37,21 @@ impl StageStats {
         self.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts failures (a write that did not happen, ...).
+    pub fn add_errors(&self, n: u64) {
+        self.errors.fetch_add(n, Ordering::Relaxed);
+    }
+
     pub fn processed(&self) -> u64 {
         self.processed.load(Ordering::Relaxed)
     }
 
     pub fn set_running(&self, detail: impl Into<String>) {
         self.set(Status::Up, detail.into());
+    }
+
+    pub fn set_degraded(&self, reason: impl Into<String>) {
+        self.set(Status::Degraded, reason.into());
     }
 
     pub fn set_stopped(&self, reason: impl Into<String>) {
@@ -63,6 +74,7 @@ impl StageStats {
             detail,
             processed: self.processed(),
             dropped: self.dropped.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
         }
     }
 }
@@ -105,9 +117,12 @@ mod tests {
         stage.add_processed(3);
         stage.add_processed(4);
         stage.add_dropped(2);
+        stage.add_errors(1);
         let health = stage.health();
         assert_eq!((health.status, health.detail.as_str(), health.processed), (Status::Up, "streaming", 7));
-        assert_eq!(health.dropped, 2);
+        assert_eq!((health.dropped, health.errors), (2, 1));
+        stage.set_degraded("slow");
+        assert_eq!(stage.health().status, Status::Degraded);
     }
 
     #[test]

@@ -16,6 +16,11 @@ test('the tape and the quote table update live', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
 
+  // No API key: the demo universe, labelled as synthetic, streams by itself.
+  await expect(page.getByTestId('data-source')).toContainText('Synthetic');
+  await expect(page.getByTestId('simulation')).toHaveAttribute('data-state', 'running');
+  await expect(page.getByTestId('simulation')).toContainText('streaming');
+
   const rows = page.getByTestId('quote-row');
   await expect.poll(async () => rows.count()).toBeGreaterThanOrEqual(5);
   await expect(page.getByTestId('tape-item').first()).toBeVisible();
@@ -29,6 +34,8 @@ test('the tape and the quote table update live', async ({ page }) => {
   await expect(aapl.getByTestId('last')).toHaveText(/^\d{1,3}(,\d{3})*\.\d{2}$/);
   await expect(aapl.getByTestId('change')).toHaveText(/^([+-]\d+\.\d{2}|0\.00)$/);
   await expect(aapl.getByTestId('change-pct')).toHaveText(/^([+-]\d+\.\d{2}|0\.00)%$/);
+
+  await expect(aapl.getByTestId('source')).toHaveText('Synthetic (demo)');
 
   // Up is green and down is red, decided by the sign of the change.
   const change = await aapl.getByTestId('change').innerText();

@@ -1,6 +1,8 @@
 // Shared helpers for the browser tests: where things are, free ports, and a
 // marquee process a test can stop and start itself.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -33,16 +35,23 @@ export function freePort(): number {
   return port;
 }
 
-/** A marquee server owned by one test, so the test may kill and restart it. */
+/** A new empty directory for a server's store. */
+export function freshDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'marquee-e2e-'));
+}
+
+/** A marquee server owned by one test, so the test may kill and restart it
+ * (on the same port and the same store). */
 export class MarqueeProcess {
   private child?: ChildProcess;
   readonly port = freePort();
+  readonly dataDir = freshDataDir();
   readonly url = `http://127.0.0.1:${this.port}`;
 
   async start(): Promise<void> {
     this.child = spawn(
       marqueeBin,
-      ['serve', '--listen', `127.0.0.1:${this.port}`, '--static-dir', distDir],
+      ['serve', '--listen', `127.0.0.1:${this.port}`, '--static-dir', distDir, '--data-dir', this.dataDir],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const deadline = Date.now() + 20_000;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use marquee_shared::{ServerMessage, Tick};
+use marquee_shared::{DataSource, ServerMessage, SimulationState, SymbolInfo, Tick};
 
 /// Which way a symbol's last price moved against its previous tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,10 @@ pub struct Quote {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct MarketState {
     quotes: BTreeMap<String, Quote>,
+    /// Every symbol the server has data for, with its source.
+    symbols: BTreeMap<String, SymbolInfo>,
+    /// Where the live simulation stands; `None` before the first snapshot.
+    pub simulation: Option<SimulationState>,
     /// Ticks applied since the page loaded.
     pub ticks_received: u64,
     /// Ticks that never arrived, detected from `seq` gaps.
@@ -41,11 +45,13 @@ impl MarketState {
     /// Applies one server message.
     pub fn apply(&mut self, message: ServerMessage) {
         match message {
-            ServerMessage::Snapshot { quotes, .. } => {
+            ServerMessage::Snapshot { quotes, simulation, symbols, .. } => {
+                self.set_symbols(simulation, symbols);
                 for tick in quotes {
                     self.apply_snapshot_quote(tick);
                 }
             }
+            ServerMessage::Simulation { state, symbols } => self.set_symbols(state, symbols),
             ServerMessage::Ticks { ticks } => {
                 for tick in ticks {
                     self.apply_tick(tick);
@@ -61,9 +67,29 @@ impl MarketState {
         self.quotes.get(symbol)
     }
 
-    /// Symbols in display order.
+    /// Symbols in display order: every known symbol, ticking or not.
     pub fn symbols(&self) -> Vec<String> {
-        self.quotes.keys().cloned().collect()
+        let mut all: Vec<String> = self.symbols.keys().chain(self.quotes.keys()).cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    pub fn info(&self, symbol: &str) -> Option<&SymbolInfo> {
+        self.symbols.get(symbol)
+    }
+
+    /// The distinct data sources of the known symbols, for the header.
+    pub fn sources(&self) -> Vec<DataSource> {
+        let mut sources: Vec<DataSource> = self.symbols.values().map(|s| s.source).collect();
+        sources.sort_by_key(|s| s.as_str());
+        sources.dedup();
+        sources
+    }
+
+    fn set_symbols(&mut self, simulation: SimulationState, symbols: Vec<SymbolInfo>) {
+        self.simulation = Some(simulation);
+        self.symbols = symbols.into_iter().map(|s| (s.symbol.clone(), s)).collect();
     }
 
     /// A snapshot resets where each symbol stands; it does not count as ticks.
@@ -130,13 +156,37 @@ mod tests {
         ServerMessage::Ticks { ticks }
     }
 
+    fn snapshot(quotes: Vec<Tick>) -> ServerMessage {
+        ServerMessage::Snapshot {
+            server_time: 1,
+            simulation: SimulationState::Running { symbols: 2, speed: 1.0 },
+            symbols: vec![],
+            quotes,
+        }
+    }
+
+    fn info(symbol: &str, source: DataSource) -> SymbolInfo {
+        SymbolInfo { symbol: symbol.into(), name: None, source }
+    }
+
+    #[test]
+    fn symbols_and_the_simulation_state_come_from_the_server() {
+        let mut state = MarketState::default();
+        assert_eq!(state.simulation, None);
+        state.apply(ServerMessage::Simulation {
+            state: SimulationState::Waiting { have: 2, need: 5 },
+            symbols: vec![info("KO", DataSource::Csv), info("IBM", DataSource::AlphaVantage)],
+        });
+        assert_eq!(state.simulation, Some(SimulationState::Waiting { have: 2, need: 5 }));
+        assert_eq!(state.symbols(), ["IBM", "KO"], "known symbols show before they tick");
+        assert_eq!(state.sources(), [DataSource::AlphaVantage, DataSource::Csv]);
+        assert_eq!(state.info("KO").map(|i| i.source), Some(DataSource::Csv));
+    }
+
     #[test]
     fn a_snapshot_lists_symbols_in_order_without_counting_ticks() {
         let mut state = MarketState::default();
-        state.apply(ServerMessage::Snapshot {
-            server_time: 1,
-            quotes: vec![tick("MSFT", 4, 1.0), tick("AAPL", 9, 2.0)],
-        });
+        state.apply(snapshot(vec![tick("MSFT", 4, 1.0), tick("AAPL", 9, 2.0)]));
         assert_eq!(state.symbols(), ["AAPL", "MSFT"]);
         assert_eq!(state.ticks_received, 0);
         assert_eq!(state.quote("AAPL").map(|q| q.tick.seq), Some(9));
@@ -171,9 +221,9 @@ mod tests {
     fn a_snapshot_after_reconnect_moves_forward_but_never_back() {
         let mut state = MarketState::default();
         state.apply(ticks(vec![tick("A", 5, 10.0)]));
-        state.apply(ServerMessage::Snapshot { server_time: 2, quotes: vec![tick("A", 3, 9.0)] });
+        state.apply(snapshot(vec![tick("A", 3, 9.0)]));
         assert_eq!(state.quote("A").map(|q| q.tick.seq), Some(5));
-        state.apply(ServerMessage::Snapshot { server_time: 3, quotes: vec![tick("A", 8, 11.0)] });
+        state.apply(snapshot(vec![tick("A", 8, 11.0)]));
         assert_eq!(state.quote("A").map(|q| (q.tick.seq, q.last_move)), Some((8, Move::Up)));
         // Ticks after the snapshot continue from its seq without a false gap.
         state.apply(ticks(vec![tick("A", 9, 11.5)]));

@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::SimulationState;
+
 /// Coarse state of the whole system or of one stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,6 +22,8 @@ pub struct StageHealth {
     pub processed: u64,
     /// Messages this stage skipped rather than delivered (counted).
     pub dropped: u64,
+    /// Failures this stage counted (e.g. writes that did not happen).
+    pub errors: u64,
 }
 
 /// The body of `GET /health`.
@@ -29,6 +33,7 @@ pub struct Health {
     pub version: String,
     pub uptime_ms: u64,
     pub clients: u64,
+    pub simulation: SimulationState,
     pub stages: Vec<StageHealth>,
 }
 
@@ -48,7 +53,7 @@ mod tests {
     use super::*;
 
     fn stage(status: Status) -> StageHealth {
-        StageHealth { name: "s".into(), status, detail: String::new(), processed: 0, dropped: 0 }
+        StageHealth { name: "s".into(), status, detail: String::new(), processed: 0, dropped: 0, errors: 0 }
     }
 
     #[test]

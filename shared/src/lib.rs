@@ -6,11 +6,19 @@
 //! clock and no I/O. Timestamps are integers (nanoseconds since the Unix epoch,
 //! UTC) so that no float or time-zone conversion can creep into the contract.
 
+mod control;
+mod event;
+mod fetch;
 mod health;
+mod market;
 mod message;
 mod tick;
 
+pub use control::{ApiError, ApiErrorBody, SimulationState, SpeedRequest};
+pub use event::{Event, EventKind};
+pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, OutputSize};
 pub use health::{Health, StageHealth, Status};
+pub use market::{Bar, Company, DataSource, Quote, SymbolInfo, SymbolSummary};
 pub use message::{ClientMessage, ErrorCode, ServerMessage};
 pub use tick::Tick;
 

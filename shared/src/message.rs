@@ -1,13 +1,16 @@
 use serde::{Deserialize, Serialize};
 
-use crate::Tick;
+use crate::{SimulationState, SymbolInfo, Tick};
 
 /// Everything the server sends on `/ws`, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Sent once on connect: the latest tick of every symbol.
-    Snapshot { server_time: i64, quotes: Vec<Tick> },
+    /// Sent once on connect: the stored symbols, the simulation's state and
+    /// the latest tick of every symbol that has ticked.
+    Snapshot { server_time: i64, simulation: SimulationState, symbols: Vec<SymbolInfo>, quotes: Vec<Tick> },
+    /// The simulation's state or the set of symbols changed.
+    Simulation { state: SimulationState, symbols: Vec<SymbolInfo> },
     /// A batch of ticks, in the order the driver made them.
     Ticks { ticks: Vec<Tick> },
     /// The client fell behind; `skipped` messages were not delivered to it.
@@ -62,7 +65,17 @@ mod tests {
     #[test]
     fn every_server_message_survives_a_json_round_trip() {
         let messages = [
-            ServerMessage::Snapshot { server_time: 7, quotes: vec![tick()] },
+            ServerMessage::Snapshot {
+                server_time: 7,
+                simulation: SimulationState::Waiting { have: 1, need: 5 },
+                symbols: vec![SymbolInfo {
+                    symbol: "AAPL".into(),
+                    name: None,
+                    source: crate::DataSource::Csv,
+                }],
+                quotes: vec![tick()],
+            },
+            ServerMessage::Simulation { state: SimulationState::Stopped { symbols: 0 }, symbols: vec![] },
             ServerMessage::Ticks { ticks: vec![tick(), tick()] },
             ServerMessage::Lagged { skipped: 3 },
             ServerMessage::Pong { nonce: 9, server_time: 10 },

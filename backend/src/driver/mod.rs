@@ -1,53 +1,303 @@
-//! The driver stage: turns the random walk into a live tick stream.
+//! The driver stage: waits until enough symbols are stored, then turns a
+//! random walk seeded from the stored prices into a live tick stream.
+//! Operators start, stop, pause and speed it up through a [`DriverHandle`].
 
+mod controller;
 mod random_walk;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marquee_shared::Tick;
+pub use controller::{Command, Refusal};
+
+use controller::{Action, Controller};
+use marquee_shared::{Event, EventKind, SimulationState, SymbolInfo, SymbolSummary, Tick};
 pub use random_walk::{RandomWalk, Seed, WalkParams};
-use tokio::sync::mpsc;
-use tokio::time::MissedTickBehavior;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+use crate::events::Events;
 use crate::stats::StageStats;
+use crate::store::{SharedStore, StoreError};
 use crate::time::now_ns;
 
-/// Steps `walk` every `interval` and sends each step's ticks downstream.
-///
-/// Sending waits when the channel is full, so a slow consumer slows the
-/// simulation instead of growing a queue. Returns when `shutdown` fires or
-/// the consumer has gone away.
-pub async fn run(
-    mut walk: RandomWalk,
-    interval: Duration,
+/// How often the driver re-reads the store without being told to.
+const STORE_RECHECK: Duration = Duration::from_secs(5);
+
+/// How the driver simulates.
+#[derive(Debug, Clone)]
+pub struct DriverSettings {
+    /// Distinct stored symbols needed before the simulation starts by itself.
+    pub threshold: u64,
+    /// Time between two ticks of a symbol at speed 1.
+    pub interval: Duration,
+    /// The walk's parameters (its `step_secs` is per tick).
+    pub walk: WalkParams,
+    pub rng_seed: u64,
+}
+
+/// Why an operator command did not take effect.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("cannot read the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the driver has stopped")]
+    Stopped,
+}
+
+type Request = (Command, oneshot::Sender<Result<SimulationState, ControlError>>);
+
+/// What the driver shows the world: its state and the symbols it knows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationView {
+    pub state: SimulationState,
+    pub symbols: Vec<SymbolInfo>,
+}
+
+/// Controls the driver and reads its state. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DriverHandle {
+    commands: mpsc::Sender<Request>,
+    state: watch::Receiver<SimulationView>,
+}
+
+impl DriverHandle {
+    pub async fn command(&self, command: Command) -> Result<SimulationState, ControlError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send((command, reply)).await.map_err(|_| ControlError::Stopped)?;
+        answer.await.map_err(|_| ControlError::Stopped)?
+    }
+
+    pub fn state(&self) -> SimulationState {
+        self.state.borrow().state
+    }
+
+    /// The state and symbols, and their changes, for the WebSocket hub.
+    pub fn watch(&self) -> watch::Receiver<SimulationView> {
+        self.state.clone()
+    }
+}
+
+/// The driver actor.
+#[derive(Debug)]
+pub struct Driver {
+    settings: DriverSettings,
+    store: SharedStore,
+    events: Events,
+    bus: Option<broadcast::Receiver<Event>>,
+    commands: mpsc::Receiver<Request>,
     out: mpsc::Sender<Vec<Tick>>,
+    state: watch::Sender<SimulationView>,
     stats: Arc<StageStats>,
-    shutdown: CancellationToken,
-) {
-    let mut clock = tokio::time::interval(interval);
-    // After a stall, carry on at the normal pace rather than bursting.
-    clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    stats.set_running(format!("streaming {} symbols every {} ms", walk.len(), interval.as_millis()));
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            _ = clock.tick() => {
-                let ticks = walk.step(now_ns());
-                let count = ticks.len() as u64;
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    sent = out.send(ticks) => if sent.is_err() {
-                        tracing::warn!("tick consumer is gone; driver stops");
-                        stats.set_stopped("tick consumer is gone");
-                        return;
+    controller: Controller,
+    symbols: Vec<SymbolInfo>,
+    walk: Option<RandomWalk>,
+    clock: Interval,
+}
+
+impl Driver {
+    pub fn new(
+        settings: DriverSettings,
+        store: SharedStore,
+        events: Events,
+        out: mpsc::Sender<Vec<Tick>>,
+        stats: Arc<StageStats>,
+    ) -> (Self, DriverHandle) {
+        let controller = Controller::new(settings.threshold);
+        let (state, state_rx) =
+            watch::channel(SimulationView { state: controller.state(0), symbols: Vec::new() });
+        let (commands_tx, commands) = mpsc::channel(16);
+        let clock = clock(settings.interval);
+        let bus = Some(events.subscribe());
+        let driver = Self {
+            settings,
+            store,
+            events,
+            bus,
+            commands,
+            out,
+            state,
+            stats,
+            controller,
+            symbols: Vec::new(),
+            walk: None,
+            clock,
+        };
+        (driver, DriverHandle { commands: commands_tx, state: state_rx })
+    }
+
+    /// Runs until `shutdown` fires or the tick consumer goes away.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        if let Err(err) = self.refresh().await {
+            tracing::error!(%err, "cannot read the store at startup; waiting for events");
+        }
+        // Other processes (the `fetch`/`import` commands) write to the store
+        // without reaching this bus: look again now and then.
+        let mut recheck = tokio::time::interval(STORE_RECHECK);
+        recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = recheck.tick() => {
+                    if let Err(err) = self.refresh().await {
+                        tracing::warn!(%err, "cannot re-read the store");
                     }
                 }
-                stats.add_processed(count);
+                event = recv_event(&mut self.bus) => match event {
+                    Ok(event) if matches!(event.kind, EventKind::SymbolDataLoaded { .. } | EventKind::BatchComplete { .. }) => {
+                        if let Err(err) = self.refresh().await {
+                            tracing::error!(%err, "cannot read the store after an event");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        // The store is the truth: re-read it instead of the missed events.
+                        tracing::warn!(missed, "driver missed events; re-reading the store");
+                        if let Err(err) = self.refresh().await {
+                            tracing::error!(%err, "cannot read the store");
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => self.bus = None,
+                },
+                Some((command, reply)) = self.commands.recv() => {
+                    let result = self.on_command(command).await;
+                    if reply.send(result).is_err() {
+                        tracing::debug!("operator left before the answer");
+                    }
+                }
+                _ = self.clock.tick(), if self.controller.is_ticking() => {
+                    if !self.step(&shutdown).await {
+                        break;
+                    }
+                }
             }
         }
+        if self.controller.is_ticking() {
+            self.events.emit(EventKind::SimulationStopped { reason: "shutdown".into() }).await;
+        }
+        self.stats.set_stopped("shut down");
+        tracing::info!("driver stopped");
     }
-    stats.set_stopped("shut down");
-    tracing::info!("driver stopped");
+
+    /// Makes one step and sends it. False when the consumer is gone.
+    async fn step(&mut self, shutdown: &CancellationToken) -> bool {
+        let Some(walk) = self.walk.as_mut() else { return true };
+        let ticks = walk.step(now_ns());
+        let count = ticks.len() as u64;
+        tokio::select! {
+            () = shutdown.cancelled() => return true,
+            sent = self.out.send(ticks) => if sent.is_err() {
+                tracing::warn!("tick consumer is gone; driver stops");
+                self.stats.set_stopped("tick consumer is gone");
+                return false;
+            }
+        }
+        self.stats.add_processed(count);
+        true
+    }
+
+    /// Re-reads the stored symbols: may start the simulation, or add newly
+    /// stored symbols to a running one.
+    async fn refresh(&mut self) -> Result<(), StoreError> {
+        let symbols = self.store.symbols().await?;
+        self.symbols = symbols
+            .iter()
+            .map(|s| SymbolInfo { symbol: s.symbol.clone(), name: s.name.clone(), source: s.source })
+            .collect();
+        match self.controller.on_stored_symbols(symbols.len() as u64) {
+            Action::Start { by_threshold } => self.start(symbols, by_threshold).await?,
+            _ => {
+                if let Some(walk) = self.walk.as_mut() {
+                    for summary in &symbols {
+                        if !walk.contains(&summary.symbol) {
+                            tracing::info!(symbol = %summary.symbol, "symbol joins the simulation");
+                            walk.add(Seed::at(summary.symbol.clone(), summary.last));
+                        }
+                    }
+                }
+            }
+        }
+        self.publish_state();
+        Ok(())
+    }
+
+    async fn on_command(&mut self, command: Command) -> Result<SimulationState, ControlError> {
+        if command == Command::Start {
+            // A manual start needs the current count, not the last one seen.
+            self.refresh().await?;
+        }
+        match self.controller.on_command(command)? {
+            Action::Nothing => {}
+            Action::Start { by_threshold } => {
+                let symbols = self.store.symbols().await?;
+                self.start(symbols, by_threshold).await?;
+            }
+            Action::Stop => {
+                self.walk = None;
+                self.events
+                    .emit(EventKind::SimulationStopped { reason: "stopped by the operator".into() })
+                    .await;
+            }
+            Action::Pause | Action::Resume => {}
+            Action::SetSpeed(speed) => self.clock = clock(self.settings.interval.div_f64(speed)),
+        }
+        self.publish_state();
+        Ok(self.state.borrow().state)
+    }
+
+    /// Seeds the walk from each symbol's latest close, resuming seq and price
+    /// from the last stored tick where there is one.
+    async fn start(&mut self, symbols: Vec<SymbolSummary>, by_threshold: bool) -> Result<(), StoreError> {
+        let last_ticks: HashMap<_, _> =
+            self.store.last_ticks().await?.into_iter().map(|t| (t.symbol.clone(), t)).collect();
+        let seeds = symbols
+            .iter()
+            .map(|s| match last_ticks.get(&s.symbol) {
+                Some(last) => {
+                    Seed { symbol: s.symbol.clone(), reference: s.last, price: last.price, seq: last.seq }
+                }
+                None => Seed::at(s.symbol.clone(), s.last),
+            })
+            .collect();
+        let names: Vec<String> = symbols.into_iter().map(|s| s.symbol).collect();
+        self.walk = Some(RandomWalk::new(seeds, self.settings.walk, self.settings.rng_seed));
+        self.clock = clock(self.settings.interval.div_f64(self.controller.speed()));
+        if by_threshold {
+            self.events.emit(EventKind::ThresholdReached { symbols: names.clone() }).await;
+        }
+        self.events.emit(EventKind::SimulationStarted { symbols: names }).await;
+        Ok(())
+    }
+
+    fn publish_state(&mut self) {
+        let symbols = self.walk.as_ref().map_or(0, |w| w.len() as u64);
+        let state = self.controller.state(symbols);
+        self.stats.set_running(state.describe());
+        let view = SimulationView { state, symbols: self.symbols.clone() };
+        self.state.send_if_modified(|held| {
+            let changed = *held != view;
+            *held = view;
+            changed
+        });
+    }
+}
+
+async fn recv_event(
+    bus: &mut Option<broadcast::Receiver<Event>>,
+) -> Result<Event, broadcast::error::RecvError> {
+    match bus {
+        Some(bus) => bus.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn clock(period: Duration) -> Interval {
+    let mut clock = tokio::time::interval(period.max(Duration::from_micros(100)));
+    // After a stall, carry on at the normal pace rather than bursting.
+    clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    clock
 }

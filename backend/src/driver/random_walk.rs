@@ -19,6 +19,18 @@ pub struct Seed {
     pub symbol: String,
     /// The previous close; `change` is measured against it.
     pub reference: f64,
+    /// The first step moves from this price (the reference, or the last
+    /// stored tick when resuming).
+    pub price: f64,
+    /// The seq of the last tick already made for this symbol (0 for none).
+    pub seq: u64,
+}
+
+impl Seed {
+    /// A fresh start at the reference price.
+    pub fn at(symbol: impl Into<String>, reference: f64) -> Self {
+        Self { symbol: symbol.into(), reference, price: reference, seq: 0 }
+    }
 }
 
 /// How the walk moves.
@@ -30,6 +42,10 @@ pub struct WalkParams {
     pub drift: f64,
     /// Simulated seconds that pass between two steps.
     pub step_secs: f64,
+    /// Chance per step and symbol of a jump (news), in [0, 1].
+    pub jump_probability: f64,
+    /// Standard deviation of a jump's log return (0.02 = about 2 %).
+    pub jump_size: f64,
 }
 
 #[derive(Debug)]
@@ -49,6 +65,8 @@ pub struct RandomWalk {
     drift_term: f64,
     /// Per-step diffusion scale `σ·√dt`.
     diffusion: f64,
+    jump_probability: f64,
+    jump_size: f64,
     sizes: LogNormal<f64>,
 }
 
@@ -58,16 +76,39 @@ impl RandomWalk {
         let dt = params.step_secs / TRADING_YEAR_SECS;
         let sigma = params.volatility;
         Self {
-            symbols: seeds
-                .into_iter()
-                .map(|s| SymbolState { symbol: s.symbol, reference: s.reference, price: s.reference, seq: 0 })
-                .collect(),
+            symbols: Vec::new(),
             rng: StdRng::seed_from_u64(rng_seed),
             drift_term: (params.drift - sigma * sigma / 2.0) * dt,
             diffusion: sigma * dt.sqrt(),
+            jump_probability: params.jump_probability.clamp(0.0, 1.0),
+            jump_size: params.jump_size.abs(),
             // Median ≈ 150 shares, with a long right tail.
             sizes: LogNormal::new(5.0, 1.0).unwrap_or_else(|_| unreachable!("σ = 1 is a valid log-normal")),
         }
+        .with_symbols(seeds)
+    }
+
+    fn with_symbols(mut self, seeds: Vec<Seed>) -> Self {
+        for seed in seeds {
+            self.add(seed);
+        }
+        self
+    }
+
+    /// Adds a symbol (ignored if it is already walking).
+    pub fn add(&mut self, seed: Seed) {
+        if !self.contains(&seed.symbol) {
+            self.symbols.push(SymbolState {
+                symbol: seed.symbol,
+                reference: seed.reference,
+                price: seed.price,
+                seq: seed.seq,
+            });
+        }
+    }
+
+    pub fn contains(&self, symbol: &str) -> bool {
+        self.symbols.iter().any(|s| s.symbol == symbol)
     }
 
     /// Advances every symbol by one step, stamping the ticks with `ts`
@@ -77,7 +118,12 @@ impl RandomWalk {
             .iter_mut()
             .map(|s| {
                 let z: f64 = StandardNormal.sample(&mut self.rng);
-                s.price *= (self.drift_term + self.diffusion * z).exp();
+                let mut log_return = self.drift_term + self.diffusion * z;
+                if self.jump_probability > 0.0 && self.rng.random_bool(self.jump_probability) {
+                    let jump: f64 = StandardNormal.sample(&mut self.rng);
+                    log_return += self.jump_size * jump;
+                }
+                s.price *= log_return.exp();
                 s.seq += 1;
                 let size = self.sizes.sample(&mut self.rng).round().max(1.0) as u64;
                 // Odd lots aside, prints come in round lots of 100.
@@ -112,13 +158,11 @@ mod tests {
     use super::*;
 
     fn seeds() -> Vec<Seed> {
-        [("AAPL", 200.0), ("MSFT", 400.0), ("KO", 60.0)]
-            .into_iter()
-            .map(|(s, p)| Seed { symbol: s.into(), reference: p })
-            .collect()
+        [("AAPL", 200.0), ("MSFT", 400.0), ("KO", 60.0)].into_iter().map(|(s, p)| Seed::at(s, p)).collect()
     }
 
-    const PARAMS: WalkParams = WalkParams { volatility: 0.4, drift: 0.0, step_secs: 6.0 };
+    const PARAMS: WalkParams =
+        WalkParams { volatility: 0.4, drift: 0.0, step_secs: 6.0, jump_probability: 0.0, jump_size: 0.0 };
 
     #[test]
     fn every_step_ticks_every_symbol_with_the_next_seq() {
@@ -163,7 +207,7 @@ mod tests {
     fn log_returns_have_the_configured_volatility() {
         // 20 000 steps of one symbol: the sample standard deviation of log
         // returns must be close to σ·√dt (within 3 %, far beyond sampling noise).
-        let mut walk = RandomWalk::new(vec![Seed { symbol: "X".into(), reference: 100.0 }], PARAMS, 11);
+        let mut walk = RandomWalk::new(vec![Seed::at("X", 100.0)], PARAMS, 11);
         let prices: Vec<f64> = (0..20_001).map(|i| walk.step(i)[0].price).collect();
         let returns: Vec<f64> = prices.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
         let n = returns.len() as f64;
@@ -171,6 +215,29 @@ mod tests {
         let sd = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
         let expected = PARAMS.volatility * (PARAMS.step_secs / TRADING_YEAR_SECS).sqrt();
         assert!((sd / expected - 1.0).abs() < 0.03, "sd {sd} vs expected {expected}");
+    }
+
+    #[test]
+    fn jumps_make_rare_large_moves() {
+        let params = WalkParams { jump_probability: 0.01, jump_size: 0.05, ..PARAMS };
+        let mut walk = RandomWalk::new(vec![Seed::at("X", 100.0)], params, 2);
+        let prices: Vec<f64> = (0..20_000).map(|i| walk.step(i)[0].price).collect();
+        let big = prices.windows(2).filter(|w| (w[1] / w[0]).ln().abs() > 0.02).count();
+        // Diffusion alone moves about 0.05 % a step: every 2 % move is a jump.
+        // About 200 jumps are expected, of which about 69 % exceed 2 %.
+        assert!((80..=220).contains(&big), "{big} large moves");
+    }
+
+    #[test]
+    fn resuming_continues_the_seq_from_the_last_stored_tick() {
+        let seed = Seed { symbol: "X".into(), reference: 100.0, price: 101.0, seq: 41 };
+        let mut walk = RandomWalk::new(vec![seed], PARAMS, 1);
+        let tick = &walk.step(0)[0];
+        assert_eq!(tick.seq, 42);
+        assert!((tick.price / 101.0 - 1.0).abs() < 0.01);
+        walk.add(Seed::at("X", 5.0));
+        walk.add(Seed::at("Y", 5.0));
+        assert_eq!(walk.len(), 2, "an existing symbol is not added twice");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The HTTP edge: the dashboard's files, `GET /health` and `GET /ws`.
 
+pub mod api;
 mod health;
 mod static_files;
 pub mod ws;
@@ -12,16 +13,25 @@ use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
+use crate::driver::DriverHandle;
+use crate::events::Events;
 use crate::hub::HubHandle;
+use crate::ingest::fetch::FetchHandle;
 use crate::pipeline::{Pipeline, PipelineStats};
+use crate::store::SharedStore;
 
 /// What every handler may use. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     hub: HubHandle,
+    driver: DriverHandle,
+    fetch: Option<FetchHandle>,
+    events: Events,
+    store: SharedStore,
     stats: Arc<PipelineStats>,
     static_dir: PathBuf,
+    operator_token: Option<Secret>,
     shutdown: CancellationToken,
 }
 
@@ -29,8 +39,13 @@ impl AppState {
     pub fn new(config: &Config, pipeline: &Pipeline, shutdown: CancellationToken) -> Self {
         Self {
             hub: pipeline.hub.clone(),
+            driver: pipeline.driver.clone(),
+            fetch: pipeline.fetch.clone(),
+            events: pipeline.events.clone(),
+            store: Arc::clone(&pipeline.store),
             stats: Arc::clone(&pipeline.stats),
             static_dir: config.static_dir.clone(),
+            operator_token: config.secrets.operator_token.clone(),
             shutdown,
         }
     }
@@ -41,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::get))
         .route("/ws", get(ws::upgrade))
+        .nest("/api/v1", api::routes())
         .merge(static_files::router(&state.static_dir))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,12 +1,14 @@
 //! Starting a server on port 0 and talking to it.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use marquee::Config;
 use marquee::demo_universe::SYMBOLS;
 use marquee_shared::ServerMessage;
+use tempfile::TempDir;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -20,18 +22,30 @@ pub struct TestApp {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
+    /// The store's directory, removed when the last holder drops it.
+    pub data: std::sync::Arc<TempDir>,
 }
 
-/// A config for fast tests: a fixed seed, the first `symbols` demo symbols.
+/// A config for fast tests: a fixed seed, the first `symbols` demo symbols
+/// loaded into a fresh store (so the default threshold of 5 starts streaming
+/// when `symbols >= 5`).
 pub fn config(symbols: usize) -> Config {
-    let mut config = Config::for_tests();
+    let mut config = Config::for_tests(PathBuf::new());
     config.seed = Some(42);
     config.symbols = SYMBOLS[..symbols].to_vec();
     config.static_dir = "does-not-exist".into();
     config
 }
 
+/// Starts a server with a store in a new temporary directory.
 pub async fn spawn_app(config: Config) -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+    spawn_app_in(config, dir).await
+}
+
+/// Starts a server on the store in `data` (e.g. to restart on the same data).
+pub async fn spawn_app_in(mut config: Config, data: std::sync::Arc<TempDir>) -> TestApp {
+    config.data_dir = data.path().to_path_buf();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let (stop, stopped) = oneshot::channel::<()>();
@@ -39,12 +53,19 @@ pub async fn spawn_app(config: Config) -> TestApp {
         // Either an explicit stop or the TestApp being dropped.
         drop(stopped.await);
     }));
-    TestApp { addr, stop: Some(stop), task }
+    TestApp { addr, stop: Some(stop), task, data }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// GET `path` and parse the JSON body, asserting the status.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, status: u16) -> T {
+        let response = reqwest::get(self.url(path)).await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        response.json().await.unwrap_or_else(|e| panic!("GET {path}: bad JSON: {e}"))
     }
 
     pub async fn connect(&self) -> Ws {

@@ -1,8 +1,12 @@
 //! Integration tests: the real server on a free port, driven over HTTP and
 //! WebSocket like a browser would.
 
+mod fake_alphavantage;
+mod fetch;
 mod health;
 mod helpers;
+mod logs;
+mod market;
 mod shutdown;
 mod static_files;
 mod ws;

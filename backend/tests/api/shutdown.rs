@@ -17,7 +17,7 @@ async fn shutdown_closes_clients_and_returns_promptly() {
     // The client sees its stream end (after any frames already in flight).
     loop {
         match next_message(&mut ws).await {
-            Some(ServerMessage::Ticks { .. }) => {}
+            Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
             None => break,
             Some(other) => panic!("unexpected {other:?}"),
         }

@@ -21,6 +21,7 @@ async fn collect_ticks(
                     seen.entry(tick.symbol.clone()).or_default().push(tick);
                 }
             }
+            Some(ServerMessage::Simulation { .. }) => {}
             Some(other) => panic!("unexpected message while streaming: {other:?}"),
             None => panic!("stream closed"),
         }
@@ -42,7 +43,7 @@ async fn ticks_for_five_symbols_arrive_within_two_seconds_with_increasing_seq() 
     let mut ws = app.connect().await;
     let started = Instant::now();
 
-    let Some(ServerMessage::Snapshot { quotes, server_time }) = next_message(&mut ws).await else {
+    let Some(ServerMessage::Snapshot { quotes, server_time, .. }) = next_message(&mut ws).await else {
         panic!("the first message must be a snapshot");
     };
     assert!(server_time > 0);
@@ -66,7 +67,7 @@ async fn a_client_that_never_reads_neither_blocks_nor_slows_the_others() {
     // here) and then its queue within the 3 s the other client reads.
     let mut config = config(SYMBOLS.len());
     config.tick_interval = Duration::from_millis(1);
-    config.client_queue = 16;
+    config.client_queue = 64;
     let app = spawn_app(config).await;
 
     let mut stalled = app.connect_with_small_buffer().await;
@@ -96,7 +97,7 @@ async fn a_client_that_never_reads_neither_blocks_nor_slows_the_others() {
         }
         match next_message(&mut stalled).await {
             Some(ServerMessage::Lagged { skipped }) => lagged = Some(skipped),
-            Some(ServerMessage::Ticks { .. }) => {}
+            Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -121,7 +122,7 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
         send_text(&mut ws, text).await;
         let error = loop {
             match next_message(&mut ws).await {
-                Some(ServerMessage::Ticks { .. }) => {}
+                Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
                 other => break other,
             }
         };
@@ -135,7 +136,7 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
     send_text(&mut ws, r#"{"type":"ping","nonce":123}"#).await;
     loop {
         match next_message(&mut ws).await {
-            Some(ServerMessage::Ticks { .. }) => {}
+            Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
             Some(ServerMessage::Pong { nonce, .. }) => {
                 assert_eq!(nonce, 123);
                 break;

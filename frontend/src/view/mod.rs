@@ -22,7 +22,11 @@ pub fn App() -> impl IntoView {
                 <span class="name">"Marquee"</span>
                 <span class="tagline">"live market data"</span>
             </div>
-            <status::ConnectionBadge status=status />
+            <div class="header-right">
+                <status::SourceBadge market=market />
+                <status::SimulationBadge market=market />
+                <status::ConnectionBadge status=status />
+            </div>
         </header>
         <tape::TickerTape market=market />
         <main class="content">

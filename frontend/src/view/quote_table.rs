@@ -20,11 +20,12 @@ pub fn QuoteTable(market: RwSignal<MarketState>) -> impl IntoView {
                         <th scope="col" class="num">"Change %"</th>
                         <th scope="col" class="num">"Last size"</th>
                         <th scope="col" class="num">"Ticks"</th>
+                        <th scope="col">"Source"</th>
                     </tr>
                 </thead>
                 <tbody>
                     <Show when=move || market.with(|m| m.symbols().is_empty())>
-                        <tr><td colspan="6" class="empty">"Waiting for the first ticks…"</td></tr>
+                        <tr><td colspan="7" class="empty">"No symbols stored yet…"</td></tr>
                     </Show>
                     <For each=symbols key=|symbol| symbol.clone() let:symbol>
                         <QuoteRow market=market symbol=symbol />
@@ -49,6 +50,8 @@ fn QuoteRow(market: RwSignal<MarketState>, symbol: String) -> impl IntoView {
                 .map_or(String::new(), |q| format!("flash-{}-{}", move_class(q.last_move), q.tick.seq % 2))
         })
     };
+    let info_key = symbol.clone();
+    let source = move || market.with(|m| m.info(&info_key).map(|i| i.source.label()).unwrap_or_default());
     let data_symbol = symbol.clone();
     view! {
         <tr data-testid="quote-row" data-symbol=data_symbol>
@@ -58,6 +61,7 @@ fn QuoteRow(market: RwSignal<MarketState>, symbol: String) -> impl IntoView {
             <td class=move || format!("num {}", sign()) data-testid="change-pct">{cell(|q| format::percent(q.tick.change_pct))}</td>
             <td class="num">{cell(|q| q.tick.size.to_string())}</td>
             <td class="num muted">{cell(|q| q.ticks.to_string())}</td>
+            <td class="muted" data-testid="source">{source}</td>
         </tr>
     }
 }

@@ -1,0 +1,140 @@
+//! Read endpoints: symbols, quotes, bars, companies, ticks, events.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use marquee_shared::{Bar, Company, Event, Quote, SymbolSummary, Tick};
+use serde::Deserialize;
+
+use super::{ApiError, params};
+use crate::gateway::AppState;
+use crate::store::BarQuery;
+
+/// Stored symbols; the price is live once the simulation streams it.
+pub async fn symbols(State(state): State<AppState>) -> Result<Json<Vec<SymbolSummary>>, ApiError> {
+    let mut symbols = state.store.symbols().await?;
+    let live: HashMap<String, Tick> =
+        live_quotes(&state).await.into_iter().map(|t| (t.symbol.clone(), t)).collect();
+    for summary in &mut symbols {
+        if let Some(tick) = live.get(&summary.symbol) {
+            summary.last = tick.price;
+            summary.change = tick.change;
+            summary.change_pct = tick.change_pct;
+        }
+    }
+    Ok(Json(symbols))
+}
+
+pub async fn quote(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<Quote>, ApiError> {
+    let symbol = params::symbol(&raw)?;
+    let stored = state.store.symbols().await?;
+    let summary =
+        stored.into_iter().find(|s| s.symbol == symbol).ok_or_else(|| ApiError::unknown_symbol(&symbol))?;
+    let live = live_quotes(&state).await.into_iter().find(|t| t.symbol == symbol);
+    let quote = match live {
+        Some(tick) => Quote {
+            symbol,
+            price: tick.price,
+            change: tick.change,
+            change_pct: tick.change_pct,
+            ts: tick.ts,
+            source: summary.source,
+            live: true,
+            seq: Some(tick.seq),
+        },
+        None => Quote {
+            symbol,
+            price: summary.last,
+            change: summary.change,
+            change_pct: summary.change_pct,
+            ts: summary.latest_ts,
+            source: summary.source,
+            live: false,
+            seq: None,
+        },
+    };
+    Ok(Json(quote))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BarParams {
+    interval: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<usize>,
+}
+
+pub async fn bars(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Query<BarParams>,
+) -> Result<Json<Vec<Bar>>, ApiError> {
+    let symbol = params::symbol(&raw)?;
+    match query.interval.as_deref().unwrap_or("1d") {
+        "1d" => {}
+        other => {
+            return Err(ApiError::bad_request(
+                "bad_interval",
+                format!("interval {other:?} is not served; stored bars are daily: use interval=1d"),
+            ));
+        }
+    }
+    let query = BarQuery {
+        from: params::time_bound("from", query.from.as_deref())?,
+        to: params::time_bound("to", query.to.as_deref())?,
+        limit: params::limit(query.limit, 100, 5_000)?,
+        symbol,
+    };
+    let symbol = query.symbol.clone();
+    let bars = state.store.daily_bars(query).await?;
+    if bars.is_empty() && !is_stored(&state, &symbol).await? {
+        return Err(ApiError::unknown_symbol(&symbol));
+    }
+    Ok(Json(bars))
+}
+
+pub async fn company(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Company>, ApiError> {
+    let symbol = params::symbol(&raw)?;
+    let company = state.store.company(symbol.clone()).await?;
+    company.map(Json).ok_or_else(|| ApiError::unknown_symbol(&symbol))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LimitParams {
+    limit: Option<usize>,
+}
+
+pub async fn ticks(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Query<LimitParams>,
+) -> Result<Json<Vec<Tick>>, ApiError> {
+    let symbol = params::symbol(&raw)?;
+    let limit = params::limit(query.limit, 100, 10_000)?;
+    let ticks = state.store.recent_ticks(symbol.clone(), limit).await?;
+    if ticks.is_empty() && !is_stored(&state, &symbol).await? {
+        return Err(ApiError::unknown_symbol(&symbol));
+    }
+    Ok(Json(ticks))
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    Query(query): Query<LimitParams>,
+) -> Result<Json<Vec<Event>>, ApiError> {
+    let limit = params::limit(query.limit, 50, 1_000)?;
+    Ok(Json(state.store.recent_events(limit).await?))
+}
+
+async fn is_stored(state: &AppState, symbol: &str) -> Result<bool, ApiError> {
+    Ok(state.store.symbols().await?.iter().any(|s| s.symbol == symbol))
+}
+
+/// The hub's latest ticks; empty while it is not running (shutdown).
+async fn live_quotes(state: &AppState) -> Vec<Tick> {
+    state.hub.quotes().await.unwrap_or_default()
+}

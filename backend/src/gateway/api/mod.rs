@@ -1,0 +1,34 @@
+//! The REST API under `/api/v1`.
+
+mod auth;
+mod error;
+mod fetch;
+mod import;
+mod market;
+mod params;
+mod simulation;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+pub use error::ApiError;
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/symbols", get(market::symbols))
+        .route("/quotes/{symbol}", get(market::quote))
+        .route("/bars/{symbol}", get(market::bars))
+        .route("/companies/{symbol}", get(market::company))
+        .route("/ticks/{symbol}", get(market::ticks))
+        .route("/events", get(market::events))
+        .route("/fetch", post(fetch::submit))
+        .route("/fetch/{job}", get(fetch::job))
+        .route("/import", post(import::import).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
+        .route("/simulation", get(simulation::state))
+        .route("/simulation/speed", put(simulation::speed))
+        .route("/simulation/{action}", post(simulation::act))
+        .fallback(|| async {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+}

@@ -1,0 +1,421 @@
+//! Alpha Vantage's numbered-key JSON into typed values. Pure functions over
+//! the response body; the HTTP client lives beside this.
+//!
+//! Alpha Vantage answers HTTP 200 for failures too, so every body is first
+//! checked for its `Error Message` / `Note` / `Information` envelope.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::AlphaVantageError;
+
+/// One OHLCV bar as Alpha Vantage reports it. `ts` is the bar's start in
+/// nanoseconds since the epoch, UTC (daily bars: midnight UTC of the date).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub ts: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: u64,
+}
+
+/// A `TIME_SERIES_*` response, oldest bar first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub symbol: String,
+    pub bars: Vec<Bar>,
+}
+
+/// A `GLOBAL_QUOTE` response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlobalQuote {
+    pub symbol: String,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub price: f64,
+    pub volume: u64,
+    pub latest_trading_day: Date,
+    pub previous_close: f64,
+    pub change: f64,
+    pub change_percent: f64,
+}
+
+/// The fields of an `OVERVIEW` response Marquee keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub symbol: String,
+    pub name: String,
+    pub description: String,
+    pub exchange: String,
+    pub currency: String,
+    pub sector: String,
+    pub industry: String,
+    pub market_cap: Option<u64>,
+}
+
+/// One `SYMBOL_SEARCH` match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchMatch {
+    pub symbol: String,
+    pub name: String,
+    pub kind: String,
+    pub region: String,
+    pub currency: String,
+    pub match_score: f64,
+}
+
+type Result<T> = std::result::Result<T, AlphaVantageError>;
+
+/// Parses the body as JSON and turns an error envelope into its typed error.
+fn envelope(body: &str) -> Result<Value> {
+    let value: Value = serde_json::from_str(body).map_err(|err| {
+        let start: String = body.trim_start().chars().take(40).collect();
+        AlphaVantageError::Malformed(format!("not JSON ({err}); body starts {start:?}"))
+    })?;
+    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+    if let Some(message) = text("Error Message") {
+        return Err(AlphaVantageError::Rejected(message));
+    }
+    if let Some(note) = text("Note") {
+        return Err(AlphaVantageError::RateLimited(note));
+    }
+    if let Some(info) = text("Information") {
+        let lower = info.to_ascii_lowercase();
+        return Err(if lower.contains("rate limit") || lower.contains("requests per") {
+            AlphaVantageError::RateLimited(info)
+        } else {
+            AlphaVantageError::Refused(info)
+        });
+    }
+    if !value.is_object() {
+        return Err(AlphaVantageError::Malformed("expected a JSON object".into()));
+    }
+    Ok(value)
+}
+
+fn typed<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
+    serde_json::from_value(value).map_err(|err| AlphaVantageError::Malformed(format!("{what}: {err}")))
+}
+
+fn number(field: &str, text: &str) -> Result<f64> {
+    let trimmed = text.trim().trim_end_matches('%');
+    match trimmed.parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(n),
+        _ => Err(AlphaVantageError::Malformed(format!("{field} is not a number: {text:?}"))),
+    }
+}
+
+fn count(field: &str, text: &str) -> Result<u64> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| AlphaVantageError::Malformed(format!("{field} is not a count: {text:?}")))
+}
+
+fn date(field: &str, text: &str) -> Result<Date> {
+    text.trim()
+        .parse::<Date>()
+        .map_err(|_| AlphaVantageError::Malformed(format!("{field} is not a date: {text:?}")))
+}
+
+#[derive(Deserialize)]
+struct RawBar {
+    #[serde(rename = "1. open")]
+    open: String,
+    #[serde(rename = "2. high")]
+    high: String,
+    #[serde(rename = "3. low")]
+    low: String,
+    #[serde(rename = "4. close")]
+    close: String,
+    #[serde(rename = "5. volume")]
+    volume: String,
+}
+
+/// `TIME_SERIES_DAILY` and `TIME_SERIES_INTRADAY`. Intraday stamps are in the
+/// time zone the metadata names (US/Eastern); they are converted to UTC.
+pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
+    let value = envelope(body)?;
+    let object =
+        value.as_object().ok_or_else(|| AlphaVantageError::Malformed("expected an object".into()))?;
+    let meta = object.get("Meta Data").and_then(Value::as_object);
+    let zone_name = meta
+        .and_then(|m| m.iter().find(|(k, _)| k.ends_with("Time Zone")).map(|(_, v)| v))
+        .and_then(Value::as_str)
+        .unwrap_or("US/Eastern");
+    let zone = TimeZone::get(zone_name)
+        .map_err(|_| AlphaVantageError::Malformed(format!("unknown time zone {zone_name:?}")))?;
+    let Some((_, series)) = object.iter().find(|(k, _)| k.starts_with("Time Series")) else {
+        return Err(if object.is_empty() {
+            AlphaVantageError::UnknownSymbol(symbol.to_owned())
+        } else {
+            AlphaVantageError::Malformed("no \"Time Series\" in the response".into())
+        });
+    };
+    let raw: BTreeMap<String, RawBar> = typed(series.clone(), "time series")?;
+    let mut bars = raw
+        .into_iter()
+        .map(|(stamp, bar)| {
+            Ok(Bar {
+                ts: bar_start(&stamp, &zone)?,
+                open: number("open", &bar.open)?,
+                high: number("high", &bar.high)?,
+                low: number("low", &bar.low)?,
+                close: number("close", &bar.close)?,
+                volume: count("volume", &bar.volume)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    bars.sort_by_key(|b| b.ts);
+    for bar in &bars {
+        if !(bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close) && bar.low > 0.0) {
+            return Err(AlphaVantageError::Malformed(format!("inconsistent bar at {}: {bar:?}", bar.ts)));
+        }
+    }
+    Ok(Series { symbol: symbol.to_owned(), bars })
+}
+
+/// `2017-12-18` (midnight UTC) or `2017-12-18 14:56:00` (in `zone`) as ns since the epoch.
+fn bar_start(stamp: &str, zone: &TimeZone) -> Result<i64> {
+    let bad = || AlphaVantageError::Malformed(format!("bad bar time {stamp:?}"));
+    let timestamp = if stamp.len() == 10 {
+        let day = stamp.parse::<Date>().map_err(|_| bad())?;
+        day.to_zoned(TimeZone::UTC).map_err(|_| bad())?.timestamp()
+    } else {
+        let local = stamp.parse::<DateTime>().map_err(|_| bad())?;
+        local.to_zoned(zone.clone()).map_err(|_| bad())?.timestamp()
+    };
+    i64::try_from(timestamp.as_nanosecond()).map_err(|_| bad())
+}
+
+#[derive(Deserialize)]
+struct RawQuote {
+    #[serde(rename = "01. symbol")]
+    symbol: String,
+    #[serde(rename = "02. open")]
+    open: String,
+    #[serde(rename = "03. high")]
+    high: String,
+    #[serde(rename = "04. low")]
+    low: String,
+    #[serde(rename = "05. price")]
+    price: String,
+    #[serde(rename = "06. volume")]
+    volume: String,
+    #[serde(rename = "07. latest trading day")]
+    latest_trading_day: String,
+    #[serde(rename = "08. previous close")]
+    previous_close: String,
+    #[serde(rename = "09. change")]
+    change: String,
+    #[serde(rename = "10. change percent")]
+    change_percent: String,
+}
+
+/// `GLOBAL_QUOTE`. An unknown symbol comes back as `{"Global Quote": {}}`.
+pub fn global_quote(body: &str, symbol: &str) -> Result<GlobalQuote> {
+    let mut value = envelope(body)?;
+    let quote = value.get_mut("Global Quote").map(Value::take).unwrap_or(Value::Null);
+    if quote.as_object().is_none_or(|o| o.is_empty()) {
+        return Err(AlphaVantageError::UnknownSymbol(symbol.to_owned()));
+    }
+    let raw: RawQuote = typed(quote, "global quote")?;
+    Ok(GlobalQuote {
+        symbol: raw.symbol,
+        open: number("open", &raw.open)?,
+        high: number("high", &raw.high)?,
+        low: number("low", &raw.low)?,
+        price: number("price", &raw.price)?,
+        volume: count("volume", &raw.volume)?,
+        latest_trading_day: date("latest trading day", &raw.latest_trading_day)?,
+        previous_close: number("previous close", &raw.previous_close)?,
+        change: number("change", &raw.change)?,
+        change_percent: number("change percent", &raw.change_percent)?,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawOverview {
+    symbol: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    exchange: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    sector: String,
+    #[serde(default)]
+    industry: String,
+    #[serde(default)]
+    market_capitalization: Option<String>,
+}
+
+/// `OVERVIEW`. An unknown symbol comes back as `{}`.
+pub fn overview(body: &str, symbol: &str) -> Result<Overview> {
+    let value = envelope(body)?;
+    if value.as_object().is_some_and(|o| o.is_empty()) {
+        return Err(AlphaVantageError::UnknownSymbol(symbol.to_owned()));
+    }
+    let raw: RawOverview = typed(value, "company overview")?;
+    Ok(Overview {
+        symbol: raw.symbol,
+        name: raw.name,
+        description: raw.description,
+        exchange: raw.exchange,
+        currency: raw.currency,
+        sector: raw.sector,
+        industry: raw.industry,
+        // "None" and "-" are how Alpha Vantage says it does not know.
+        market_cap: raw.market_capitalization.and_then(|m| m.parse().ok()),
+    })
+}
+
+#[derive(Deserialize)]
+struct RawSearch {
+    #[serde(rename = "bestMatches")]
+    best_matches: Vec<RawMatch>,
+}
+
+#[derive(Deserialize)]
+struct RawMatch {
+    #[serde(rename = "1. symbol")]
+    symbol: String,
+    #[serde(rename = "2. name")]
+    name: String,
+    #[serde(rename = "3. type")]
+    kind: String,
+    #[serde(rename = "4. region")]
+    region: String,
+    #[serde(rename = "8. currency")]
+    currency: String,
+    #[serde(rename = "9. matchScore")]
+    match_score: String,
+}
+
+/// `SYMBOL_SEARCH`, best match first.
+pub fn symbol_search(body: &str) -> Result<Vec<SearchMatch>> {
+    let raw: RawSearch = typed(envelope(body)?, "symbol search")?;
+    raw.best_matches
+        .into_iter()
+        .map(|m| {
+            Ok(SearchMatch {
+                match_score: number("match score", &m.match_score)?,
+                symbol: m.symbol,
+                name: m.name,
+                kind: m.kind,
+                region: m.region,
+                currency: m.currency,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/tests/fixtures/alphavantage/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn intraday_series_is_parsed_oldest_first_in_utc() {
+        let series = time_series(&fixture("mock_time_series.json"), "MSFT").expect("series");
+        assert_eq!(series.symbol, "MSFT");
+        assert!(series.bars.len() >= 20, "{} bars", series.bars.len());
+        assert!(series.bars.windows(2).all(|w| w[0].ts < w[1].ts));
+        let last = series.bars.last().expect("a bar");
+        // 2017-12-18 14:56:00 US/Eastern (EST, UTC-5) = 19:56:00 UTC.
+        let expected: i64 =
+            "2017-12-18T19:56:00Z".parse::<jiff::Timestamp>().expect("ts").as_nanosecond() as i64;
+        assert_eq!(last.ts, expected);
+        assert_eq!(
+            (last.open, last.high, last.low, last.close, last.volume),
+            (86.49, 86.5, 86.475, 86.5, 10494)
+        );
+    }
+
+    #[test]
+    fn daily_series_dates_are_midnight_utc() {
+        let body = r#"{"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": {
+            "2024-05-02": {"1. open": "10", "2. high": "12", "3. low": "9", "4. close": "11", "5. volume": "100"},
+            "2024-05-01": {"1. open": "9", "2. high": "10", "3. low": "8", "4. close": "10", "5. volume": "50"}}}"#;
+        let series = time_series(body, "IBM").expect("series");
+        let first: i64 =
+            "2024-05-01T00:00:00Z".parse::<jiff::Timestamp>().expect("ts").as_nanosecond() as i64;
+        assert_eq!(
+            series.bars.iter().map(|b| b.ts).collect::<Vec<_>>(),
+            [first, first + 86_400 * 1_000_000_000]
+        );
+    }
+
+    #[test]
+    fn global_quote_fixture() {
+        let quote = global_quote(&fixture("global_quote.json"), "MSFT").expect("quote");
+        assert_eq!(quote.symbol, "MSFT");
+        assert_eq!(quote.price, 112.13);
+        assert_eq!(quote.volume, 29_062_853);
+        assert_eq!(quote.latest_trading_day.to_string(), "2018-10-05");
+        assert_eq!(quote.change_percent, -0.5852);
+    }
+
+    #[test]
+    fn overview_fixture() {
+        let company = overview(&fixture("mock_company_overview.json"), "IBM").expect("overview");
+        assert_eq!(company.name, "International Business Machines Corporation");
+        assert_eq!((company.exchange.as_str(), company.sector.as_str()), ("NYSE", "Technology"));
+        assert_eq!(company.market_cap, Some(114_234_572_800));
+    }
+
+    #[test]
+    fn symbol_search_fixture() {
+        let matches = symbol_search(&fixture("symbol_search.json")).expect("search");
+        assert_eq!(matches[0].symbol, "BA");
+        assert_eq!(matches[0].match_score, 1.0);
+        assert!(matches.iter().any(|m| m.currency == "HKD"));
+    }
+
+    #[test]
+    fn error_envelopes_become_typed_errors() {
+        let rejected = r#"{"Error Message": "Invalid API call. Please retry or visit the documentation."}"#;
+        assert!(matches!(time_series(rejected, "X"), Err(AlphaVantageError::Rejected(_))));
+        let note = r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute."}"#;
+        assert!(matches!(global_quote(note, "X"), Err(AlphaVantageError::RateLimited(_))));
+        let limit = r#"{"Information": "Our standard API rate limit is 25 requests per day."}"#;
+        assert!(matches!(overview(limit, "X"), Err(AlphaVantageError::RateLimited(_))));
+        let premium = r#"{"Information": "This is a premium endpoint."}"#;
+        assert!(matches!(overview(premium, "X"), Err(AlphaVantageError::Refused(_))));
+    }
+
+    #[test]
+    fn unknown_symbols_and_garbage_are_told_apart() {
+        assert_eq!(overview("{}", "NOPE"), Err(AlphaVantageError::UnknownSymbol("NOPE".into())));
+        assert_eq!(
+            global_quote(r#"{"Global Quote": {}}"#, "NOPE"),
+            Err(AlphaVantageError::UnknownSymbol("NOPE".into()))
+        );
+        assert_eq!(time_series("{}", "NOPE"), Err(AlphaVantageError::UnknownSymbol("NOPE".into())));
+        for body in
+            ["<html><body>502 Bad Gateway</body></html>", "", "[1,2]", r#"{"Time Series (Daily)": 7}"#]
+        {
+            assert!(matches!(time_series(body, "X"), Err(AlphaVantageError::Malformed(_))), "{body:?}");
+        }
+        let bad_number = r#"{"Time Series (Daily)": {"2024-05-01": {"1. open": "abc", "2. high": "1", "3. low": "1", "4. close": "1", "5. volume": "1"}}}"#;
+        assert!(
+            matches!(time_series(bad_number, "X"), Err(AlphaVantageError::Malformed(m)) if m.contains("open"))
+        );
+        let inconsistent = r#"{"Time Series (Daily)": {"2024-05-01": {"1. open": "5", "2. high": "4", "3. low": "1", "4. close": "2", "5. volume": "1"}}}"#;
+        assert!(matches!(time_series(inconsistent, "X"), Err(AlphaVantageError::Malformed(_))));
+    }
+}

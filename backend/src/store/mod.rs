@@ -1,0 +1,77 @@
+//! Durable storage behind one interface, so stages never know which engine
+//! runs. The embedded SQLite store ([`SqliteStore`]) is the default.
+
+mod sqlite;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use marquee_shared::{Bar, Company, Event, FetchJob, SymbolSummary, Tick};
+pub use sqlite::SqliteStore;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage engine error: {0}")]
+    Engine(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// A shared handle to whichever store is configured.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Which daily bars to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarQuery {
+    pub symbol: String,
+    /// Inclusive bounds on the bar start, ns since the epoch.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// The most recent `limit` bars in range, returned oldest first.
+    pub limit: usize,
+}
+
+/// The latest tick stored for a symbol: where a restarted simulation resumes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastTick {
+    pub symbol: String,
+    pub seq: u64,
+    pub price: f64,
+}
+
+/// Everything the stages store and read. Writes are idempotent: upserts key
+/// on (symbol, ts), ticks on (symbol, seq), events on id.
+pub trait Store: Send + Sync + Debug {
+    fn upsert_company(&self, company: Company) -> StoreFuture<'_, ()>;
+    /// Inserts or replaces daily bars; returns how many were written.
+    fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64>;
+    /// Inserts ticks, ignoring (symbol, seq) pairs already stored; returns how many were new.
+    fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64>;
+    fn append_event(&self, event: Event) -> StoreFuture<'_, ()>;
+
+    /// Every symbol with stored daily bars, in symbol order.
+    fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>>;
+    fn daily_bars(&self, query: BarQuery) -> StoreFuture<'_, Vec<Bar>>;
+    fn company(&self, symbol: String) -> StoreFuture<'_, Option<Company>>;
+    /// The newest `limit` ticks of a symbol, oldest first.
+    fn recent_ticks(&self, symbol: String, limit: usize) -> StoreFuture<'_, Vec<Tick>>;
+    /// The last tick of every symbol that has any.
+    fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>>;
+    /// The newest `limit` events, newest first.
+    fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>>;
+
+    /// Inserts or replaces a fetch job (keyed by id).
+    fn save_job(&self, job: FetchJob) -> StoreFuture<'_, ()>;
+    fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>>;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,399 @@
+//! The embedded store: one SQLite file in the data directory (WAL mode).
+//!
+//! SQLite calls block, so each runs on tokio's blocking pool; one connection
+//! behind a mutex serialises them, which is what SQLite does anyway.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use marquee_shared::{Bar, Company, DataSource, Event, FetchJob, SymbolSummary, Tick};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS companies (
+    symbol TEXT PRIMARY KEY, name TEXT NOT NULL, sector TEXT NOT NULL, industry TEXT NOT NULL,
+    exchange TEXT NOT NULL, currency TEXT NOT NULL, description TEXT NOT NULL, market_cap INTEGER,
+    source TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS daily_bars (
+    symbol TEXT NOT NULL, ts INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
+    close REAL NOT NULL, volume INTEGER NOT NULL, source TEXT NOT NULL,
+    PRIMARY KEY (symbol, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ticks (
+    symbol TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, price REAL NOT NULL,
+    size INTEGER NOT NULL, change REAL NOT NULL, change_pct REAL NOT NULL,
+    PRIMARY KEY (symbol, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
+CREATE TABLE IF NOT EXISTS fetch_jobs (
+    id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL
+);
+";
+
+/// The default store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `marquee.db` in `dir`.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create data directory {}: {e}", dir.display()))
+        })?;
+        let conn = Connection::open(dir.join("marquee.db")).map_err(engine)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(engine)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(engine)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory store, for tests.
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::init(Connection::open_in_memory().map_err(engine)?)
+    }
+
+    fn init(conn: Connection) -> StoreResult<Self> {
+        conn.execute_batch(SCHEMA).map_err(engine)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `work` with the connection on the blocking pool.
+    fn with<T, F>(&self, work: F) -> StoreFuture<'_, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn =
+                    conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+                work(&mut conn)
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        })
+    }
+}
+
+fn engine(err: rusqlite::Error) -> StoreError {
+    StoreError::Engine(err.to_string())
+}
+
+fn source(text: &str) -> StoreResult<DataSource> {
+    DataSource::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown data source {text:?}")))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl Store for SqliteStore {
+    fn upsert_company(&self, c: Company) -> StoreFuture<'_, ()> {
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO companies (symbol, name, sector, industry, exchange, currency, description, market_cap, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (symbol) DO UPDATE SET name = ?2, sector = ?3, industry = ?4, exchange = ?5,
+                   currency = ?6, description = ?7, market_cap = ?8, source = ?9",
+                params![
+                    c.symbol,
+                    c.name,
+                    c.sector,
+                    c.industry,
+                    c.exchange,
+                    c.currency,
+                    c.description,
+                    c.market_cap.map(to_i64),
+                    c.source.as_str()
+                ],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(engine)?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO daily_bars (symbol, ts, open, high, low, close, volume, source)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )
+                    .map_err(engine)?;
+                for b in &bars {
+                    insert
+                        .execute(params![b.symbol, b.ts, b.open, b.high, b.low, b.close, to_i64(b.volume), b.source.as_str()])
+                        .map_err(engine)?;
+                }
+            }
+            tx.commit().map_err(engine)?;
+            Ok(bars.len() as u64)
+        })
+    }
+
+    fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(engine)?;
+            let mut new = 0;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO ticks (symbol, seq, ts, price, size, change, change_pct)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )
+                    .map_err(engine)?;
+                for t in &ticks {
+                    new += insert
+                        .execute(params![
+                            t.symbol,
+                            to_i64(t.seq),
+                            t.ts,
+                            t.price,
+                            to_i64(t.size),
+                            t.change,
+                            t.change_pct
+                        ])
+                        .map_err(engine)? as u64;
+                }
+            }
+            tx.commit().map_err(engine)?;
+            Ok(new)
+        })
+    }
+
+    fn append_event(&self, event: Event) -> StoreFuture<'_, ()> {
+        self.with(move |conn| {
+            let body = serde_json::to_string(&event).map_err(|e| StoreError::Engine(e.to_string()))?;
+            conn.execute(
+                "INSERT OR IGNORE INTO events (id, ts, kind, body) VALUES (?1, ?2, ?3, ?4)",
+                params![event.id, event.ts, event.kind.name(), body],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>> {
+        self.with(|conn| {
+            // The latest two bars per symbol give the last close and the change.
+            let mut query = conn
+                .prepare_cached(
+                    "WITH ranked AS (
+                       SELECT symbol, ts, close, source,
+                              ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY ts DESC) AS age,
+                              COUNT(*) OVER (PARTITION BY symbol) AS records
+                       FROM daily_bars)
+                     SELECT l.symbol, c.name, l.source, l.records, l.ts, l.close, p.close
+                     FROM ranked l
+                     LEFT JOIN ranked p ON p.symbol = l.symbol AND p.age = 2
+                     LEFT JOIN companies c ON c.symbol = l.symbol
+                     WHERE l.age = 1
+                     ORDER BY l.symbol",
+                )
+                .map_err(engine)?;
+            let rows = query
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Option<String>>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(3)?,
+                        row.get::<_, i64>(4)?,
+                        row.get::<_, f64>(5)?,
+                        row.get::<_, Option<f64>>(6)?,
+                    ))
+                })
+                .map_err(engine)?;
+            rows.map(|row| {
+                let (symbol, name, src, records, latest_ts, last, previous) = row.map_err(engine)?;
+                let change = previous.map_or(0.0, |p| last - p);
+                let change_pct = previous.filter(|p| *p != 0.0).map_or(0.0, |p| change / p * 100.0);
+                Ok(SymbolSummary {
+                    symbol,
+                    name,
+                    source: source(&src)?,
+                    records: to_u64(records),
+                    latest_ts,
+                    last,
+                    change,
+                    change_pct,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn daily_bars(&self, q: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
+        self.with(move |conn| {
+            let mut query = conn
+                .prepare_cached(
+                    "SELECT symbol, ts, open, high, low, close, volume, source FROM daily_bars
+                     WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts DESC LIMIT ?4",
+                )
+                .map_err(engine)?;
+            let rows = query
+                .query_map(
+                    params![
+                        q.symbol,
+                        q.from.unwrap_or(i64::MIN),
+                        q.to.unwrap_or(i64::MAX),
+                        to_i64(q.limit as u64)
+                    ],
+                    |row| {
+                        Ok((
+                            Bar {
+                                symbol: row.get(0)?,
+                                ts: row.get(1)?,
+                                open: row.get(2)?,
+                                high: row.get(3)?,
+                                low: row.get(4)?,
+                                close: row.get(5)?,
+                                volume: to_u64(row.get(6)?),
+                                source: DataSource::Synthetic,
+                            },
+                            row.get::<_, String>(7)?,
+                        ))
+                    },
+                )
+                .map_err(engine)?;
+            let mut bars = rows
+                .map(|row| {
+                    let (mut bar, src) = row.map_err(engine)?;
+                    bar.source = source(&src)?;
+                    Ok(bar)
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            bars.reverse();
+            Ok(bars)
+        })
+    }
+
+    fn company(&self, symbol: String) -> StoreFuture<'_, Option<Company>> {
+        self.with(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT symbol, name, sector, industry, exchange, currency, description, market_cap, source
+                     FROM companies WHERE symbol = ?1",
+                    params![symbol],
+                    |row| {
+                        Ok((
+                            Company {
+                                symbol: row.get(0)?,
+                                name: row.get(1)?,
+                                sector: row.get(2)?,
+                                industry: row.get(3)?,
+                                exchange: row.get(4)?,
+                                currency: row.get(5)?,
+                                description: row.get(6)?,
+                                market_cap: row.get::<_, Option<i64>>(7)?.map(to_u64),
+                                source: DataSource::Synthetic,
+                            },
+                            row.get::<_, String>(8)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(engine)?;
+            row.map(|(mut company, src)| {
+                company.source = source(&src)?;
+                Ok(company)
+            })
+            .transpose()
+        })
+    }
+
+    fn recent_ticks(&self, symbol: String, limit: usize) -> StoreFuture<'_, Vec<Tick>> {
+        self.with(move |conn| {
+            let mut query = conn
+                .prepare_cached(
+                    "SELECT symbol, seq, ts, price, size, change, change_pct FROM ticks
+                     WHERE symbol = ?1 ORDER BY seq DESC LIMIT ?2",
+                )
+                .map_err(engine)?;
+            let rows = query
+                .query_map(params![symbol, to_i64(limit as u64)], |row| {
+                    Ok(Tick {
+                        symbol: row.get(0)?,
+                        seq: to_u64(row.get(1)?),
+                        ts: row.get(2)?,
+                        price: row.get(3)?,
+                        size: to_u64(row.get(4)?),
+                        change: row.get(5)?,
+                        change_pct: row.get(6)?,
+                    })
+                })
+                .map_err(engine)?;
+            let mut ticks = rows.collect::<Result<Vec<_>, _>>().map_err(engine)?;
+            ticks.reverse();
+            Ok(ticks)
+        })
+    }
+
+    fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
+        self.with(|conn| {
+            // SQLite returns the row holding MAX(seq) for the bare column `price`.
+            let mut query = conn
+                .prepare_cached("SELECT symbol, MAX(seq), price FROM ticks GROUP BY symbol ORDER BY symbol")
+                .map_err(engine)?;
+            let rows = query
+                .query_map([], |row| {
+                    Ok(LastTick { symbol: row.get(0)?, seq: to_u64(row.get(1)?), price: row.get(2)? })
+                })
+                .map_err(engine)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(engine)
+        })
+    }
+
+    fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>> {
+        self.with(move |conn| {
+            let mut query = conn
+                .prepare_cached("SELECT body FROM events ORDER BY ts DESC, id LIMIT ?1")
+                .map_err(engine)?;
+            let rows = query
+                .query_map(params![to_i64(limit as u64)], |row| row.get::<_, String>(0))
+                .map_err(engine)?;
+            rows.map(|body| {
+                let body = body.map_err(engine)?;
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("event: {e}")))
+            })
+            .collect()
+        })
+    }
+
+    fn save_job(&self, job: FetchJob) -> StoreFuture<'_, ()> {
+        self.with(move |conn| {
+            let body = serde_json::to_string(&job).map_err(|e| StoreError::Engine(e.to_string()))?;
+            conn.execute(
+                "INSERT OR REPLACE INTO fetch_jobs (id, created, body) VALUES (?1, ?2, ?3)",
+                params![job.id, job.created, body],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>> {
+        self.with(move |conn| {
+            let body: Option<String> = conn
+                .query_row("SELECT body FROM fetch_jobs WHERE id = ?1", params![id], |row| row.get(0))
+                .optional()
+                .map_err(engine)?;
+            body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("fetch job: {e}"))))
+                .transpose()
+        })
+    }
+}

@@ -1,0 +1,29 @@
+//! Ticker syntax, checked the same way everywhere symbols come in.
+
+/// Upper-cases and checks a ticker: 1 to 12 of `A-Z 0-9 . -`, starting with
+/// a letter or digit. The error says what is wrong in words.
+pub fn normalize(raw: &str) -> Result<String, String> {
+    let symbol = raw.trim().to_ascii_uppercase();
+    let valid = (1..=12).contains(&symbol.len())
+        && symbol.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if valid {
+        Ok(symbol)
+    } else {
+        Err(format!("{raw:?} is not a symbol: use 1 to 12 letters, digits, '.' or '-'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn symbols_are_upper_cased_and_checked() {
+        assert_eq!(normalize("brk.b").ok().as_deref(), Some("BRK.B"));
+        assert_eq!(normalize(" ibm ").ok().as_deref(), Some("IBM"));
+        for bad in ["", "-X", "A B", "TOOLONGSYMBOL1", "IBM;DROP", "ÅB", "../etc"] {
+            assert!(normalize(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! A local stand-in for Alpha Vantage on port 0. It serves the real sample
+//! responses from `tests/fixtures/alphavantage` plus the failure bodies
+//! Alpha Vantage really sends (all with HTTP 200), chosen by symbol:
+//!
+//! | symbol  | answer |
+//! |---------|--------|
+//! | `BAD`   | `{"Error Message": ...}` |
+//! | `LIMIT` | a rate-limit `Note` the first time, then data |
+//! | `HTML`  | an HTML error page |
+//! | `JUNK`  | truncated JSON |
+//! | `SLOW`  | data after 3 s |
+//! | other   | 30 daily bars ending at a close of `100 + symbol length` |
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+pub const API_KEY: &str = "test-key-5f3a9c";
+
+#[derive(Clone, Default)]
+pub struct FakeAlphaVantage {
+    /// Requests seen, as (function, symbol).
+    pub requests: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl FakeAlphaVantage {
+    /// Serves on a free port; returns the base URL.
+    pub async fn start(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let app = Router::new().route("/query", get(answer)).with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/query")
+    }
+
+    pub fn count(&self, function: &str, symbol: &str) -> usize {
+        let requests = self.requests.lock().expect("lock");
+        requests.iter().filter(|(f, s)| f == function && s == symbol).count()
+    }
+}
+
+/// The close of the last bar the fake serves for `symbol`.
+pub fn latest_close(symbol: &str) -> f64 {
+    100.0 + symbol.len() as f64
+}
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/alphavantage/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn daily(symbol: &str) -> String {
+    let mut days = Vec::new();
+    for i in 0..30 {
+        let close = latest_close(symbol) - (29 - i) as f64 * 0.5;
+        days.push(format!(
+            r#""2024-04-{:02}": {{"1. open": "{:.4}", "2. high": "{:.4}", "3. low": "{:.4}", "4. close": "{:.4}", "5. volume": "{}"}}"#,
+            i + 1,
+            close - 0.25,
+            close + 1.0,
+            close - 1.0,
+            close,
+            1_000_000 + i * 1000
+        ));
+    }
+    format!(
+        r#"{{"Meta Data": {{"1. Information": "Daily Prices", "2. Symbol": "{symbol}", "5. Time Zone": "US/Eastern"}},
+            "Time Series (Daily)": {{{}}}}}"#,
+        days.join(",")
+    )
+}
+
+async fn answer(
+    State(fake): State<FakeAlphaVantage>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let function = query.get("function").cloned().unwrap_or_default();
+    let symbol = query.get("symbol").or(query.get("keywords")).cloned().unwrap_or_default();
+    if query.get("apikey").map(String::as_str) != Some(API_KEY) {
+        return r#"{"Information": "the parameter apikey is invalid or missing."}"#.into_response();
+    }
+    let seen = {
+        let mut requests = fake.requests.lock().expect("lock");
+        requests.push((function.clone(), symbol.clone()));
+        requests.iter().filter(|(f, s)| *f == function && *s == symbol).count()
+    };
+    match (function.as_str(), symbol.as_str()) {
+        (_, "BAD") => r#"{"Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."}"#.into_response(),
+        (_, "LIMIT") if seen == 1 => r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}"#.into_response(),
+        (_, "HTML") => Html("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>").into_response(),
+        (_, "JUNK") => r#"{"Meta Data": {"2. Symbol": "JUNK"}, "Time Series (Daily)": {"2024-04-01": {"1. open""#.into_response(),
+        ("TIME_SERIES_DAILY", "SLOW") => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            daily("SLOW").into_response()
+        }
+        ("TIME_SERIES_DAILY", symbol) => daily(symbol).into_response(),
+        ("TIME_SERIES_INTRADAY", _) => fixture("mock_time_series.json").into_response(),
+        ("GLOBAL_QUOTE", _) => fixture("global_quote.json").into_response(),
+        ("OVERVIEW", symbol) => fixture("mock_company_overview.json")
+            .replace(r#""Symbol": "IBM""#, &format!(r#""Symbol": "{symbol}""#))
+            .into_response(),
+        ("SYMBOL_SEARCH", _) => fixture("symbol_search.json").into_response(),
+        _ => r#"{"Error Message": "Invalid API call."}"#.into_response(),
+    }
+}
