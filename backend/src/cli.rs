@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use marquee_shared::{FetchRequest, FetchState, OutputSize};
+use marquee_shared::{FetchRequest, FetchState, IntradayInterval, OutputSize};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{FetchArgs, ImportArgs, Secrets};
@@ -54,7 +54,8 @@ pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
     let running = tokio::spawn(fetcher.run(shutdown.clone()));
 
     let outputsize = if args.full { OutputSize::Full } else { OutputSize::Compact };
-    let job = handle.submit(FetchRequest { symbols: args.symbols, outputsize }).await?;
+    let intraday = args.intraday.as_deref().map(parse_intraday).transpose()?;
+    let job = handle.submit(FetchRequest { symbols: args.symbols, outputsize, intraday }).await?;
     let bars = MultiProgress::new();
     let style = ProgressStyle::with_template("{spinner} {prefix:<8} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
@@ -94,6 +95,11 @@ pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         bail!("{failed} of {} symbols failed", finished.entries.len());
     }
     Ok(())
+}
+
+fn parse_intraday(name: &str) -> anyhow::Result<IntradayInterval> {
+    IntradayInterval::parse(name)
+        .with_context(|| format!("--intraday must be 1min, 5min, 15min, 30min or 60min, not {name:?}"))
 }
 
 /// `marquee import FILE --symbol X`: a bar over the file's bytes.

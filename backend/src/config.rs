@@ -41,6 +41,9 @@ pub struct FetchArgs {
     /// Fetch the full history instead of the latest 100 days.
     #[arg(long)]
     pub full: bool,
+    /// Also fetch intraday bars of this size: 1min, 5min, 15min, 30min or 60min.
+    #[arg(long)]
+    pub intraday: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]

@@ -18,12 +18,50 @@ impl OutputSize {
     }
 }
 
+/// Intraday bar sizes Alpha Vantage serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IntradayInterval {
+    #[serde(rename = "1min")]
+    OneMin,
+    #[serde(rename = "5min")]
+    FiveMin,
+    #[serde(rename = "15min")]
+    FifteenMin,
+    #[serde(rename = "30min")]
+    ThirtyMin,
+    #[serde(rename = "60min")]
+    SixtyMin,
+}
+
+impl IntradayInterval {
+    pub const ALL: [IntradayInterval; 5] =
+        [Self::OneMin, Self::FiveMin, Self::FifteenMin, Self::ThirtyMin, Self::SixtyMin];
+
+    /// Alpha Vantage's (and the REST API's) name: `1min`, `5min`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OneMin => "1min",
+            Self::FiveMin => "5min",
+            Self::FifteenMin => "15min",
+            Self::ThirtyMin => "30min",
+            Self::SixtyMin => "60min",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.as_str() == name)
+    }
+}
+
 /// The body of `POST /api/v1/fetch`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FetchRequest {
     pub symbols: Vec<String>,
     #[serde(default)]
     pub outputsize: OutputSize,
+    /// Also fetch intraday bars of this size (one more request per symbol).
+    #[serde(default)]
+    pub intraday: Option<IntradayInterval>,
 }
 
 /// A fetch job and where each of its symbols stands.
@@ -33,6 +71,8 @@ pub struct FetchJob {
     /// When it was accepted, ns since the epoch.
     pub created: i64,
     pub outputsize: OutputSize,
+    #[serde(default)]
+    pub intraday: Option<IntradayInterval>,
     pub entries: Vec<FetchEntry>,
     /// True once every entry is stored or failed.
     pub finished: bool,
@@ -68,7 +108,12 @@ mod tests {
     #[test]
     fn requests_default_to_compact_and_entries_are_flat() {
         let request: FetchRequest = serde_json::from_str(r#"{"symbols": ["IBM"]}"#).expect("request");
-        assert_eq!(request.outputsize, OutputSize::Compact);
+        assert_eq!((request.outputsize, request.intraday), (OutputSize::Compact, None));
+        let intraday: FetchRequest =
+            serde_json::from_str(r#"{"symbols": ["IBM"], "intraday": "5min"}"#).expect("request");
+        assert_eq!(intraday.intraday, Some(IntradayInterval::FiveMin));
+        assert_eq!(IntradayInterval::parse("60min"), Some(IntradayInterval::SixtyMin));
+        assert_eq!(IntradayInterval::parse("2min"), None);
         let entry = FetchEntry { symbol: "IBM".into(), state: FetchState::Stored { records: 100 } };
         let json = serde_json::to_value(&entry).expect("json");
         assert_eq!((json["state"].as_str(), json["records"].as_u64()), (Some("stored"), Some(100)));

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use marquee_shared::{
-    Bar, Company, DataSource, EventKind, FetchEntry, FetchJob, FetchRequest, FetchState, OutputSize,
+    Bar, Company, DataSource, EventKind, FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval,
+    OutputSize,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -51,6 +52,7 @@ impl FetchHandle {
             id: uuid::Uuid::new_v4().to_string(),
             created: now_ns(),
             outputsize: request.outputsize,
+            intraday: request.intraday,
             entries: symbols
                 .into_iter()
                 .map(|symbol| FetchEntry { symbol, state: FetchState::Queued })
@@ -137,7 +139,7 @@ impl Fetcher {
             self.stats.set_running(format!("fetching {symbol} (job {})", job.id));
             job.entries[i].state = FetchState::Fetching;
             self.save(&job).await;
-            job.entries[i].state = match self.fetch_symbol(&symbol, job.outputsize).await {
+            job.entries[i].state = match self.fetch_symbol(&symbol, job.outputsize, job.intraday).await {
                 Ok(records) => {
                     stored.push(symbol);
                     total += records;
@@ -161,27 +163,26 @@ impl Fetcher {
         self.stats.set_running("idle");
     }
 
-    /// Daily history (required) and the company overview (once, best effort).
-    async fn fetch_symbol(&self, symbol: &str, size: OutputSize) -> Result<u64, String> {
+    /// Daily history (required), intraday bars (when asked for) and the
+    /// company overview (once, best effort). Returns the bars stored.
+    async fn fetch_symbol(
+        &self,
+        symbol: &str,
+        size: OutputSize,
+        intraday: Option<IntradayInterval>,
+    ) -> Result<u64, String> {
         let series = self.client.daily(symbol, size).await.map_err(|e| e.to_string())?;
         let Some(latest) = series.bars.last().cloned() else {
             return Err(AlphaVantageError::UnknownSymbol(symbol.to_owned()).to_string());
         };
-        let bars: Vec<Bar> = series
-            .bars
-            .into_iter()
-            .map(|b| Bar {
-                symbol: symbol.to_owned(),
-                ts: b.ts,
-                open: b.open,
-                high: b.high,
-                low: b.low,
-                close: b.close,
-                volume: b.volume,
-                source: DataSource::AlphaVantage,
-            })
-            .collect();
-        let records = self.store.upsert_daily_bars(bars).await.map_err(|e| e.to_string())?;
+        let bars: Vec<Bar> = series.bars.into_iter().map(|b| to_bar(symbol, b)).collect();
+        let daily_records = self.store.upsert_daily_bars(bars).await.map_err(|e| e.to_string())?;
+        let mut records = daily_records;
+        if let Some(interval) = intraday {
+            let series = self.client.intraday(symbol, interval, size).await.map_err(|e| e.to_string())?;
+            let bars = series.bars.into_iter().map(|b| to_bar(symbol, b)).collect();
+            records += self.store.upsert_intraday_bars(interval, bars).await.map_err(|e| e.to_string())?;
+        }
         if self.store.company(symbol.to_owned()).await.map_err(|e| e.to_string())?.is_none() {
             match self.client.overview(symbol).await {
                 Ok(o) => {
@@ -205,7 +206,7 @@ impl Fetcher {
         self.events
             .emit(EventKind::SymbolDataLoaded {
                 symbol: symbol.to_owned(),
-                records,
+                records: daily_records,
                 latest_ts: latest.ts,
                 latest_close: latest.close,
             })
@@ -217,6 +218,19 @@ impl Fetcher {
         if let Err(err) = self.store.save_job(job.clone()).await {
             tracing::error!(%err, job = %job.id, "cannot store fetch job progress");
         }
+    }
+}
+
+fn to_bar(symbol: &str, b: super::alphavantage::parse::Bar) -> Bar {
+    Bar {
+        symbol: symbol.to_owned(),
+        ts: b.ts,
+        open: b.open,
+        high: b.high,
+        low: b.low,
+        close: b.close,
+        volume: b.volume,
+        source: DataSource::AlphaVantage,
     }
 }
 

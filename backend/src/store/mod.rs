@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use marquee_shared::{Bar, Company, Event, FetchJob, SymbolSummary, Tick};
+use marquee_shared::{Bar, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick};
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -53,6 +53,8 @@ pub trait Store: Send + Sync + Debug {
     fn upsert_company(&self, company: Company) -> StoreFuture<'_, ()>;
     /// Inserts or replaces daily bars; returns how many were written.
     fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64>;
+    /// Inserts or replaces intraday bars of one size; returns how many were written.
+    fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64>;
     /// Inserts ticks, ignoring (symbol, seq) pairs already stored; returns how many were new.
     fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64>;
     fn append_event(&self, event: Event) -> StoreFuture<'_, ()>;
@@ -60,6 +62,7 @@ pub trait Store: Send + Sync + Debug {
     /// Every symbol with stored daily bars, in symbol order.
     fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>>;
     fn daily_bars(&self, query: BarQuery) -> StoreFuture<'_, Vec<Bar>>;
+    fn intraday_bars(&self, interval: IntradayInterval, query: BarQuery) -> StoreFuture<'_, Vec<Bar>>;
     fn company(&self, symbol: String) -> StoreFuture<'_, Option<Company>>;
     /// The newest `limit` ticks of a symbol, oldest first.
     fn recent_ticks(&self, symbol: String, limit: usize) -> StoreFuture<'_, Vec<Tick>>;

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use marquee_shared::{Bar, Company, DataSource, Event, FetchJob, SymbolSummary, Tick};
+use marquee_shared::{Bar, Company, DataSource, Event, FetchJob, IntradayInterval, SymbolSummary, Tick};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
@@ -21,6 +21,11 @@ CREATE TABLE IF NOT EXISTS daily_bars (
     symbol TEXT NOT NULL, ts INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
     close REAL NOT NULL, volume INTEGER NOT NULL, source TEXT NOT NULL,
     PRIMARY KEY (symbol, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS intraday_bars (
+    symbol TEXT NOT NULL, interval TEXT NOT NULL, ts INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL,
+    low REAL NOT NULL, close REAL NOT NULL, volume INTEGER NOT NULL, source TEXT NOT NULL,
+    PRIMARY KEY (symbol, interval, ts)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ticks (
     symbol TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, price REAL NOT NULL,
@@ -99,6 +104,94 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// Daily bars (`interval` `None`) and intraday bars share one shape.
+fn upsert_bars(conn: &mut Connection, interval: Option<IntradayInterval>, bars: &[Bar]) -> StoreResult<u64> {
+    let tx = conn.transaction().map_err(engine)?;
+    {
+        let mut insert = match interval {
+            None => tx.prepare_cached(
+                "INSERT OR REPLACE INTO daily_bars (symbol, ts, open, high, low, close, volume, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            ),
+            Some(_) => tx.prepare_cached(
+                "INSERT OR REPLACE INTO intraday_bars (symbol, ts, open, high, low, close, volume, source, interval)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            ),
+        }
+        .map_err(engine)?;
+        for b in bars {
+            let row =
+                params![b.symbol, b.ts, b.open, b.high, b.low, b.close, to_i64(b.volume), b.source.as_str()];
+            match interval {
+                None => insert.execute(row),
+                Some(i) => insert.execute(params![
+                    b.symbol,
+                    b.ts,
+                    b.open,
+                    b.high,
+                    b.low,
+                    b.close,
+                    to_i64(b.volume),
+                    b.source.as_str(),
+                    i.as_str()
+                ]),
+            }
+            .map_err(engine)?;
+        }
+    }
+    tx.commit().map_err(engine)?;
+    Ok(bars.len() as u64)
+}
+
+/// The most recent `limit` bars in range, oldest first.
+fn read_bars(
+    conn: &mut Connection,
+    interval: Option<IntradayInterval>,
+    q: &BarQuery,
+) -> StoreResult<Vec<Bar>> {
+    let (from, to, limit) = (q.from.unwrap_or(i64::MIN), q.to.unwrap_or(i64::MAX), to_i64(q.limit as u64));
+    let mut query = match interval {
+        None => conn.prepare_cached(
+            "SELECT symbol, ts, open, high, low, close, volume, source FROM daily_bars
+             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts DESC LIMIT ?4",
+        ),
+        Some(_) => conn.prepare_cached(
+            "SELECT symbol, ts, open, high, low, close, volume, source FROM intraday_bars
+             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 AND interval = ?5 ORDER BY ts DESC LIMIT ?4",
+        ),
+    }
+    .map_err(engine)?;
+    let map = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(Bar, String)> {
+        Ok((
+            Bar {
+                symbol: row.get(0)?,
+                ts: row.get(1)?,
+                open: row.get(2)?,
+                high: row.get(3)?,
+                low: row.get(4)?,
+                close: row.get(5)?,
+                volume: to_u64(row.get(6)?),
+                source: DataSource::Synthetic,
+            },
+            row.get::<_, String>(7)?,
+        ))
+    };
+    let rows = match interval {
+        None => query.query_map(params![q.symbol, from, to, limit], map),
+        Some(i) => query.query_map(params![q.symbol, from, to, limit, i.as_str()], map),
+    }
+    .map_err(engine)?;
+    let mut bars = rows
+        .map(|row| {
+            let (mut bar, src) = row.map_err(engine)?;
+            bar.source = source(&src)?;
+            Ok(bar)
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    bars.reverse();
+    Ok(bars)
+}
+
 impl Store for SqliteStore {
     fn upsert_company(&self, c: Company) -> StoreFuture<'_, ()> {
         self.with(move |conn| {
@@ -125,24 +218,11 @@ impl Store for SqliteStore {
     }
 
     fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(engine)?;
-            {
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO daily_bars (symbol, ts, open, high, low, close, volume, source)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )
-                    .map_err(engine)?;
-                for b in &bars {
-                    insert
-                        .execute(params![b.symbol, b.ts, b.open, b.high, b.low, b.close, to_i64(b.volume), b.source.as_str()])
-                        .map_err(engine)?;
-                }
-            }
-            tx.commit().map_err(engine)?;
-            Ok(bars.len() as u64)
-        })
+        self.with(move |conn| upsert_bars(conn, None, &bars))
+    }
+
+    fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
+        self.with(move |conn| upsert_bars(conn, Some(interval), &bars))
     }
 
     fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64> {
@@ -238,48 +318,11 @@ impl Store for SqliteStore {
     }
 
     fn daily_bars(&self, q: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
-        self.with(move |conn| {
-            let mut query = conn
-                .prepare_cached(
-                    "SELECT symbol, ts, open, high, low, close, volume, source FROM daily_bars
-                     WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts DESC LIMIT ?4",
-                )
-                .map_err(engine)?;
-            let rows = query
-                .query_map(
-                    params![
-                        q.symbol,
-                        q.from.unwrap_or(i64::MIN),
-                        q.to.unwrap_or(i64::MAX),
-                        to_i64(q.limit as u64)
-                    ],
-                    |row| {
-                        Ok((
-                            Bar {
-                                symbol: row.get(0)?,
-                                ts: row.get(1)?,
-                                open: row.get(2)?,
-                                high: row.get(3)?,
-                                low: row.get(4)?,
-                                close: row.get(5)?,
-                                volume: to_u64(row.get(6)?),
-                                source: DataSource::Synthetic,
-                            },
-                            row.get::<_, String>(7)?,
-                        ))
-                    },
-                )
-                .map_err(engine)?;
-            let mut bars = rows
-                .map(|row| {
-                    let (mut bar, src) = row.map_err(engine)?;
-                    bar.source = source(&src)?;
-                    Ok(bar)
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            bars.reverse();
-            Ok(bars)
-        })
+        self.with(move |conn| read_bars(conn, None, &q))
+    }
+
+    fn intraday_bars(&self, interval: IntradayInterval, q: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
+        self.with(move |conn| read_bars(conn, Some(interval), &q))
     }
 
     fn company(&self, symbol: String) -> StoreFuture<'_, Option<Company>> {

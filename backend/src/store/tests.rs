@@ -1,7 +1,8 @@
 //! Behaviour every store must have, run against the embedded one.
 
 use marquee_shared::{
-    Bar, Company, DataSource, Event, EventKind, FetchEntry, FetchJob, FetchState, OutputSize, Tick,
+    Bar, Company, DataSource, Event, EventKind, FetchEntry, FetchJob, FetchState, IntradayInterval,
+    OutputSize, Tick,
 };
 
 use super::{BarQuery, SqliteStore, Store};
@@ -134,6 +135,7 @@ async fn fetch_jobs_are_saved_and_replaced_by_id() {
         id: "j1".into(),
         created: 1,
         outputsize: OutputSize::Compact,
+        intraday: None,
         entries: vec![FetchEntry { symbol: "IBM".into(), state: FetchState::Queued }],
         finished: false,
     };
@@ -143,4 +145,22 @@ async fn fetch_jobs_are_saved_and_replaced_by_id() {
     store.save_job(job.clone()).await.expect("save again");
     assert_eq!(store.job("j1".into()).await.expect("read"), Some(job));
     assert_eq!(store.job("nope".into()).await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn intraday_bars_are_kept_per_interval_apart_from_daily_bars() {
+    let store = SqliteStore::in_memory().expect("store");
+    let minute = |m: i64, close: f64| Bar { ts: m * 60_000_000_000, ..bar("IBM", 0, close) };
+    store
+        .upsert_intraday_bars(IntradayInterval::FiveMin, vec![minute(5, 1.0), minute(10, 2.0)])
+        .await
+        .expect("5min");
+    store.upsert_intraday_bars(IntradayInterval::FiveMin, vec![minute(10, 3.0)]).await.expect("replace");
+    store.upsert_intraday_bars(IntradayInterval::OneMin, vec![minute(1, 9.0)]).await.expect("1min");
+    let query = BarQuery { symbol: "IBM".into(), from: None, to: None, limit: 10 };
+    let five = store.intraday_bars(IntradayInterval::FiveMin, query.clone()).await.expect("read");
+    assert_eq!(five.iter().map(|b| b.close).collect::<Vec<_>>(), [1.0, 3.0]);
+    assert_eq!(store.intraday_bars(IntradayInterval::OneMin, query.clone()).await.expect("read").len(), 1);
+    assert!(store.daily_bars(query).await.expect("read").is_empty());
+    assert!(store.symbols().await.expect("symbols").is_empty(), "intraday bars alone do not make a symbol");
 }

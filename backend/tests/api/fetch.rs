@@ -219,3 +219,33 @@ async fn the_client_parses_every_call_and_types_every_failure() {
     assert!(matches!(wrong_key.daily("IBM", OutputSize::Compact).await, Err(AlphaVantageError::Refused(_))));
     crate::logs::assert_absent(API_KEY);
 }
+
+#[tokio::test]
+async fn intraday_bars_are_fetched_on_request_and_served_by_interval() {
+    let fake = FakeAlphaVantage::default();
+    let app = app_with_alphavantage(&fake).await;
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/fetch"))
+        .json(&json!({"symbols": ["IBM"], "intraday": "1min"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), 202);
+    let job: FetchJob = response.json().await.expect("job");
+    let mut done = job.clone();
+    for _ in 0..200 {
+        done = app.get_json(&format!("/api/v1/fetch/{}", job.id), 200).await;
+        if done.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let intraday: Vec<marquee_shared::Bar> =
+        app.get_json("/api/v1/bars/IBM?interval=1min&limit=1000", 200).await;
+    assert!(intraday.len() >= 20, "{} intraday bars", intraday.len());
+    assert!(intraday.windows(2).all(|w| w[1].ts - w[0].ts == 60_000_000_000), "one bar a minute");
+    assert_eq!(done.entries[0].state, FetchState::Stored { records: 30 + intraday.len() as u64 });
+    let daily: Vec<marquee_shared::Bar> = app.get_json("/api/v1/bars/IBM?interval=1d", 200).await;
+    assert_eq!(daily.len(), 30);
+    app.stop().await.expect("clean stop");
+}

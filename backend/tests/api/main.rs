@@ -5,6 +5,7 @@ mod fake_alphavantage;
 mod fetch;
 mod health;
 mod helpers;
+mod import;
 mod logs;
 mod market;
 mod shutdown;

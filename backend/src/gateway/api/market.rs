@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use marquee_shared::{Bar, Company, Event, Quote, SymbolSummary, Tick};
+use marquee_shared::{Bar, Company, Event, IntradayInterval, Quote, SymbolSummary, Tick};
 use serde::Deserialize;
 
 use super::{ApiError, params};
@@ -71,15 +71,15 @@ pub async fn bars(
     Query(query): Query<BarParams>,
 ) -> Result<Json<Vec<Bar>>, ApiError> {
     let symbol = params::symbol(&raw)?;
-    match query.interval.as_deref().unwrap_or("1d") {
-        "1d" => {}
-        other => {
-            return Err(ApiError::bad_request(
+    let interval = match query.interval.as_deref().unwrap_or("1d") {
+        "1d" => None,
+        other => Some(IntradayInterval::parse(other).ok_or_else(|| {
+            ApiError::bad_request(
                 "bad_interval",
-                format!("interval {other:?} is not served; stored bars are daily: use interval=1d"),
-            ));
-        }
-    }
+                format!("interval {other:?} is not served: use 1d, or 1min/5min/15min/30min/60min for fetched intraday bars"),
+            )
+        })?),
+    };
     let query = BarQuery {
         from: params::time_bound("from", query.from.as_deref())?,
         to: params::time_bound("to", query.to.as_deref())?,
@@ -87,7 +87,10 @@ pub async fn bars(
         symbol,
     };
     let symbol = query.symbol.clone();
-    let bars = state.store.daily_bars(query).await?;
+    let bars = match interval {
+        None => state.store.daily_bars(query).await?,
+        Some(interval) => state.store.intraday_bars(interval, query).await?,
+    };
     if bars.is_empty() && !is_stored(&state, &symbol).await? {
         return Err(ApiError::unknown_symbol(&symbol));
     }

@@ -8,6 +8,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+pub use marquee_shared::IntradayInterval;
 use marquee_shared::OutputSize;
 
 use super::error::AlphaVantageError;
@@ -27,28 +28,6 @@ pub struct ClientSettings {
     pub max_retries: u32,
     /// The first retry waits this long; each later one twice as long.
     pub retry_backoff: Duration,
-}
-
-/// Intraday bar sizes Alpha Vantage serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IntradayInterval {
-    OneMin,
-    FiveMin,
-    FifteenMin,
-    ThirtyMin,
-    SixtyMin,
-}
-
-impl IntradayInterval {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OneMin => "1min",
-            Self::FiveMin => "5min",
-            Self::FifteenMin => "15min",
-            Self::ThirtyMin => "30min",
-            Self::SixtyMin => "60min",
-        }
-    }
 }
 
 #[derive(Debug)]

@@ -1,0 +1,121 @@
+//! CSV import through REST and through the `marquee import` command, and
+//! `marquee fetch` against the local Alpha Vantage.
+
+use std::process::Command;
+
+use marquee::store::{SqliteStore, Store};
+use marquee_shared::{ApiError, DataSource, SymbolSummary};
+
+use crate::fake_alphavantage::{API_KEY, FakeAlphaVantage};
+use crate::helpers::{config, spawn_app};
+
+const GOOD: &str = "date,open,high,low,close,volume\n2024-05-01,10,11,9,10.5,100\n2024-05-02,10.5,12,10,11.5,200\n2024-05-03,11.5,12.5,11,12,300\n";
+const BAD_LINE_3: &str =
+    "date,open,high,low,close,volume\n2024-05-01,10,11,9,10.5,100\n2024-05-02,10.5,oops,10,11.5,200\n";
+
+#[tokio::test]
+async fn a_csv_upload_is_stored_whole_and_a_bad_one_not_at_all() {
+    let mut config = config(0);
+    config.load_demo = false;
+    let app = spawn_app(config).await;
+    let client = reqwest::Client::new();
+
+    let bad = client.post(app.url("/api/v1/import?symbol=acme")).body(BAD_LINE_3).send().await.expect("post");
+    assert_eq!(bad.status(), 422);
+    let error: ApiError = bad.json().await.expect("json");
+    assert!(error.error.message.contains("line 3"), "{}", error.error.message);
+    let _: ApiError = app.get_json("/api/v1/bars/ACME", 404).await;
+
+    let good = client.post(app.url("/api/v1/import?symbol=acme")).body(GOOD).send().await.expect("post");
+    assert_eq!(good.status(), 200);
+    let symbols: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+    assert_eq!(symbols.len(), 1);
+    assert_eq!(
+        (symbols[0].symbol.as_str(), symbols[0].source, symbols[0].records),
+        ("ACME", DataSource::Csv, 3)
+    );
+    assert_eq!(symbols[0].last, 12.0);
+
+    let no_symbol = client.post(app.url("/api/v1/import")).body(GOOD).send().await.expect("post");
+    assert_eq!(no_symbol.status(), 400);
+    app.stop().await.expect("clean stop");
+}
+
+fn marquee() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_marquee"));
+    command.env_remove("ALPHAVANTAGE_API_KEY").env("RUST_LOG", "warn");
+    command
+}
+
+#[tokio::test]
+async fn the_import_command_stores_a_file_and_refuses_a_bad_one_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.csv");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&good, GOOD).expect("write");
+    std::fs::write(&bad, BAD_LINE_3).expect("write");
+    let data = dir.path().join("data");
+
+    let refused = marquee()
+        .arg("import")
+        .arg(&bad)
+        .args(["--symbol", "ACME", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("line 3") && stderr.contains("nothing was stored"), "{stderr}");
+
+    let done = marquee()
+        .arg("import")
+        .arg(&good)
+        .args(["--symbol", "ACME", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("run");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+
+    let store = SqliteStore::open(&data).expect("store");
+    let symbols = store.symbols().await.expect("symbols");
+    assert_eq!(symbols.len(), 1);
+    assert_eq!((symbols[0].records, symbols[0].source), (3, DataSource::Csv));
+}
+
+/// Runs `marquee fetch SYMBOLS...` against the local Alpha Vantage, off the runtime.
+async fn fetch_command(url: &str, data: &std::path::Path, symbols: &[&str]) -> std::process::Output {
+    let mut command = marquee();
+    command
+        .arg("fetch")
+        .args(symbols)
+        .args(["--alphavantage-url", url, "--alphavantage-rpm", "6000", "--alphavantage-backoff-ms", "10"])
+        .arg("--data-dir")
+        .arg(data)
+        .env("ALPHAVANTAGE_API_KEY", API_KEY);
+    tokio::task::spawn_blocking(move || command.output().expect("run")).await.expect("join")
+}
+
+#[tokio::test]
+async fn the_fetch_command_fetches_into_the_store_and_reports_failures() {
+    let fake = FakeAlphaVantage::default();
+    let url = fake.start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let ok = fetch_command(&url, dir.path(), &["IBM", "KO"]).await;
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let store = SqliteStore::open(dir.path()).expect("store");
+    let symbols: Vec<String> =
+        store.symbols().await.expect("symbols").into_iter().map(|s| s.symbol).collect();
+    assert_eq!(symbols, ["IBM", "KO"]);
+
+    let failed = fetch_command(&url, dir.path(), &["MSFT", "BAD"]).await;
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("1 of 2 symbols failed"), "{stderr}");
+    assert!(!stderr.contains(API_KEY));
+    assert_eq!(store.symbols().await.expect("symbols").len(), 3, "MSFT was stored despite BAD");
+
+    let no_key = marquee().args(["fetch", "IBM", "--data-dir"]).arg(dir.path()).output().expect("run");
+    assert!(!no_key.status.success());
+    assert!(String::from_utf8_lossy(&no_key.stderr).contains("ALPHAVANTAGE_API_KEY"));
+}
