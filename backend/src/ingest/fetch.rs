@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use marquee_shared::{
-    Bar, Company, DataSource, EventKind, FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval,
+    Company, DataSource, EventKind, FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval,
     OutputSize,
 };
 use tokio::sync::mpsc;
@@ -175,13 +175,12 @@ impl Fetcher {
         let Some(latest) = series.bars.last().cloned() else {
             return Err(AlphaVantageError::UnknownSymbol(symbol.to_owned()).to_string());
         };
-        let bars: Vec<Bar> = series.bars.into_iter().map(|b| to_bar(symbol, b)).collect();
-        let daily_records = self.store.upsert_daily_bars(bars).await.map_err(|e| e.to_string())?;
+        let daily_records = self.store.upsert_daily_bars(series.bars).await.map_err(|e| e.to_string())?;
         let mut records = daily_records;
         if let Some(interval) = intraday {
             let series = self.client.intraday(symbol, interval, size).await.map_err(|e| e.to_string())?;
-            let bars = series.bars.into_iter().map(|b| to_bar(symbol, b)).collect();
-            records += self.store.upsert_intraday_bars(interval, bars).await.map_err(|e| e.to_string())?;
+            records +=
+                self.store.upsert_intraday_bars(interval, series.bars).await.map_err(|e| e.to_string())?;
         }
         if self.store.company(symbol.to_owned()).await.map_err(|e| e.to_string())?.is_none() {
             match self.client.overview(symbol).await {
@@ -218,19 +217,6 @@ impl Fetcher {
         if let Err(err) = self.store.save_job(job.clone()).await {
             tracing::error!(%err, job = %job.id, "cannot store fetch job progress");
         }
-    }
-}
-
-fn to_bar(symbol: &str, b: super::alphavantage::parse::Bar) -> Bar {
-    Bar {
-        symbol: symbol.to_owned(),
-        ts: b.ts,
-        open: b.open,
-        high: b.high,
-        low: b.low,
-        close: b.close,
-        volume: b.volume,
-        source: DataSource::AlphaVantage,
     }
 }
 

@@ -9,6 +9,7 @@
 //! | `HTML`  | an HTML error page |
 //! | `JUNK`  | truncated JSON |
 //! | `SLOW`  | data after 3 s |
+//! | `E500`  | HTTP 500 |
 //! | other   | 30 daily bars ending at a close of `100 + symbol length` |
 
 use std::collections::HashMap;
@@ -94,6 +95,7 @@ async fn answer(
     match (function.as_str(), symbol.as_str()) {
         (_, "BAD") => r#"{"Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."}"#.into_response(),
         (_, "LIMIT") if seen == 1 => r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}"#.into_response(),
+        (_, "E500") => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response(),
         (_, "HTML") => Html("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>").into_response(),
         (_, "JUNK") => r#"{"Meta Data": {"2. Symbol": "JUNK"}, "Time Series (Daily)": {"2024-04-01": {"1. open""#.into_response(),
         ("TIME_SERIES_DAILY", "SLOW") => {

@@ -201,6 +201,8 @@ async fn the_client_parses_every_call_and_types_every_failure() {
     assert!(matches!(av.daily("HTML", OutputSize::Compact).await, Err(AlphaVantageError::Malformed(_))));
     assert!(matches!(av.daily("JUNK", OutputSize::Compact).await, Err(AlphaVantageError::Malformed(_))));
     assert!(matches!(av.daily("SLOW", OutputSize::Compact).await, Err(AlphaVantageError::Timeout)));
+    assert_eq!(av.daily("E500", OutputSize::Compact).await, Err(AlphaVantageError::Http(500)));
+    assert_eq!(fake.count("TIME_SERIES_DAILY", "E500"), 2, "a server error is retried (once, here)");
 
     let dead = client("http://127.0.0.1:9/query".into(), Duration::from_millis(500));
     let err = dead.daily("IBM", OutputSize::Compact).await.expect_err("nobody listens on port 9");

@@ -8,25 +8,15 @@ use std::collections::BTreeMap;
 
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
+use marquee_shared::{Bar, DataSource};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::AlphaVantageError;
 
-/// One OHLCV bar as Alpha Vantage reports it. `ts` is the bar's start in
-/// nanoseconds since the epoch, UTC (daily bars: midnight UTC of the date).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
-    pub ts: i64,
-    pub open: f64,
-    pub high: f64,
-    pub low: f64,
-    pub close: f64,
-    pub volume: u64,
-}
-
-/// A `TIME_SERIES_*` response, oldest bar first.
+/// A `TIME_SERIES_*` response, oldest bar first. Each bar's `ts` is its
+/// start in ns since the epoch, UTC (daily bars: midnight UTC of the date).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub symbol: String,
@@ -164,6 +154,8 @@ pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
         .into_iter()
         .map(|(stamp, bar)| {
             Ok(Bar {
+                symbol: symbol.to_owned(),
+                source: DataSource::AlphaVantage,
                 ts: bar_start(&stamp, &zone)?,
                 open: number("open", &bar.open)?,
                 high: number("high", &bar.high)?,
