@@ -10,6 +10,7 @@
 //! - [`stats`]: counters every stage updates and `/health` reads.
 //! - [`shutdown`], [`telemetry`]: process plumbing.
 
+pub mod analytics;
 pub mod cli;
 pub mod config;
 pub mod demo_universe;

@@ -18,7 +18,7 @@ pub use control::{ApiError, ApiErrorBody, SimulationState, SpeedRequest};
 pub use event::{Event, EventKind};
 pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval, OutputSize};
 pub use health::{Health, StageHealth, Status};
-pub use market::{Bar, Company, DataSource, Quote, SymbolInfo, SymbolSummary};
+pub use market::{Bar, BarInterval, Company, DataSource, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
 pub use message::{ClientMessage, ErrorCode, ServerMessage};
 pub use tick::Tick;
 

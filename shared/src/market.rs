@@ -108,3 +108,58 @@ pub struct SymbolInfo {
     pub name: Option<String>,
     pub source: DataSource,
 }
+
+/// Sizes of the bars Marquee builds from live ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum BarInterval {
+    #[serde(rename = "1m")]
+    OneMinute,
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    #[serde(rename = "15m")]
+    FifteenMinutes,
+}
+
+impl BarInterval {
+    pub const ALL: [BarInterval; 3] = [Self::OneMinute, Self::FiveMinutes, Self::FifteenMinutes];
+
+    /// The bar's length in nanoseconds.
+    pub fn nanos(self) -> i64 {
+        const MINUTE: i64 = 60_000_000_000;
+        match self {
+            Self::OneMinute => MINUTE,
+            Self::FiveMinutes => 5 * MINUTE,
+            Self::FifteenMinutes => 15 * MINUTE,
+        }
+    }
+
+    /// `1m`, `5m` or `15m`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OneMinute => "1m",
+            Self::FiveMinutes => "5m",
+            Self::FifteenMinutes => "15m",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.as_str() == name)
+    }
+}
+
+/// An OHLCV bar built from live ticks. `start` is the interval boundary (ns
+/// since the epoch, UTC) the bar opened at; it covers `[start, start + interval)`
+/// in event time. `vwap` is Σ price·size / Σ size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OhlcvBar {
+    pub symbol: String,
+    pub interval: BarInterval,
+    pub start: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: u64,
+    pub vwap: f64,
+    pub trades: u64,
+}
