@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo_universe::{self, DemoSymbol};
+use crate::receiver::buffer::BufferLimits;
 use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
@@ -87,6 +88,15 @@ pub struct ServeArgs {
     pub client_queue: usize,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Ticks the receiver holds before it stops reading (backpressure).
+    #[arg(long, env = "MARQUEE_BUFFER_CAPACITY", default_value_t = 10_000)]
+    pub buffer_capacity: usize,
+    /// Ticks the receiver writes to the store in one batch.
+    #[arg(long, env = "MARQUEE_FLUSH_BATCH", default_value_t = 500)]
+    pub flush_batch: usize,
+    /// Milliseconds a tick may wait in the receiver's buffer before it is written.
+    #[arg(long, env = "MARQUEE_FLUSH_AGE_MS", default_value_t = 250)]
+    pub flush_age_ms: u64,
     /// Distinct stored symbols needed before the simulation starts by itself.
     #[arg(long, env = "MARQUEE_THRESHOLD", default_value_t = 5)]
     pub threshold: u64,
@@ -233,6 +243,8 @@ pub enum ConfigError {
     Threshold(u64),
     #[error("jump probability must be in [0, 1] and jump size in [0, 1], got {0} and {1}")]
     Jumps(f64, f64),
+    #[error("buffer: capacity must be 1 to 10000000 ticks, batch 1 to capacity, age 1 to 60000 ms")]
+    Buffer,
     #[error("Alpha Vantage settings: {0}")]
     AlphaVantage(String),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
@@ -249,6 +261,7 @@ pub struct Config {
     pub time_scale: f64,
     pub seed: Option<u64>,
     pub client_queue: usize,
+    pub buffer: BufferLimits,
     pub data_dir: PathBuf,
     pub threshold: u64,
     pub jump_probability: f64,
@@ -310,6 +323,17 @@ impl Config {
             return Err(ConfigError::Jumps(args.jump_probability, args.jump_size));
         }
         let alphavantage = args.alphavantage.to_config()?;
+        if !(1..=10_000_000).contains(&args.buffer_capacity)
+            || !(1..=args.buffer_capacity).contains(&args.flush_batch)
+            || !(1..=60_000).contains(&args.flush_age_ms)
+        {
+            return Err(ConfigError::Buffer);
+        }
+        let buffer = BufferLimits {
+            capacity: args.buffer_capacity,
+            batch: args.flush_batch,
+            max_age: Duration::from_millis(args.flush_age_ms),
+        };
         let load_demo = match args.demo {
             DemoMode::Auto => secrets.alphavantage_api_key.is_none(),
             DemoMode::On => true,
@@ -337,6 +361,7 @@ impl Config {
             time_scale: args.time_scale,
             seed: args.seed,
             client_queue: args.client_queue,
+            buffer,
             data_dir: args.store.data_dir,
             threshold: args.threshold,
             jump_probability: args.jump_probability,
@@ -359,6 +384,7 @@ impl Config {
             time_scale: 60.0,
             seed: None,
             client_queue: 256,
+            buffer: BufferLimits { capacity: 10_000, batch: 500, max_age: Duration::from_millis(250) },
             data_dir: data_dir.into(),
             threshold: 5,
             jump_probability: 0.0005,
@@ -397,6 +423,7 @@ mod tests {
         assert_eq!(parsed.time_scale, fixed.time_scale);
         assert_eq!(parsed.static_dir, fixed.static_dir);
         assert_eq!(parsed.client_queue, fixed.client_queue);
+        assert_eq!(parsed.buffer, fixed.buffer);
         assert_eq!(parsed.data_dir, fixed.data_dir);
         assert_eq!(parsed.threshold, fixed.threshold);
         assert_eq!((parsed.jump_probability, parsed.jump_size), (fixed.jump_probability, fixed.jump_size));
@@ -444,6 +471,10 @@ mod tests {
     #[test]
     fn thresholds_and_jumps_are_checked() {
         assert!(matches!(config(&["--threshold", "0"]), Err(ConfigError::Threshold(0))));
+        assert!(matches!(
+            config(&["--buffer-capacity", "10", "--flush-batch", "11"]),
+            Err(ConfigError::Buffer)
+        ));
         assert!(matches!(config(&["--jump-probability", "1.5"]), Err(ConfigError::Jumps(..))));
         assert_eq!(config(&["--threshold", "3"]).expect("valid").threshold, 3);
     }

@@ -116,6 +116,7 @@ impl Pipeline {
             receiver_in,
             Arc::clone(&store),
             receiver_out,
+            config.buffer,
             Arc::clone(&stats.receiver),
         ));
         tasks.spawn(hub.run(shutdown.clone()));

@@ -1,0 +1,181 @@
+//! The receiver against stores that are slow or failing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use marquee_shared::{Bar, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick};
+use tokio::sync::mpsc;
+
+use super::buffer::BufferLimits;
+use crate::stats::StageStats;
+use crate::store::{BarQuery, LastTick, SharedStore, SqliteStore, Store, StoreError, StoreFuture};
+
+/// A real store whose tick writes take `delay`, may fail while `failing`, and
+/// which records the largest batch it was given.
+#[derive(Debug)]
+struct SlowStore {
+    inner: SqliteStore,
+    delay: Duration,
+    failing: AtomicBool,
+    largest_batch: AtomicUsize,
+}
+
+impl Store for SlowStore {
+    fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(StoreError::Unavailable("disk on fire".into()));
+            }
+            self.largest_batch.fetch_max(ticks.len(), Ordering::SeqCst);
+            self.inner.insert_ticks(ticks).await
+        })
+    }
+    fn upsert_company(&self, c: Company) -> StoreFuture<'_, ()> {
+        self.inner.upsert_company(c)
+    }
+    fn upsert_daily_bars(&self, b: Vec<Bar>) -> StoreFuture<'_, u64> {
+        self.inner.upsert_daily_bars(b)
+    }
+    fn upsert_intraday_bars(&self, i: IntradayInterval, b: Vec<Bar>) -> StoreFuture<'_, u64> {
+        self.inner.upsert_intraday_bars(i, b)
+    }
+    fn append_event(&self, e: Event) -> StoreFuture<'_, ()> {
+        self.inner.append_event(e)
+    }
+    fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>> {
+        self.inner.symbols()
+    }
+    fn daily_bars(&self, q: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
+        self.inner.daily_bars(q)
+    }
+    fn intraday_bars(&self, i: IntradayInterval, q: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
+        self.inner.intraday_bars(i, q)
+    }
+    fn company(&self, s: String) -> StoreFuture<'_, Option<Company>> {
+        self.inner.company(s)
+    }
+    fn recent_ticks(&self, s: String, l: usize) -> StoreFuture<'_, Vec<Tick>> {
+        self.inner.recent_ticks(s, l)
+    }
+    fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
+        self.inner.last_ticks()
+    }
+    fn recent_events(&self, l: usize) -> StoreFuture<'_, Vec<Event>> {
+        self.inner.recent_events(l)
+    }
+    fn save_job(&self, j: FetchJob) -> StoreFuture<'_, ()> {
+        self.inner.save_job(j)
+    }
+    fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>> {
+        self.inner.job(id)
+    }
+}
+
+fn slow_store(delay: Duration) -> Arc<SlowStore> {
+    Arc::new(SlowStore {
+        inner: SqliteStore::in_memory().expect("store"),
+        delay,
+        failing: AtomicBool::new(false),
+        largest_batch: AtomicUsize::new(0),
+    })
+}
+
+fn batch(step: u64) -> Vec<Tick> {
+    ["A", "B", "C", "D"]
+        .iter()
+        .map(|s| Tick {
+            symbol: (*s).into(),
+            seq: step,
+            ts: step as i64,
+            price: 1.0,
+            size: 1,
+            change: 0.0,
+            change_pct: 0.0,
+        })
+        .collect()
+}
+
+const LIMITS: BufferLimits = BufferLimits { capacity: 40, batch: 20, max_age: Duration::from_millis(20) };
+
+/// Spawns the receiver; returns its input, the hub side and the task.
+fn start(
+    store: SharedStore,
+) -> (mpsc::Sender<Vec<Tick>>, mpsc::Receiver<Vec<Tick>>, tokio::task::JoinHandle<()>) {
+    let (input, receiver_in) = mpsc::channel(4);
+    let (receiver_out, hub) = mpsc::channel(10_000);
+    let task = tokio::spawn(super::run(
+        receiver_in,
+        store,
+        receiver_out,
+        LIMITS,
+        Arc::new(StageStats::new("receiver")),
+    ));
+    (input, hub, task)
+}
+
+async fn stored_seqs(store: &SlowStore, symbol: &str) -> Vec<u64> {
+    store.inner.recent_ticks(symbol.into(), 1_000_000).await.expect("read").iter().map(|t| t.seq).collect()
+}
+
+#[tokio::test]
+async fn a_slow_store_slows_the_producer_and_loses_nothing() {
+    let store = slow_store(Duration::from_millis(25));
+    let (input, _hub, task) = start(store.clone());
+
+    // Produce as fast as the receiver lets us for 600 ms.
+    let started = tokio::time::Instant::now();
+    let mut sent = 0;
+    while started.elapsed() < Duration::from_millis(600) {
+        sent += 1;
+        input.send(batch(sent)).await.expect("receiver alive");
+    }
+    // Each 25 ms write takes at most 40 ticks (10 batches): about 240 batches
+    // fit in 600 ms. Unthrottled, this loop would send hundreds of thousands.
+    assert!(sent < 400, "the producer was not held back: {sent} batches");
+    assert!(store.largest_batch.load(Ordering::SeqCst) <= LIMITS.capacity, "the buffer stayed bounded");
+
+    drop(input);
+    task.await.expect("receiver ends when its input closes");
+    for symbol in ["A", "B", "C", "D"] {
+        assert_eq!(
+            stored_seqs(&store, symbol).await,
+            (1..=sent).collect::<Vec<_>>(),
+            "{symbol}: every tick stored once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failing_store_is_retried_until_it_takes_the_ticks() {
+    let store = slow_store(Duration::ZERO);
+    store.failing.store(true, Ordering::SeqCst);
+    let (input, mut hub, task) = start(store.clone());
+    for step in 1..=3 {
+        input.send(batch(step)).await.expect("send");
+    }
+    // Live ticks still reach the hub while the store is down.
+    for _ in 1..=3 {
+        assert_eq!(hub.recv().await.map(|b| b.len()), Some(4));
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(stored_seqs(&store, "A").await.is_empty());
+    store.failing.store(false, Ordering::SeqCst);
+    drop(input);
+    task.await.expect("receiver ends");
+    assert_eq!(stored_seqs(&store, "A").await, [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn duplicates_are_stored_once_and_an_old_tick_flushes_by_age() {
+    let store = slow_store(Duration::ZERO);
+    let (input, _hub, task) = start(store.clone());
+    input.send(batch(1)).await.expect("send");
+    input.send(batch(1)).await.expect("send a replay");
+    // Fewer than a batch: written once the oldest is 20 ms old.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(stored_seqs(&store, "A").await, [1]);
+    drop(input);
+    task.await.expect("receiver ends");
+}
