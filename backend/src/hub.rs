@@ -94,10 +94,18 @@ impl LatestQuotes {
     }
 }
 
+/// What the receiver hands the hub to fan out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    Ticks(Vec<Tick>),
+    Bars(Vec<marquee_shared::AnalyzedBar>),
+    Alerts(Vec<marquee_shared::Alert>),
+}
+
 /// The hub actor's inputs and outputs.
 #[derive(Debug)]
 pub struct Hub {
-    ticks: mpsc::Receiver<Vec<Tick>>,
+    input: mpsc::Receiver<Update>,
     requests: mpsc::Receiver<Request>,
     simulation: watch::Receiver<SimulationView>,
     updates: broadcast::Sender<Frame>,
@@ -106,17 +114,17 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub reading `ticks`, whose clients may each fall up to
+    /// A hub reading `input`, whose clients may each fall up to
     /// `client_queue` batches behind before they are told they lagged.
     pub fn new(
-        ticks: mpsc::Receiver<Vec<Tick>>,
+        input: mpsc::Receiver<Update>,
         simulation: watch::Receiver<SimulationView>,
         client_queue: usize,
         stats: Arc<StageStats>,
     ) -> (Self, HubHandle) {
         let (requests_tx, requests) = mpsc::channel(64);
         let (updates, _) = broadcast::channel(client_queue);
-        let hub = Self { ticks, requests, simulation, updates, quotes: LatestQuotes::default(), stats };
+        let hub = Self { input, requests, simulation, updates, quotes: LatestQuotes::default(), stats };
         (hub, HubHandle { requests: requests_tx })
     }
 
@@ -130,8 +138,18 @@ impl Hub {
                 // snapshot that includes everything already queued.
                 biased;
                 () = shutdown.cancelled() => break,
-                batch = self.ticks.recv() => match batch {
-                    Some(batch) => self.on_ticks(batch),
+                update = self.input.recv() => match update {
+                    Some(Update::Ticks(batch)) => self.on_ticks(batch),
+                    Some(Update::Bars(bars)) => {
+                        for bar in bars {
+                            self.send(&ServerMessage::Bar { bar });
+                        }
+                    }
+                    Some(Update::Alerts(alerts)) => {
+                        for alert in alerts {
+                            self.send(&ServerMessage::Alert { alert });
+                        }
+                    }
                     None => break,
                 },
                 Ok(()) = self.simulation.changed() => self.on_simulation(),
@@ -160,6 +178,13 @@ impl Hub {
             None => return,
         }
         self.stats.add_processed(count);
+    }
+
+    fn send(&self, message: &ServerMessage) {
+        if let Some(frame) = encode(message) {
+            // An error only means no client is connected right now.
+            drop(self.updates.send(frame));
+        }
     }
 
     fn on_simulation(&mut self) {
@@ -232,10 +257,10 @@ mod tests {
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(hub.run(shutdown.clone()));
 
-        tx.send(vec![tick("A", 1, 1.0)]).await.expect("send");
+        tx.send(Update::Ticks(vec![tick("A", 1, 1.0)])).await.expect("send");
         let mut sub = handle.subscribe().await.expect("subscribe");
         assert!(sub.snapshot.as_str().contains(r#""seq":1"#), "{}", sub.snapshot);
-        tx.send(vec![tick("A", 2, 2.0)]).await.expect("send");
+        tx.send(Update::Ticks(vec![tick("A", 2, 2.0)])).await.expect("send");
         let quotes = handle.quotes().await.expect("quotes");
         assert_eq!(quotes.iter().map(|t| t.seq).collect::<Vec<_>>(), [2]);
         let next = sub.updates.recv().await.expect("update");

@@ -1,9 +1,12 @@
 //! What the dashboard knows, as plain data updated by server messages.
 //! No DOM and no signals here, so it is tested natively.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use marquee_shared::{DataSource, ServerMessage, SimulationState, SymbolInfo, Tick};
+use marquee_shared::{Alert, DataSource, ServerMessage, SimulationState, SymbolInfo, Tick};
+
+/// Alerts kept for the page, newest first.
+pub const RECENT_ALERTS: usize = 50;
 
 /// Which way a symbol's last price moved against its previous tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,10 @@ pub struct MarketState {
     pub batches_skipped: u64,
     /// The last error the server reported about our messages.
     pub last_error: Option<String>,
+    /// The newest alerts, newest first, at most [`RECENT_ALERTS`].
+    pub alerts: VecDeque<Alert>,
+    /// Closed bars received since the page loaded.
+    pub bars_received: u64,
 }
 
 impl MarketState {
@@ -58,6 +65,11 @@ impl MarketState {
                 }
             }
             ServerMessage::Lagged { skipped } => self.batches_skipped += skipped,
+            ServerMessage::Bar { .. } => self.bars_received += 1,
+            ServerMessage::Alert { alert } => {
+                self.alerts.push_front(alert);
+                self.alerts.truncate(RECENT_ALERTS);
+            }
             ServerMessage::Pong { .. } => {}
             ServerMessage::Error { code, message } => self.last_error = Some(format!("{code:?}: {message}")),
         }
@@ -228,6 +240,24 @@ mod tests {
         // Ticks after the snapshot continue from its seq without a false gap.
         state.apply(ticks(vec![tick("A", 9, 11.5)]));
         assert_eq!(state.ticks_missed, 0);
+    }
+
+    #[test]
+    fn alerts_are_kept_newest_first_and_bounded() {
+        let mut state = MarketState::default();
+        for ts in 0..60 {
+            let alert = Alert {
+                symbol: "A".into(),
+                kind: marquee_shared::AlertKind::PriceJump,
+                severity: marquee_shared::Severity::Warning,
+                value: 6.0,
+                threshold: 5.0,
+                ts,
+            };
+            state.apply(ServerMessage::Alert { alert });
+        }
+        assert_eq!(state.alerts.len(), RECENT_ALERTS);
+        assert_eq!(state.alerts.front().map(|a| a.ts), Some(59));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! clock and no I/O. Timestamps are integers (nanoseconds since the Unix epoch,
 //! UTC) so that no float or time-zone conversion can creep into the contract.
 
+mod analytics;
 mod control;
 mod event;
 mod fetch;
@@ -14,6 +15,9 @@ mod market;
 mod message;
 mod tick;
 
+pub use analytics::{
+    Alert, AlertKind, AnalyzedBar, BarSeries, IndicatorPoint, IndicatorSeries, Indicators, Severity,
+};
 pub use control::{ApiError, ApiErrorBody, SimulationState, SpeedRequest};
 pub use event::{Event, EventKind};
 pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval, OutputSize};

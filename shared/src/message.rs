@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{SimulationState, SymbolInfo, Tick};
+use crate::{Alert, AnalyzedBar, SimulationState, SymbolInfo, Tick};
 
 /// Everything the server sends on `/ws`, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,6 +13,10 @@ pub enum ServerMessage {
     Simulation { state: SimulationState, symbols: Vec<SymbolInfo> },
     /// A batch of ticks, in the order the driver made them.
     Ticks { ticks: Vec<Tick> },
+    /// A bar that closed, with its indicators.
+    Bar { bar: AnalyzedBar },
+    /// An anomaly was detected.
+    Alert { alert: Alert },
     /// The client fell behind; `skipped` messages were not delivered to it.
     /// A fresh `snapshot` follows so the client can carry on from there.
     Lagged { skipped: u64 },

@@ -1,11 +1,13 @@
 //! The receiver's tick buffer, after Accumulo's BatchWriter: ticks are held
-//! sorted by (symbol, event time, seq), bounded in count, and handed out in
-//! batches when enough have gathered or the oldest has waited long enough.
+//! bounded in count and handed out in batches sorted by (symbol, event time,
+//! seq) when enough have gathered or the oldest has waited long enough.
+//! (They are sorted once per batch rather than on every insert: the same
+//! batches, without a per-tick allocation.)
 //! A full buffer refuses more, so the stage in front of it waits
 //! (backpressure) instead of the buffer growing or dropping.
 //! A seq already accepted for a symbol is a duplicate and is ignored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use marquee_shared::Tick;
@@ -22,19 +24,19 @@ pub struct BufferLimits {
 }
 
 /// What `push` did with a tick.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Pushed {
     Accepted,
     /// Its seq was already accepted for its symbol.
     Duplicate,
-    /// The buffer is full: flush before pushing again.
-    Full,
+    /// The buffer is full: flush, then push the tick (handed back) again.
+    Full(Tick),
 }
 
 #[derive(Debug)]
 pub struct TickBuffer {
     limits: BufferLimits,
-    ticks: BTreeMap<(String, i64, u64), Tick>,
+    ticks: Vec<Tick>,
     /// The highest seq accepted per symbol.
     accepted: HashMap<String, u64>,
     oldest: Option<Instant>,
@@ -48,21 +50,34 @@ impl TickBuffer {
             batch: limits.batch.clamp(1, limits.capacity.max(1)),
             ..limits
         };
-        Self { limits, ticks: BTreeMap::new(), accepted: HashMap::new(), oldest: None, duplicates: 0 }
+        let ticks = Vec::with_capacity(limits.capacity);
+        Self { limits, ticks, accepted: HashMap::new(), oldest: None, duplicates: 0 }
+    }
+
+    /// True if this symbol's seq was accepted already (counted as a duplicate).
+    pub fn is_duplicate(&mut self, tick: &Tick) -> bool {
+        let duplicate = self.accepted.get(&tick.symbol).is_some_and(|&seq| tick.seq <= seq);
+        self.duplicates += u64::from(duplicate);
+        duplicate
     }
 
     /// Adds a tick received at `now`.
     pub fn push(&mut self, tick: Tick, now: Instant) -> Pushed {
-        if self.accepted.get(&tick.symbol).is_some_and(|&seq| tick.seq <= seq) {
-            self.duplicates += 1;
+        if self.is_duplicate(&tick) {
             return Pushed::Duplicate;
         }
         if self.ticks.len() >= self.limits.capacity {
-            return Pushed::Full;
+            return Pushed::Full(tick);
         }
-        self.accepted.insert(tick.symbol.clone(), tick.seq);
+        // Look up before inserting: the hot path allocates no key.
+        match self.accepted.get_mut(&tick.symbol) {
+            Some(seq) => *seq = tick.seq,
+            None => {
+                self.accepted.insert(tick.symbol.clone(), tick.seq);
+            }
+        }
         self.oldest.get_or_insert(now);
-        self.ticks.insert((tick.symbol.clone(), tick.ts, tick.seq), tick);
+        self.ticks.push(tick);
         Pushed::Accepted
     }
 
@@ -80,7 +95,9 @@ impl TickBuffer {
     /// Everything held, sorted by (symbol, event time, seq); empties the buffer.
     pub fn take(&mut self) -> Vec<Tick> {
         self.oldest = None;
-        std::mem::take(&mut self.ticks).into_values().collect()
+        let mut batch = std::mem::replace(&mut self.ticks, Vec::with_capacity(self.limits.capacity));
+        batch.sort_unstable_by(|a, b| (&a.symbol, a.ts, a.seq).cmp(&(&b.symbol, b.ts, b.seq)));
+        batch
     }
 
     pub fn len(&self) -> usize {
@@ -147,7 +164,7 @@ mod tests {
         for seq in 1..=4 {
             assert_eq!(buffer.push(tick("A", seq, seq as i64), now), Pushed::Accepted);
         }
-        assert_eq!(buffer.push(tick("A", 5, 5), now), Pushed::Full);
+        assert_eq!(buffer.push(tick("A", 5, 5), now), Pushed::Full(tick("A", 5, 5)));
         assert_eq!((buffer.len(), buffer.fill()), (4, 1.0));
         assert_eq!(buffer.take().len(), 4);
         assert_eq!(

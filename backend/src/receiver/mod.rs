@@ -1,6 +1,7 @@
 //! The receiver stage: passes every tick batch on to the gateway's hub at
-//! once, and stores ticks through a sorted, bounded, batch-flushing buffer
-//! ([`buffer::TickBuffer`]).
+//! once, stores ticks through a sorted, bounded, batch-flushing buffer
+//! ([`buffer::TickBuffer`]), and runs the analytics on every accepted tick:
+//! closed bars (with indicators) and alerts are stored and passed on too.
 //!
 //! Backpressure instead of loss: while the buffer is full the stage flushes
 //! and reads no more input, so the bounded channel in front of it fills and
@@ -17,6 +18,8 @@ use buffer::{BufferLimits, Pushed, TickBuffer};
 use marquee_shared::Tick;
 use tokio::sync::mpsc;
 
+use crate::analytics::{Analytics, Output};
+use crate::hub::Update;
 use crate::stats::StageStats;
 use crate::store::SharedStore;
 
@@ -27,27 +30,31 @@ const MAX_RETRY: Duration = Duration::from_secs(5);
 pub async fn run(
     mut input: mpsc::Receiver<Vec<Tick>>,
     store: SharedStore,
-    out: mpsc::Sender<Vec<Tick>>,
+    out: mpsc::Sender<Update>,
     limits: BufferLimits,
     stats: Arc<StageStats>,
 ) {
     stats.set_running("storing ticks");
     let mut buffer = TickBuffer::new(limits);
-    let mut hub_open = true;
+    let mut analytics = Analytics::default();
+    let mut hub = Hub { out, open: true };
     loop {
         let due = buffer.due_at().map(tokio::time::Instant::from_std);
         tokio::select! {
             batch = input.recv() => {
                 let Some(batch) = batch else { break };
                 stats.add_processed(batch.len() as u64);
-                if hub_open && out.send(batch.clone()).await.is_err() {
-                    // The hub has stopped (shutdown): keep storing what comes.
-                    tracing::debug!("hub gone; receiver only stores from here");
-                    hub_open = false;
-                }
+                hub.send(Update::Ticks(batch.clone())).await;
+                let mut output = Output::default();
                 for tick in batch {
+                    if buffer.is_duplicate(&tick) {
+                        stats.add_dropped(1);
+                        continue;
+                    }
+                    analytics.on_tick(&tick, &mut output);
                     accept(&mut buffer, tick, &store, &stats).await;
                 }
+                publish(output, &store, &mut hub, &stats).await;
             }
             () = sleep_until(due), if due.is_some() => {}
         }
@@ -60,17 +67,53 @@ pub async fn run(
     tracing::info!(duplicates = buffer.duplicates(), "receiver stopped");
 }
 
-/// Buffers one tick, flushing first whenever the buffer is full.
-async fn accept(buffer: &mut TickBuffer, tick: Tick, store: &SharedStore, stats: &StageStats) {
-    loop {
-        match buffer.push(tick.clone(), Instant::now()) {
-            Pushed::Accepted => return,
-            Pushed::Duplicate => {
-                stats.add_dropped(1);
-                return;
-            }
-            Pushed::Full => flush(buffer, store, stats).await,
+/// The hub side; once the hub has stopped (shutdown) nothing more is sent.
+struct Hub {
+    out: mpsc::Sender<Update>,
+    open: bool,
+}
+
+impl Hub {
+    async fn send(&mut self, update: Update) {
+        if self.open && self.out.send(update).await.is_err() {
+            tracing::debug!("hub gone; receiver only stores from here");
+            self.open = false;
         }
+    }
+}
+
+/// Buffers one (non-duplicate) tick, flushing whenever the buffer is full.
+async fn accept(buffer: &mut TickBuffer, mut tick: Tick, store: &SharedStore, stats: &StageStats) {
+    loop {
+        match buffer.push(tick, Instant::now()) {
+            Pushed::Accepted | Pushed::Duplicate => return,
+            Pushed::Full(refused) => {
+                tick = refused;
+                flush(buffer, store, stats).await;
+            }
+        }
+    }
+}
+
+/// Stores closed bars and alerts and passes them on. Bars are derived data:
+/// a failed write is logged and counted, not retried.
+async fn publish(output: Output, store: &SharedStore, hub: &mut Hub, stats: &StageStats) {
+    if !output.bars.is_empty() {
+        if let Err(err) = store.upsert_analyzed_bars(output.bars.clone()).await {
+            stats.add_errors(1);
+            tracing::error!(%err, "cannot store closed bars");
+        }
+        hub.send(Update::Bars(output.bars)).await;
+    }
+    if !output.alerts.is_empty() {
+        for alert in &output.alerts {
+            tracing::info!(symbol = %alert.symbol, kind = alert.kind.as_str(), value = alert.value, "alert");
+        }
+        if let Err(err) = store.insert_alerts(output.alerts.clone()).await {
+            stats.add_errors(1);
+            tracing::error!(%err, "cannot store alerts");
+        }
+        hub.send(Update::Alerts(output.alerts)).await;
     }
 }
 

@@ -4,10 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use marquee_shared::{Bar, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick};
+use marquee_shared::{
+    Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
+};
 use tokio::sync::mpsc;
 
 use super::buffer::BufferLimits;
+use crate::hub::Update;
 use crate::stats::StageStats;
 use crate::store::{BarQuery, LastTick, SharedStore, SqliteStore, Store, StoreError, StoreFuture};
 
@@ -65,6 +68,18 @@ impl Store for SlowStore {
     fn recent_events(&self, l: usize) -> StoreFuture<'_, Vec<Event>> {
         self.inner.recent_events(l)
     }
+    fn upsert_analyzed_bars(&self, b: Vec<AnalyzedBar>) -> StoreFuture<'_, u64> {
+        self.inner.upsert_analyzed_bars(b)
+    }
+    fn analyzed_bars(&self, i: BarInterval, q: BarQuery) -> StoreFuture<'_, Vec<AnalyzedBar>> {
+        self.inner.analyzed_bars(i, q)
+    }
+    fn insert_alerts(&self, a: Vec<Alert>) -> StoreFuture<'_, ()> {
+        self.inner.insert_alerts(a)
+    }
+    fn recent_alerts(&self, l: usize) -> StoreFuture<'_, Vec<Alert>> {
+        self.inner.recent_alerts(l)
+    }
     fn save_job(&self, j: FetchJob) -> StoreFuture<'_, ()> {
         self.inner.save_job(j)
     }
@@ -102,7 +117,7 @@ const LIMITS: BufferLimits = BufferLimits { capacity: 40, batch: 20, max_age: Du
 /// Spawns the receiver; returns its input, the hub side and the task.
 fn start(
     store: SharedStore,
-) -> (mpsc::Sender<Vec<Tick>>, mpsc::Receiver<Vec<Tick>>, tokio::task::JoinHandle<()>) {
+) -> (mpsc::Sender<Vec<Tick>>, mpsc::Receiver<Update>, tokio::task::JoinHandle<()>) {
     let (input, receiver_in) = mpsc::channel(4);
     let (receiver_out, hub) = mpsc::channel(10_000);
     let task = tokio::spawn(super::run(
@@ -157,7 +172,7 @@ async fn a_failing_store_is_retried_until_it_takes_the_ticks() {
     }
     // Live ticks still reach the hub while the store is down.
     for _ in 1..=3 {
-        assert_eq!(hub.recv().await.map(|b| b.len()), Some(4));
+        assert!(matches!(hub.recv().await, Some(Update::Ticks(batch)) if batch.len() == 4));
     }
     tokio::time::sleep(Duration::from_millis(250)).await;
     assert!(stored_seqs(&store, "A").await.is_empty());
@@ -178,4 +193,56 @@ async fn duplicates_are_stored_once_and_an_old_tick_flushes_by_age() {
     assert_eq!(stored_seqs(&store, "A").await, [1]);
     drop(input);
     task.await.expect("receiver ends");
+}
+
+#[tokio::test]
+async fn closed_bars_and_alerts_are_stored_and_passed_on() {
+    const MINUTE: i64 = 60_000_000_000;
+    let store = slow_store(Duration::ZERO);
+    let (input, mut hub, task) = start(store.clone());
+    // One tick every 10 s for 12 minutes, then a 5 % jump.
+    let mut price = 100.0;
+    for step in 1..=80u64 {
+        price *= if step == 80 {
+            1.05
+        } else if step % 2 == 0 {
+            1.0002
+        } else {
+            0.9999
+        };
+        let tick = Tick {
+            symbol: "A".into(),
+            seq: step,
+            ts: step as i64 * MINUTE / 6,
+            price,
+            size: 100,
+            change: 0.0,
+            change_pct: 0.0,
+        };
+        input.send(vec![tick]).await.expect("send");
+    }
+    drop(input);
+    task.await.expect("receiver ends");
+
+    let mut bars = 0;
+    let mut alerts = Vec::new();
+    while let Some(update) = hub.recv().await {
+        match update {
+            Update::Bars(b) => bars += b.len(),
+            Update::Alerts(a) => alerts.extend(a),
+            Update::Ticks(_) => {}
+        }
+    }
+    // 80 ticks over 13 1/3 minutes: 13 one-minute, 2 five-minute bars closed.
+    assert_eq!(bars, 15);
+    let query = BarQuery { symbol: "A".into(), from: None, to: None, limit: 100 };
+    let stored = store.inner.analyzed_bars(BarInterval::OneMinute, query).await.expect("read");
+    assert_eq!(stored.len(), 13);
+    assert_eq!(stored[0].bar.trades, 5, "ticks at 10 s .. 50 s of the first minute");
+    assert_eq!(
+        alerts.iter().filter(|a| a.kind == marquee_shared::AlertKind::PriceJump).count(),
+        0,
+        "the window (200 returns) is not full yet"
+    );
+    assert_eq!(store.inner.recent_alerts(10).await.expect("alerts"), alerts);
 }

@@ -8,7 +8,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use marquee_shared::{Bar, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick};
+use marquee_shared::{
+    Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
+};
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -70,6 +72,14 @@ pub trait Store: Send + Sync + Debug {
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>>;
     /// The newest `limit` events, newest first.
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>>;
+
+    /// Inserts or replaces bars built from live ticks (keyed by symbol, interval, start).
+    fn upsert_analyzed_bars(&self, bars: Vec<AnalyzedBar>) -> StoreFuture<'_, u64>;
+    /// Closed live bars of one interval, oldest first.
+    fn analyzed_bars(&self, interval: BarInterval, query: BarQuery) -> StoreFuture<'_, Vec<AnalyzedBar>>;
+    fn insert_alerts(&self, alerts: Vec<Alert>) -> StoreFuture<'_, ()>;
+    /// The newest `limit` alerts, newest first.
+    fn recent_alerts(&self, limit: usize) -> StoreFuture<'_, Vec<Alert>>;
 
     /// Inserts or replaces a fetch job (keyed by id).
     fn save_job(&self, job: FetchJob) -> StoreFuture<'_, ()>;

@@ -6,7 +6,10 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use marquee_shared::{Bar, Company, DataSource, Event, FetchJob, IntradayInterval, SymbolSummary, Tick};
+use marquee_shared::{
+    Alert, AnalyzedBar, Bar, BarInterval, Company, DataSource, Event, FetchJob, IntradayInterval,
+    SymbolSummary, Tick,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
@@ -36,6 +39,13 @@ CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
+CREATE TABLE IF NOT EXISTS live_bars (
+    symbol TEXT NOT NULL, interval TEXT NOT NULL, start INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (symbol, interval, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS fetch_jobs (
     id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL
 );
@@ -437,6 +447,79 @@ impl Store for SqliteStore {
                 .map_err(engine)?;
             body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("fetch job: {e}"))))
                 .transpose()
+        })
+    }
+
+    fn upsert_analyzed_bars(&self, bars: Vec<AnalyzedBar>) -> StoreFuture<'_, u64> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(engine)?;
+            {
+                let mut insert = tx
+                    .prepare_cached("INSERT OR REPLACE INTO live_bars (symbol, interval, start, body) VALUES (?1, ?2, ?3, ?4)")
+                    .map_err(engine)?;
+                for b in &bars {
+                    let body = serde_json::to_string(b).map_err(|e| StoreError::Engine(e.to_string()))?;
+                    insert.execute(params![b.bar.symbol, b.bar.interval.as_str(), b.bar.start, body]).map_err(engine)?;
+                }
+            }
+            tx.commit().map_err(engine)?;
+            Ok(bars.len() as u64)
+        })
+    }
+
+    fn analyzed_bars(&self, interval: BarInterval, q: BarQuery) -> StoreFuture<'_, Vec<AnalyzedBar>> {
+        self.with(move |conn| {
+            let mut query = conn
+                .prepare_cached(
+                    "SELECT body FROM live_bars WHERE symbol = ?1 AND interval = ?2 AND start >= ?3 AND start <= ?4
+                     ORDER BY start DESC LIMIT ?5",
+                )
+                .map_err(engine)?;
+            let (from, to) = (q.from.unwrap_or(i64::MIN), q.to.unwrap_or(i64::MAX));
+            let rows = query
+                .query_map(params![q.symbol, interval.as_str(), from, to, to_i64(q.limit as u64)], |row| {
+                    row.get::<_, String>(0)
+                })
+                .map_err(engine)?;
+            let mut bars = rows
+                .map(|body| {
+                    let body = body.map_err(engine)?;
+                    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("live bar: {e}")))
+                })
+                .collect::<StoreResult<Vec<AnalyzedBar>>>()?;
+            bars.reverse();
+            Ok(bars)
+        })
+    }
+
+    fn insert_alerts(&self, alerts: Vec<Alert>) -> StoreFuture<'_, ()> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(engine)?;
+            {
+                let mut insert =
+                    tx.prepare_cached("INSERT INTO alerts (ts, body) VALUES (?1, ?2)").map_err(engine)?;
+                for a in &alerts {
+                    let body = serde_json::to_string(a).map_err(|e| StoreError::Engine(e.to_string()))?;
+                    insert.execute(params![a.ts, body]).map_err(engine)?;
+                }
+            }
+            tx.commit().map_err(engine)
+        })
+    }
+
+    fn recent_alerts(&self, limit: usize) -> StoreFuture<'_, Vec<Alert>> {
+        self.with(move |conn| {
+            let mut query = conn
+                .prepare_cached("SELECT body FROM alerts ORDER BY ts DESC, id DESC LIMIT ?1")
+                .map_err(engine)?;
+            let rows = query
+                .query_map(params![to_i64(limit as u64)], |row| row.get::<_, String>(0))
+                .map_err(engine)?;
+            rows.map(|body| {
+                let body = body.map_err(engine)?;
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("alert: {e}")))
+            })
+            .collect()
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a free port, driven over HTTP and
 //! WebSocket like a browser would.
 
+mod analytics;
 mod fake_alphavantage;
 mod fetch;
 mod health;

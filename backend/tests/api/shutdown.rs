@@ -17,7 +17,12 @@ async fn shutdown_closes_clients_and_returns_promptly() {
     // The client sees its stream end (after any frames already in flight).
     loop {
         match next_message(&mut ws).await {
-            Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
+            Some(
+                ServerMessage::Ticks { .. }
+                | ServerMessage::Simulation { .. }
+                | ServerMessage::Bar { .. }
+                | ServerMessage::Alert { .. },
+            ) => {}
             None => break,
             Some(other) => panic!("unexpected {other:?}"),
         }

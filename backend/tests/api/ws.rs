@@ -21,7 +21,9 @@ async fn collect_ticks(
                     seen.entry(tick.symbol.clone()).or_default().push(tick);
                 }
             }
-            Some(ServerMessage::Simulation { .. }) => {}
+            Some(
+                ServerMessage::Simulation { .. } | ServerMessage::Bar { .. } | ServerMessage::Alert { .. },
+            ) => {}
             Some(other) => panic!("unexpected message while streaming: {other:?}"),
             None => panic!("stream closed"),
         }
@@ -97,7 +99,12 @@ async fn a_client_that_never_reads_neither_blocks_nor_slows_the_others() {
         }
         match next_message(&mut stalled).await {
             Some(ServerMessage::Lagged { skipped }) => lagged = Some(skipped),
-            Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
+            Some(
+                ServerMessage::Ticks { .. }
+                | ServerMessage::Simulation { .. }
+                | ServerMessage::Bar { .. }
+                | ServerMessage::Alert { .. },
+            ) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -122,7 +129,12 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
         send_text(&mut ws, text).await;
         let error = loop {
             match next_message(&mut ws).await {
-                Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
+                Some(
+                    ServerMessage::Ticks { .. }
+                    | ServerMessage::Simulation { .. }
+                    | ServerMessage::Bar { .. }
+                    | ServerMessage::Alert { .. },
+                ) => {}
                 other => break other,
             }
         };
@@ -136,7 +148,12 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
     send_text(&mut ws, r#"{"type":"ping","nonce":123}"#).await;
     loop {
         match next_message(&mut ws).await {
-            Some(ServerMessage::Ticks { .. } | ServerMessage::Simulation { .. }) => {}
+            Some(
+                ServerMessage::Ticks { .. }
+                | ServerMessage::Simulation { .. }
+                | ServerMessage::Bar { .. }
+                | ServerMessage::Alert { .. },
+            ) => {}
             Some(ServerMessage::Pong { nonce, .. }) => {
                 assert_eq!(nonce, 123);
                 break;

@@ -36,6 +36,8 @@ pub fn App() -> impl IntoView {
             <span>"Ticks received: "<b data-testid="ticks-received">{move || market.with(|m| m.ticks_received)}</b></span>
             <span>"Missed (seq gaps): "<b>{move || market.with(|m| m.ticks_missed)}</b></span>
             <span>"Skipped by server (lagged): "<b>{move || market.with(|m| m.batches_skipped)}</b></span>
+            <span>"Bars closed: "<b>{move || market.with(|m| m.bars_received)}</b></span>
+            <span>"Alerts: "<b data-testid="alerts-received">{move || market.with(|m| m.alerts.len())}</b></span>
         </footer>
     }
 }

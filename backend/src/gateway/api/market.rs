@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use marquee_shared::{Bar, Company, Event, IntradayInterval, Quote, SymbolSummary, Tick};
+use marquee_shared::{
+    Alert, BarInterval, BarSeries, Company, Event, IndicatorPoint, IndicatorSeries, IntradayInterval, Quote,
+    SymbolSummary, Tick,
+};
 use serde::Deserialize;
 
 use super::{ApiError, params};
@@ -69,17 +72,9 @@ pub async fn bars(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     Query(query): Query<BarParams>,
-) -> Result<Json<Vec<Bar>>, ApiError> {
+) -> Result<Json<BarSeries>, ApiError> {
     let symbol = params::symbol(&raw)?;
-    let interval = match query.interval.as_deref().unwrap_or("1d") {
-        "1d" => None,
-        other => Some(IntradayInterval::parse(other).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_interval",
-                format!("interval {other:?} is not served: use 1d, or 1min/5min/15min/30min/60min for fetched intraday bars"),
-            )
-        })?),
-    };
+    let interval = query.interval.as_deref().unwrap_or("1d").to_owned();
     let query = BarQuery {
         from: params::time_bound("from", query.from.as_deref())?,
         to: params::time_bound("to", query.to.as_deref())?,
@@ -87,14 +82,73 @@ pub async fn bars(
         symbol,
     };
     let symbol = query.symbol.clone();
-    let bars = match interval {
-        None => state.store.daily_bars(query).await?,
-        Some(interval) => state.store.intraday_bars(interval, query).await?,
+    let series = if interval == "1d" {
+        BarSeries::Stored(state.store.daily_bars(query).await?)
+    } else if let Some(intraday) = IntradayInterval::parse(&interval) {
+        BarSeries::Stored(state.store.intraday_bars(intraday, query).await?)
+    } else if let Some(live) = BarInterval::parse(&interval) {
+        BarSeries::Live(state.store.analyzed_bars(live, query).await?)
+    } else {
+        return Err(ApiError::bad_request(
+            "bad_interval",
+            format!(
+                "interval {interval:?} is not served: use 1m, 5m or 15m (live bars), 1d (daily history) or \
+                 1min/5min/15min/30min/60min (fetched intraday history)"
+            ),
+        ));
     };
-    if bars.is_empty() && !is_stored(&state, &symbol).await? {
+    let empty = match &series {
+        BarSeries::Live(bars) => bars.is_empty(),
+        BarSeries::Stored(bars) => bars.is_empty(),
+    };
+    if empty && !is_stored(&state, &symbol).await? {
         return Err(ApiError::unknown_symbol(&symbol));
     }
-    Ok(Json(bars))
+    Ok(Json(series))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IndicatorParams {
+    interval: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The latest indicators and a recent series, from the stored closed bars.
+pub async fn indicators(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Query<IndicatorParams>,
+) -> Result<Json<IndicatorSeries>, ApiError> {
+    let symbol = params::symbol(&raw)?;
+    let name = query.interval.as_deref().unwrap_or("1m");
+    let interval = BarInterval::parse(name).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_interval",
+            format!("interval {name:?} has no indicators: use 1m, 5m or 15m"),
+        )
+    })?;
+    let limit = params::limit(query.limit, 100, 5_000)?;
+    if !is_stored(&state, &symbol).await? {
+        return Err(ApiError::unknown_symbol(&symbol));
+    }
+    let bars = state
+        .store
+        .analyzed_bars(interval, BarQuery { symbol: symbol.clone(), from: None, to: None, limit })
+        .await?;
+    let latest = bars.last().map(|b| b.indicators);
+    let series = bars
+        .into_iter()
+        .map(|b| IndicatorPoint { start: b.bar.start, close: b.bar.close, indicators: b.indicators })
+        .collect();
+    Ok(Json(IndicatorSeries { symbol, interval, latest, series }))
+}
+
+pub async fn alerts(
+    State(state): State<AppState>,
+    Query(query): Query<LimitParams>,
+) -> Result<Json<Vec<Alert>>, ApiError> {
+    let limit = params::limit(query.limit, 50, 1_000)?;
+    Ok(Json(state.store.recent_alerts(limit).await?))
 }
 
 pub async fn company(

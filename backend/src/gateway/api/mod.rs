@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/companies/{symbol}", get(market::company))
         .route("/ticks/{symbol}", get(market::ticks))
         .route("/events", get(market::events))
+        .route("/indicators/{symbol}", get(market::indicators))
+        .route("/alerts", get(market::alerts))
         .route("/fetch", post(fetch::submit))
         .route("/fetch/{job}", get(fetch::job))
         .route("/import", post(import::import).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
