@@ -98,7 +98,10 @@ impl LatestQuotes {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
     Ticks(Vec<Tick>),
+    /// Closed bars.
     Bars(Vec<marquee_shared::AnalyzedBar>),
+    /// Bars still forming, as they stand.
+    Forming(Vec<marquee_shared::AnalyzedBar>),
     Alerts(Vec<marquee_shared::Alert>),
 }
 
@@ -140,11 +143,8 @@ impl Hub {
                 () = shutdown.cancelled() => break,
                 update = self.input.recv() => match update {
                     Some(Update::Ticks(batch)) => self.on_ticks(batch),
-                    Some(Update::Bars(bars)) => {
-                        for bar in bars {
-                            self.send(&ServerMessage::Bar { bar });
-                        }
-                    }
+                    Some(Update::Bars(bars)) => self.send(&ServerMessage::Bars { bars, closed: true }),
+                    Some(Update::Forming(bars)) => self.send(&ServerMessage::Bars { bars, closed: false }),
                     Some(Update::Alerts(alerts)) => {
                         for alert in alerts {
                             self.send(&ServerMessage::Alert { alert });

@@ -13,6 +13,9 @@ pub struct StageStats {
     processed: AtomicU64,
     dropped: AtomicU64,
     errors: AtomicU64,
+    /// Buffer fill in parts per million (atomics hold no floats); `u64::MAX` for none.
+    fill_ppm: AtomicU64,
+    flushes: AtomicU64,
     state: Mutex<(Status, String)>,
 }
 
@@ -24,6 +27,8 @@ impl StageStats {
             processed: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            fill_ppm: AtomicU64::new(u64::MAX),
+            flushes: AtomicU64::new(0),
             state: Mutex::new((Status::Down, "starting".into())),
         }
     }
@@ -40,6 +45,15 @@ impl StageStats {
     /// Counts failures (a write that did not happen, ...).
     pub fn add_errors(&self, n: u64) {
         self.errors.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Records how full the stage's buffer is, in [0, 1].
+    pub fn set_buffer_fill(&self, fill: f64) {
+        self.fill_ppm.store((fill.clamp(0.0, 1.0) * 1e6).round() as u64, Ordering::Relaxed);
+    }
+
+    pub fn add_flush(&self) {
+        self.flushes.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn processed(&self) -> u64 {
@@ -75,6 +89,14 @@ impl StageStats {
             processed: self.processed(),
             dropped: self.dropped.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            buffer_fill: match self.fill_ppm.load(Ordering::Relaxed) {
+                u64::MAX => None,
+                ppm => Some(ppm as f64 / 1e6),
+            },
+            flushes: match self.flushes.load(Ordering::Relaxed) {
+                0 if self.fill_ppm.load(Ordering::Relaxed) == u64::MAX => None,
+                n => Some(n),
+            },
         }
     }
 }
@@ -121,6 +143,11 @@ mod tests {
         let health = stage.health();
         assert_eq!((health.status, health.detail.as_str(), health.processed), (Status::Up, "streaming", 7));
         assert_eq!((health.dropped, health.errors), (2, 1));
+        assert_eq!((health.buffer_fill, health.flushes), (None, None), "no buffer, no buffer figures");
+        stage.set_buffer_fill(0.25);
+        stage.add_flush();
+        let health = stage.health();
+        assert_eq!((health.buffer_fill, health.flushes), (Some(0.25), Some(1)));
         stage.set_degraded("slow");
         assert_eq!(stage.health().status, Status::Degraded);
     }

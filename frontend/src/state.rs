@@ -65,7 +65,11 @@ impl MarketState {
                 }
             }
             ServerMessage::Lagged { skipped } => self.batches_skipped += skipped,
-            ServerMessage::Bar { .. } => self.bars_received += 1,
+            ServerMessage::Bars { bars, closed } => {
+                if closed {
+                    self.bars_received += bars.len() as u64;
+                }
+            }
             ServerMessage::Alert { alert } => {
                 self.alerts.push_front(alert);
                 self.alerts.truncate(RECENT_ALERTS);

@@ -24,6 +24,12 @@ pub struct StageHealth {
     pub dropped: u64,
     /// Failures this stage counted (e.g. writes that did not happen).
     pub errors: u64,
+    /// For a stage with a buffer: how full it is, in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_fill: Option<f64>,
+    /// For a stage that writes in batches: batches written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flushes: Option<u64>,
 }
 
 /// The body of `GET /health`.
@@ -53,7 +59,16 @@ mod tests {
     use super::*;
 
     fn stage(status: Status) -> StageHealth {
-        StageHealth { name: "s".into(), status, detail: String::new(), processed: 0, dropped: 0, errors: 0 }
+        StageHealth {
+            name: "s".into(),
+            status,
+            detail: String::new(),
+            processed: 0,
+            dropped: 0,
+            errors: 0,
+            buffer_fill: None,
+            flushes: None,
+        }
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub enum ServerMessage {
     Simulation { state: SimulationState, symbols: Vec<SymbolInfo> },
     /// A batch of ticks, in the order the driver made them.
     Ticks { ticks: Vec<Tick> },
-    /// A bar that closed, with its indicators.
-    Bar { bar: AnalyzedBar },
+    /// Bars, in one message: `closed` ones with their indicators as they
+    /// close, or (about once a second) every bar still forming, as it stands,
+    /// with the indicators of its series' last close.
+    Bars { bars: Vec<AnalyzedBar>, closed: bool },
     /// An anomaly was detected.
     Alert { alert: Alert },
     /// The client fell behind; `skipped` messages were not delivered to it.

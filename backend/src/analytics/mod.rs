@@ -24,6 +24,8 @@ pub struct Output {
 struct Series {
     builder: BarBuilder,
     indicators: IndicatorSet,
+    /// The indicators after the last closed bar.
+    last: Indicators,
 }
 
 /// Bars of every interval and indicators for every symbol, plus alerts.
@@ -55,6 +57,7 @@ impl Analytics {
                 .map(|interval| Series {
                     builder: BarBuilder::new(interval),
                     indicators: IndicatorSet::default(),
+                    last: Indicators::default(),
                 })
                 .collect();
             self.symbols.insert(tick.symbol.clone(), series);
@@ -67,8 +70,23 @@ impl Analytics {
                 let closed_at = bar.start + bar.interval.nanos();
                 out.alerts.extend(self.anomalies.on_bar(&bar.symbol, bar.volume, values.rsi14, closed_at));
             }
-            out.bars.push(AnalyzedBar { bar, indicators: to_wire(&values) });
+            s.last = to_wire(&values);
+            out.bars.push(AnalyzedBar { bar, indicators: s.last });
         }
+    }
+
+    /// Every bar still forming, with the indicators of its series' last close.
+    pub fn forming_bars(&self) -> Vec<AnalyzedBar> {
+        let mut bars: Vec<AnalyzedBar> = self
+            .symbols
+            .values()
+            .flatten()
+            .filter_map(|s| {
+                s.builder.forming().map(|bar| AnalyzedBar { bar: bar.clone(), indicators: s.last })
+            })
+            .collect();
+        bars.sort_by(|a, b| (&a.bar.symbol, a.bar.interval).cmp(&(&b.bar.symbol, b.bar.interval)));
+        bars
     }
 
     /// The bar still forming for `symbol` at `interval`.
@@ -126,6 +144,9 @@ mod tests {
         assert_eq!(minute_bars[18].indicators.sma20, None);
         assert_eq!(minute_bars[19].indicators.sma20, Some(109.5), "mean of 100..=119");
         assert_eq!(analytics.forming("A", BarInterval::OneMinute).map(|b| b.start), Some(30 * MINUTE));
+        let forming = analytics.forming_bars();
+        assert_eq!(forming.len(), 3, "one per interval");
+        assert_eq!(forming[0].indicators.sma20, minute_bars.last().and_then(|b| b.indicators.sma20));
         // RSI is 100 from its first value on: never *crossed* 70, so no alert.
         assert!(out.alerts.iter().all(|a| a.kind != marquee_shared::AlertKind::RsiOverbought));
     }

@@ -23,6 +23,8 @@ use crate::hub::Update;
 use crate::stats::StageStats;
 use crate::store::SharedStore;
 
+/// How often the bars still forming are sent on.
+const FORMING_EVERY: Duration = Duration::from_secs(1);
 /// How long to wait before retrying a failed write, doubling up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(5);
@@ -38,6 +40,8 @@ pub async fn run(
     let mut buffer = TickBuffer::new(limits);
     let mut analytics = Analytics::default();
     let mut hub = Hub { out, open: true };
+    let mut forming = tokio::time::interval(FORMING_EVERY);
+    forming.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let due = buffer.due_at().map(tokio::time::Instant::from_std);
         tokio::select! {
@@ -57,7 +61,14 @@ pub async fn run(
                 publish(output, &store, &mut hub, &stats).await;
             }
             () = sleep_until(due), if due.is_some() => {}
+            _ = forming.tick() => {
+                let bars = analytics.forming_bars();
+                if !bars.is_empty() {
+                    hub.send(Update::Forming(bars)).await;
+                }
+            }
         }
+        stats.set_buffer_fill(buffer.fill());
         if buffer.should_flush(Instant::now()) {
             flush(&mut buffer, &store, &stats).await;
         }
@@ -127,6 +138,8 @@ async fn flush(buffer: &mut TickBuffer, store: &SharedStore, stats: &StageStats)
     loop {
         match store.insert_ticks(batch.clone()).await {
             Ok(_) => {
+                stats.add_flush();
+                stats.set_buffer_fill(buffer.fill());
                 stats.set_running("storing ticks");
                 return;
             }

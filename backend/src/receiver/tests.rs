@@ -230,7 +230,7 @@ async fn closed_bars_and_alerts_are_stored_and_passed_on() {
         match update {
             Update::Bars(b) => bars += b.len(),
             Update::Alerts(a) => alerts.extend(a),
-            Update::Ticks(_) => {}
+            Update::Ticks(_) | Update::Forming(_) => {}
         }
     }
     // 80 ticks over 13 1/3 minutes: 13 one-minute, 2 five-minute bars closed.

@@ -38,5 +38,8 @@ async fn health_reports_every_stage_up_with_counted_work() {
         health.simulation
     );
     assert_eq!(health.clients, 0);
+    let receiver = &health.stages[2];
+    assert!(receiver.buffer_fill.is_some_and(|f| (0.0..=1.0).contains(&f)), "{receiver:?}");
+    assert!(receiver.flushes.is_some(), "{receiver:?}");
     app.stop().await.expect("clean stop");
 }

@@ -20,7 +20,7 @@ async fn shutdown_closes_clients_and_returns_promptly() {
             Some(
                 ServerMessage::Ticks { .. }
                 | ServerMessage::Simulation { .. }
-                | ServerMessage::Bar { .. }
+                | ServerMessage::Bars { .. }
                 | ServerMessage::Alert { .. },
             ) => {}
             None => break,

@@ -22,7 +22,7 @@ async fn collect_ticks(
                 }
             }
             Some(
-                ServerMessage::Simulation { .. } | ServerMessage::Bar { .. } | ServerMessage::Alert { .. },
+                ServerMessage::Simulation { .. } | ServerMessage::Bars { .. } | ServerMessage::Alert { .. },
             ) => {}
             Some(other) => panic!("unexpected message while streaming: {other:?}"),
             None => panic!("stream closed"),
@@ -102,7 +102,7 @@ async fn a_client_that_never_reads_neither_blocks_nor_slows_the_others() {
             Some(
                 ServerMessage::Ticks { .. }
                 | ServerMessage::Simulation { .. }
-                | ServerMessage::Bar { .. }
+                | ServerMessage::Bars { .. }
                 | ServerMessage::Alert { .. },
             ) => {}
             other => panic!("unexpected {other:?}"),
@@ -132,7 +132,7 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
                 Some(
                     ServerMessage::Ticks { .. }
                     | ServerMessage::Simulation { .. }
-                    | ServerMessage::Bar { .. }
+                    | ServerMessage::Bars { .. }
                     | ServerMessage::Alert { .. },
                 ) => {}
                 other => break other,
@@ -151,7 +151,7 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
             Some(
                 ServerMessage::Ticks { .. }
                 | ServerMessage::Simulation { .. }
-                | ServerMessage::Bar { .. }
+                | ServerMessage::Bars { .. }
                 | ServerMessage::Alert { .. },
             ) => {}
             Some(ServerMessage::Pong { nonce, .. }) => {
@@ -161,5 +161,22 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
             other => panic!("expected pong, got {other:?}"),
         }
     }
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn the_forming_bar_is_pushed_while_it_forms() {
+    let app = spawn_app(config(5)).await;
+    let mut ws = app.connect().await;
+    let started = Instant::now();
+    let forming = loop {
+        assert!(started.elapsed() < Duration::from_secs(4), "no forming bar within 4 s");
+        if let Some(ServerMessage::Bars { bars, closed: false }) = next_message(&mut ws).await {
+            break bars.into_iter().next().expect("a forming bar");
+        }
+    };
+    assert!(forming.bar.trades > 0 && forming.bar.volume > 0);
+    assert!(forming.bar.low <= forming.bar.vwap && forming.bar.vwap <= forming.bar.high);
+    assert_eq!(forming.bar.start % forming.bar.interval.nanos(), 0);
     app.stop().await.expect("clean stop");
 }
