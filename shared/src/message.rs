@@ -16,6 +16,7 @@ pub enum ServerMessage {
     /// Bars, in one message: `closed` ones with their indicators as they
     /// close, or (about once a second) every bar still forming, as it stands,
     /// with the indicators of its series' last close.
+    #[serde(rename = "bar")]
     Bars { bars: Vec<AnalyzedBar>, closed: bool },
     /// An anomaly was detected.
     Alert { alert: Alert },
@@ -98,6 +99,9 @@ mod tests {
         assert_eq!(json["type"], "ticks");
         assert_eq!(json["ticks"][0]["symbol"], "AAPL");
         assert_eq!(json["ticks"][0]["ts"], 1_763_900_000_123_456_789_i64);
+
+        let bars = serde_json::to_value(ServerMessage::Bars { bars: vec![], closed: true }).expect("json");
+        assert_eq!((bars["type"].as_str(), bars["closed"].as_bool()), (Some("bar"), Some(true)));
 
         let err = serde_json::to_value(ServerMessage::Error {
             code: ErrorCode::BadMessage,

@@ -178,6 +178,12 @@ mod tests {
                 prop_assert_eq!(bar.volume, inside.iter().map(|t| t.size).sum::<u64>());
                 prop_assert_eq!(bar.trades, inside.len() as u64);
                 prop_assert!(bar.vwap >= bar.low && bar.vwap <= bar.high, "vwap {} outside [{}, {}]", bar.vwap, bar.low, bar.high);
+                // And it is the volume-weighted mean of its ticks' prices.
+                let volume: u64 = inside.iter().map(|t| t.size).sum();
+                if volume > 0 {
+                    let expected = inside.iter().map(|t| t.price * t.size as f64).sum::<f64>() / volume as f64;
+                    prop_assert!((bar.vwap - expected).abs() <= 1e-9 * expected, "vwap {} vs {expected}", bar.vwap);
+                }
                 prop_assert_eq!(bar.start % interval.nanos(), 0);
             }
             // Every tick is in exactly one bar: the trade counts add up and no two bars share a start.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::config::{Config, Secret};
 use crate::driver::DriverHandle;
@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade))
         .nest("/api/v1", api::routes())
         .merge(static_files::router(&state.static_dir))
-        .layer(TraceLayer::new_for_http())
+        // A 503 from /health while stages start is expected: a warning, not an error.
+        // Handlers log their own internal errors once, at error level.
+        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)))
         .with_state(state)
 }
