@@ -3,9 +3,11 @@
 //! the rolling mean of earlier bars) and RSI crossing 70 or 30. Each
 //! (symbol, kind) has a cooldown in event time so one event makes one alert.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use marquee_shared::{Alert, AlertKind, Severity, Tick};
+
+use super::rolling::RollingSums;
 
 /// Thresholds and windows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,56 +40,20 @@ impl Default for AnomalySettings {
     }
 }
 
-/// Rolling mean and variance over the last `n` values (running sums).
-#[derive(Debug, Clone)]
-struct Rolling {
-    n: usize,
-    values: VecDeque<f64>,
-    sum: f64,
-    sum_sq: f64,
-}
-
-impl Rolling {
-    fn new(n: usize) -> Self {
-        Self { n: n.max(2), values: VecDeque::with_capacity(n.max(2) + 1), sum: 0.0, sum_sq: 0.0 }
+/// The sample standard deviation of the values in `window`.
+fn sample_sd(window: &RollingSums) -> f64 {
+    let n = window.len() as f64;
+    if n < 2.0 {
+        return 0.0;
     }
-
-    fn push(&mut self, x: f64) {
-        self.values.push_back(x);
-        self.sum += x;
-        self.sum_sq += x * x;
-        if self.values.len() > self.n
-            && let Some(old) = self.values.pop_front()
-        {
-            self.sum -= old;
-            self.sum_sq -= old * old;
-        }
-    }
-
-    fn full(&self) -> bool {
-        self.values.len() == self.n
-    }
-
-    fn mean(&self) -> f64 {
-        self.sum / self.values.len().max(1) as f64
-    }
-
-    /// Sample standard deviation.
-    fn sd(&self) -> f64 {
-        let n = self.values.len() as f64;
-        if n < 2.0 {
-            return 0.0;
-        }
-        let variance = (self.sum_sq - self.sum * self.sum / n) / (n - 1.0);
-        variance.max(0.0).sqrt()
-    }
+    ((window.sum_sq() - window.sum() * window.sum() / n) / (n - 1.0)).max(0.0).sqrt()
 }
 
 #[derive(Debug, Clone)]
 struct SymbolState {
     last_price: Option<f64>,
-    returns: Rolling,
-    volumes: Rolling,
+    returns: RollingSums,
+    volumes: RollingSums,
     last_rsi: Option<f64>,
 }
 
@@ -109,8 +75,8 @@ impl AnomalyDetector {
         if !self.symbols.contains_key(symbol) {
             let state = SymbolState {
                 last_price: None,
-                returns: Rolling::new(self.settings.return_window),
-                volumes: Rolling::new(self.settings.volume_window),
+                returns: RollingSums::new(self.settings.return_window.max(2)),
+                volumes: RollingSums::new(self.settings.volume_window.max(2)),
                 last_rsi: None,
             };
             self.symbols.insert(symbol.to_owned(), state);
@@ -127,8 +93,9 @@ impl AnomalyDetector {
             return None;
         }
         let r = (tick.price / previous).ln();
-        let verdict = if state.returns.full() && state.returns.sd() > 0.0 {
-            let z = (r - state.returns.mean()) / state.returns.sd();
+        let sd = sample_sd(&state.returns);
+        let verdict = if state.returns.is_full() && sd > 0.0 {
+            let z = (r - state.returns.mean()) / sd;
             (z.abs() >= jump_z).then_some(z)
         } else {
             None
@@ -145,7 +112,7 @@ impl AnomalyDetector {
         let state = self.state(symbol);
         let mut found = Vec::new();
         let volume = volume as f64;
-        if state.volumes.full() && state.volumes.mean() > 0.0 {
+        if state.volumes.is_full() && state.volumes.mean() > 0.0 {
             let ratio = volume / state.volumes.mean();
             if ratio >= settings.volume_ratio {
                 let severity =

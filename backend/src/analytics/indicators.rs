@@ -8,53 +8,20 @@
 //! match TA-Lib's. The TA-Lib reference vectors in
 //! `tests/fixtures/talib/indicators.json` hold these to a relative 1e-9.
 
-use std::collections::VecDeque;
-
-/// A fixed-size window with running sums of the values and their squares,
-/// updated by adding the newest and subtracting the oldest, as TA-Lib does.
-#[derive(Debug, Clone)]
-struct Window {
-    period: usize,
-    values: VecDeque<f64>,
-    sum: f64,
-    sum_sq: f64,
-}
-
-impl Window {
-    fn new(period: usize) -> Self {
-        Self { period, values: VecDeque::with_capacity(period + 1), sum: 0.0, sum_sq: 0.0 }
-    }
-
-    /// Adds `x`; true once the window is full.
-    fn push(&mut self, x: f64) -> bool {
-        self.values.push_back(x);
-        self.sum += x;
-        self.sum_sq += x * x;
-        if self.values.len() > self.period
-            && let Some(old) = self.values.pop_front()
-        {
-            self.sum -= old;
-            self.sum_sq -= old * old;
-        }
-        self.values.len() == self.period
-    }
-
-    fn mean(&self) -> f64 {
-        self.sum / self.period as f64
-    }
-}
+use super::rolling::RollingSums;
 
 /// Simple moving average (TA-Lib `SMA`).
 #[derive(Debug, Clone)]
-pub struct Sma(Window);
+pub struct Sma(RollingSums);
 
 impl Sma {
     pub fn new(period: usize) -> Self {
-        Self(Window::new(period.max(1)))
+        Self(RollingSums::new(period))
     }
 
     pub fn update(&mut self, x: f64) -> Option<f64> {
-        self.0.push(x).then(|| self.0.mean())
+        self.0.push(x);
+        self.0.is_full().then(|| self.0.mean())
     }
 }
 
@@ -189,21 +156,22 @@ pub struct BandsValue {
 /// σ the population standard deviation of the window.
 #[derive(Debug, Clone)]
 pub struct Bollinger {
-    window: Window,
+    window: RollingSums,
     width: f64,
 }
 
 impl Bollinger {
     pub fn new(period: usize, width: f64) -> Self {
-        Self { window: Window::new(period.max(1)), width }
+        Self { window: RollingSums::new(period), width }
     }
 
     pub fn update(&mut self, x: f64) -> Option<BandsValue> {
-        if !self.window.push(x) {
+        self.window.push(x);
+        if !self.window.is_full() {
             return None;
         }
         let middle = self.window.mean();
-        let variance = self.window.sum_sq / self.window.period as f64 - middle * middle;
+        let variance = self.window.sum_sq() / self.window.len() as f64 - middle * middle;
         // Rounding can make a flat window's variance a hair below zero.
         let sd = if variance > 1e-14 { variance.sqrt() } else { 0.0 };
         Some(BandsValue { upper: middle + self.width * sd, middle, lower: middle - self.width * sd })

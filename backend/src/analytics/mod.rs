@@ -5,6 +5,7 @@
 pub mod anomaly;
 pub mod bars;
 pub mod indicators;
+mod rolling;
 
 use std::collections::HashMap;
 

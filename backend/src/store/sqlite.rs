@@ -202,6 +202,22 @@ fn read_bars(
     Ok(bars)
 }
 
+/// Rows of one JSON `body` column, parsed; `what` names them in errors.
+fn json_rows<T: serde::de::DeserializeOwned>(
+    conn: &mut Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+    what: &str,
+) -> StoreResult<Vec<T>> {
+    let mut query = conn.prepare_cached(sql).map_err(engine)?;
+    let rows = query.query_map(args, |row| row.get::<_, String>(0)).map_err(engine)?;
+    rows.map(|body| {
+        let body = body.map_err(engine)?;
+        serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+    })
+    .collect()
+}
+
 impl Store for SqliteStore {
     fn upsert_company(&self, c: Company) -> StoreFuture<'_, ()> {
         self.with(move |conn| {
@@ -413,17 +429,12 @@ impl Store for SqliteStore {
 
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>> {
         self.with(move |conn| {
-            let mut query = conn
-                .prepare_cached("SELECT body FROM events ORDER BY ts DESC, id LIMIT ?1")
-                .map_err(engine)?;
-            let rows = query
-                .query_map(params![to_i64(limit as u64)], |row| row.get::<_, String>(0))
-                .map_err(engine)?;
-            rows.map(|body| {
-                let body = body.map_err(engine)?;
-                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("event: {e}")))
-            })
-            .collect()
+            json_rows(
+                conn,
+                "SELECT body FROM events ORDER BY ts DESC, id LIMIT ?1",
+                params![to_i64(limit as u64)],
+                "event",
+            )
         })
     }
 
@@ -469,24 +480,11 @@ impl Store for SqliteStore {
 
     fn analyzed_bars(&self, interval: BarInterval, q: BarQuery) -> StoreFuture<'_, Vec<AnalyzedBar>> {
         self.with(move |conn| {
-            let mut query = conn
-                .prepare_cached(
-                    "SELECT body FROM live_bars WHERE symbol = ?1 AND interval = ?2 AND start >= ?3 AND start <= ?4
-                     ORDER BY start DESC LIMIT ?5",
-                )
-                .map_err(engine)?;
+            let sql = "SELECT body FROM live_bars WHERE symbol = ?1 AND interval = ?2 AND start >= ?3 AND start <= ?4
+                       ORDER BY start DESC LIMIT ?5";
             let (from, to) = (q.from.unwrap_or(i64::MIN), q.to.unwrap_or(i64::MAX));
-            let rows = query
-                .query_map(params![q.symbol, interval.as_str(), from, to, to_i64(q.limit as u64)], |row| {
-                    row.get::<_, String>(0)
-                })
-                .map_err(engine)?;
-            let mut bars = rows
-                .map(|body| {
-                    let body = body.map_err(engine)?;
-                    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("live bar: {e}")))
-                })
-                .collect::<StoreResult<Vec<AnalyzedBar>>>()?;
+            let args = params![q.symbol, interval.as_str(), from, to, to_i64(q.limit as u64)];
+            let mut bars: Vec<AnalyzedBar> = json_rows(conn, sql, args, "live bar")?;
             bars.reverse();
             Ok(bars)
         })
@@ -509,17 +507,8 @@ impl Store for SqliteStore {
 
     fn recent_alerts(&self, limit: usize) -> StoreFuture<'_, Vec<Alert>> {
         self.with(move |conn| {
-            let mut query = conn
-                .prepare_cached("SELECT body FROM alerts ORDER BY ts DESC, id DESC LIMIT ?1")
-                .map_err(engine)?;
-            let rows = query
-                .query_map(params![to_i64(limit as u64)], |row| row.get::<_, String>(0))
-                .map_err(engine)?;
-            rows.map(|body| {
-                let body = body.map_err(engine)?;
-                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("alert: {e}")))
-            })
-            .collect()
+            let sql = "SELECT body FROM alerts ORDER BY ts DESC, id DESC LIMIT ?1";
+            json_rows(conn, sql, params![to_i64(limit as u64)], "alert")
         })
     }
 }
