@@ -123,6 +123,28 @@ pub async fn next_message(ws: &mut Ws) -> Option<ServerMessage> {
     }
 }
 
+/// True for the ordinary stream traffic (ticks, bars, alerts, simulation changes).
+pub fn is_stream(message: &ServerMessage) -> bool {
+    matches!(
+        message,
+        ServerMessage::Ticks { .. }
+            | ServerMessage::Simulation { .. }
+            | ServerMessage::Bars { .. }
+            | ServerMessage::Alert { .. }
+    )
+}
+
+/// The next message that is not ordinary stream traffic (a reply, a notice,
+/// a snapshot), or `None` when the stream closed.
+pub async fn next_reply(ws: &mut Ws) -> Option<ServerMessage> {
+    loop {
+        match next_message(ws).await {
+            Some(message) if is_stream(&message) => {}
+            other => return other,
+        }
+    }
+}
+
 pub async fn send_text(ws: &mut Ws, text: &str) {
     ws.send(Message::text(text)).await.expect("send");
 }

@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use marquee_shared::ServerMessage;
 
-use crate::helpers::{config, next_message, spawn_app};
+use crate::helpers::{config, next_message, next_reply, spawn_app};
 
 #[tokio::test]
 async fn shutdown_closes_clients_and_returns_promptly() {
@@ -15,18 +15,8 @@ async fn shutdown_closes_clients_and_returns_promptly() {
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
 
     // The client sees its stream end (after any frames already in flight).
-    loop {
-        match next_message(&mut ws).await {
-            Some(
-                ServerMessage::Ticks { .. }
-                | ServerMessage::Simulation { .. }
-                | ServerMessage::Bars { .. }
-                | ServerMessage::Alert { .. },
-            ) => {}
-            None => break,
-            Some(other) => panic!("unexpected {other:?}"),
-        }
-    }
+    let end = next_reply(&mut ws).await;
+    assert!(end.is_none(), "unexpected {end:?}");
 }
 
 /// Starts the real binary, reads ticks over a WebSocket, sends SIGTERM and

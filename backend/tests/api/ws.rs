@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 use marquee::demo_universe::SYMBOLS;
 use marquee_shared::{ErrorCode, Health, ServerMessage, Tick};
 
-use crate::helpers::{Ws, config, next_message, send_text, spawn_app};
+use crate::helpers::{Ws, config, is_stream, next_message, next_reply, send_text, spawn_app};
 
 /// Reads ticks until `until` holds or `deadline` passes; returns them per symbol.
 async fn collect_ticks(
@@ -21,9 +21,7 @@ async fn collect_ticks(
                     seen.entry(tick.symbol.clone()).or_default().push(tick);
                 }
             }
-            Some(
-                ServerMessage::Simulation { .. } | ServerMessage::Bars { .. } | ServerMessage::Alert { .. },
-            ) => {}
+            Some(other) if is_stream(&other) => {}
             Some(other) => panic!("unexpected message while streaming: {other:?}"),
             None => panic!("stream closed"),
         }
@@ -97,14 +95,8 @@ async fn a_client_that_never_reads_neither_blocks_nor_slows_the_others() {
         if lagged.is_some() {
             break;
         }
-        match next_message(&mut stalled).await {
+        match next_reply(&mut stalled).await {
             Some(ServerMessage::Lagged { skipped }) => lagged = Some(skipped),
-            Some(
-                ServerMessage::Ticks { .. }
-                | ServerMessage::Simulation { .. }
-                | ServerMessage::Bars { .. }
-                | ServerMessage::Alert { .. },
-            ) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -127,17 +119,7 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
     let bad = ["not json", r#"{"type":"sell_everything"}"#, &"x".repeat(10_000)];
     for text in bad {
         send_text(&mut ws, text).await;
-        let error = loop {
-            match next_message(&mut ws).await {
-                Some(
-                    ServerMessage::Ticks { .. }
-                    | ServerMessage::Simulation { .. }
-                    | ServerMessage::Bars { .. }
-                    | ServerMessage::Alert { .. },
-                ) => {}
-                other => break other,
-            }
-        };
+        let error = next_reply(&mut ws).await;
         let Some(ServerMessage::Error { code, message }) = error else {
             panic!("expected an error, got {error:?}")
         };
@@ -146,21 +128,8 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
     }
 
     send_text(&mut ws, r#"{"type":"ping","nonce":123}"#).await;
-    loop {
-        match next_message(&mut ws).await {
-            Some(
-                ServerMessage::Ticks { .. }
-                | ServerMessage::Simulation { .. }
-                | ServerMessage::Bars { .. }
-                | ServerMessage::Alert { .. },
-            ) => {}
-            Some(ServerMessage::Pong { nonce, .. }) => {
-                assert_eq!(nonce, 123);
-                break;
-            }
-            other => panic!("expected pong, got {other:?}"),
-        }
-    }
+    let pong = next_reply(&mut ws).await;
+    assert!(matches!(pong, Some(ServerMessage::Pong { nonce: 123, .. })), "expected pong, got {pong:?}");
     app.stop().await.expect("clean stop");
 }
 
