@@ -12,44 +12,13 @@ use marquee_shared::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
+mod rows;
+mod schema;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS companies (
-    symbol TEXT PRIMARY KEY, name TEXT NOT NULL, sector TEXT NOT NULL, industry TEXT NOT NULL,
-    exchange TEXT NOT NULL, currency TEXT NOT NULL, description TEXT NOT NULL, market_cap INTEGER,
-    source TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS daily_bars (
-    symbol TEXT NOT NULL, ts INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
-    close REAL NOT NULL, volume INTEGER NOT NULL, source TEXT NOT NULL,
-    PRIMARY KEY (symbol, ts)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS intraday_bars (
-    symbol TEXT NOT NULL, interval TEXT NOT NULL, ts INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL,
-    low REAL NOT NULL, close REAL NOT NULL, volume INTEGER NOT NULL, source TEXT NOT NULL,
-    PRIMARY KEY (symbol, interval, ts)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ticks (
-    symbol TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, price REAL NOT NULL,
-    size INTEGER NOT NULL, change REAL NOT NULL, change_pct REAL NOT NULL,
-    PRIMARY KEY (symbol, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
-CREATE TABLE IF NOT EXISTS live_bars (
-    symbol TEXT NOT NULL, interval TEXT NOT NULL, start INTEGER NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (symbol, interval, start)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alerts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS fetch_jobs (
-    id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL
-);
-";
+use rows::{engine, json_rows, read_bars, source, to_i64, to_u64, upsert_bars};
+use schema::SCHEMA;
+
+use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
 
 /// The default store. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -96,126 +65,6 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
         })
     }
-}
-
-fn engine(err: rusqlite::Error) -> StoreError {
-    StoreError::Engine(err.to_string())
-}
-
-fn source(text: &str) -> StoreResult<DataSource> {
-    DataSource::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown data source {text:?}")))
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// Daily bars (`interval` `None`) and intraday bars share one shape.
-fn upsert_bars(conn: &mut Connection, interval: Option<IntradayInterval>, bars: &[Bar]) -> StoreResult<u64> {
-    let tx = conn.transaction().map_err(engine)?;
-    {
-        let mut insert = match interval {
-            None => tx.prepare_cached(
-                "INSERT OR REPLACE INTO daily_bars (symbol, ts, open, high, low, close, volume, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            ),
-            Some(_) => tx.prepare_cached(
-                "INSERT OR REPLACE INTO intraday_bars (symbol, ts, open, high, low, close, volume, source, interval)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            ),
-        }
-        .map_err(engine)?;
-        for b in bars {
-            let row =
-                params![b.symbol, b.ts, b.open, b.high, b.low, b.close, to_i64(b.volume), b.source.as_str()];
-            match interval {
-                None => insert.execute(row),
-                Some(i) => insert.execute(params![
-                    b.symbol,
-                    b.ts,
-                    b.open,
-                    b.high,
-                    b.low,
-                    b.close,
-                    to_i64(b.volume),
-                    b.source.as_str(),
-                    i.as_str()
-                ]),
-            }
-            .map_err(engine)?;
-        }
-    }
-    tx.commit().map_err(engine)?;
-    Ok(bars.len() as u64)
-}
-
-/// The most recent `limit` bars in range, oldest first.
-fn read_bars(
-    conn: &mut Connection,
-    interval: Option<IntradayInterval>,
-    q: &BarQuery,
-) -> StoreResult<Vec<Bar>> {
-    let (from, to, limit) = (q.from.unwrap_or(i64::MIN), q.to.unwrap_or(i64::MAX), to_i64(q.limit as u64));
-    let mut query = match interval {
-        None => conn.prepare_cached(
-            "SELECT symbol, ts, open, high, low, close, volume, source FROM daily_bars
-             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts DESC LIMIT ?4",
-        ),
-        Some(_) => conn.prepare_cached(
-            "SELECT symbol, ts, open, high, low, close, volume, source FROM intraday_bars
-             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 AND interval = ?5 ORDER BY ts DESC LIMIT ?4",
-        ),
-    }
-    .map_err(engine)?;
-    let map = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(Bar, String)> {
-        Ok((
-            Bar {
-                symbol: row.get(0)?,
-                ts: row.get(1)?,
-                open: row.get(2)?,
-                high: row.get(3)?,
-                low: row.get(4)?,
-                close: row.get(5)?,
-                volume: to_u64(row.get(6)?),
-                source: DataSource::Synthetic,
-            },
-            row.get::<_, String>(7)?,
-        ))
-    };
-    let rows = match interval {
-        None => query.query_map(params![q.symbol, from, to, limit], map),
-        Some(i) => query.query_map(params![q.symbol, from, to, limit, i.as_str()], map),
-    }
-    .map_err(engine)?;
-    let mut bars = rows
-        .map(|row| {
-            let (mut bar, src) = row.map_err(engine)?;
-            bar.source = source(&src)?;
-            Ok(bar)
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    bars.reverse();
-    Ok(bars)
-}
-
-/// Rows of one JSON `body` column, parsed; `what` names them in errors.
-fn json_rows<T: serde::de::DeserializeOwned>(
-    conn: &mut Connection,
-    sql: &str,
-    args: &[&dyn rusqlite::ToSql],
-    what: &str,
-) -> StoreResult<Vec<T>> {
-    let mut query = conn.prepare_cached(sql).map_err(engine)?;
-    let rows = query.query_map(args, |row| row.get::<_, String>(0)).map_err(engine)?;
-    rows.map(|body| {
-        let body = body.map_err(engine)?;
-        serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-    })
-    .collect()
 }
 
 impl Store for SqliteStore {

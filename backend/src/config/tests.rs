@@ -1,0 +1,83 @@
+use super::*;
+
+fn args(extra: &[&str]) -> ServeArgs {
+    let mut argv = vec!["marquee", "serve"];
+    argv.extend_from_slice(extra);
+    match Cli::try_parse_from(argv).expect("flags parse").command {
+        Command::Serve(args) => args,
+        other => panic!("not serve: {other:?}"),
+    }
+}
+
+fn config(extra: &[&str]) -> Result<Config, ConfigError> {
+    Config::from_parts(args(extra), Secrets::default())
+}
+
+#[test]
+fn for_tests_matches_the_command_line_defaults() {
+    let parsed = config(&[]).expect("valid");
+    let fixed = Config::for_tests("data");
+    assert_eq!(parsed.tick_interval, fixed.tick_interval);
+    assert_eq!(parsed.volatility, fixed.volatility);
+    assert_eq!(parsed.time_scale, fixed.time_scale);
+    assert_eq!(parsed.static_dir, fixed.static_dir);
+    assert_eq!(parsed.client_queue, fixed.client_queue);
+    assert_eq!(parsed.buffer, fixed.buffer);
+    assert_eq!(parsed.data_dir, fixed.data_dir);
+    assert_eq!(parsed.threshold, fixed.threshold);
+    assert_eq!((parsed.jump_probability, parsed.jump_size), (fixed.jump_probability, fixed.jump_size));
+    assert_eq!(parsed.load_demo, fixed.load_demo);
+    assert_eq!(parsed.alphavantage.url, fixed.alphavantage.url);
+    assert_eq!(parsed.alphavantage.requests_per_minute, fixed.alphavantage.requests_per_minute);
+    assert_eq!(parsed.alphavantage.backoff, fixed.alphavantage.backoff);
+}
+
+#[test]
+fn defaults_are_valid_and_stream_the_whole_universe() {
+    let parsed = config(&[]).expect("valid");
+    assert_eq!(parsed.tick_interval, Duration::from_millis(100));
+    assert_eq!(parsed.symbols.len(), demo_universe::SYMBOLS.len());
+}
+
+#[test]
+fn symbols_are_matched_case_insensitively_and_unknown_ones_refused() {
+    let parsed = config(&["--symbols", "aapl,MSFT"]).expect("valid");
+    let tickers: Vec<_> = parsed.symbols.iter().map(|s| s.ticker).collect();
+    assert_eq!(tickers, ["AAPL", "MSFT"]);
+
+    let err = config(&["--symbols", "AAPL,NOPE"]).expect_err("unknown");
+    assert!(err.to_string().contains("\"NOPE\""), "{err}");
+}
+
+#[test]
+fn out_of_range_numbers_are_refused() {
+    assert!(matches!(config(&["--tick-interval-ms", "0"]), Err(ConfigError::TickInterval(0))));
+    assert!(matches!(config(&["--volatility=-1"]), Err(ConfigError::Volatility(_))));
+    assert!(matches!(config(&["--volatility", "NaN"]), Err(ConfigError::Volatility(_))));
+    assert!(matches!(config(&["--time-scale", "0"]), Err(ConfigError::TimeScale(_))));
+    assert!(matches!(config(&["--client-queue", "0"]), Err(ConfigError::ClientQueue(0))));
+}
+
+#[test]
+fn the_demo_loads_by_default_only_without_an_api_key() {
+    let with_key = Secrets { alphavantage_api_key: Some(Secret::new("k")), operator_token: None };
+    assert!(Config::from_parts(args(&[]), Secrets::default()).expect("valid").load_demo);
+    assert!(!Config::from_parts(args(&[]), with_key.clone()).expect("valid").load_demo);
+    assert!(Config::from_parts(args(&["--demo", "on"]), with_key).expect("valid").load_demo);
+    assert!(!config(&["--demo", "off"]).expect("valid").load_demo);
+}
+
+#[test]
+fn thresholds_and_jumps_are_checked() {
+    assert!(matches!(config(&["--threshold", "0"]), Err(ConfigError::Threshold(0))));
+    assert!(matches!(config(&["--buffer-capacity", "10", "--flush-batch", "11"]), Err(ConfigError::Buffer)));
+    assert!(matches!(config(&["--jump-probability", "1.5"]), Err(ConfigError::Jumps(..))));
+    assert_eq!(config(&["--threshold", "3"]).expect("valid").threshold, 3);
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let secrets = Secrets { alphavantage_api_key: Some(Secret::new("hunter2")), operator_token: None };
+    let shown = format!("{secrets:?}");
+    assert!(!shown.contains("hunter2") && shown.contains("redacted"), "{shown}");
+}
