@@ -31,6 +31,9 @@ export default defineConfig({
     command: `"${marqueeBin}" serve --listen 127.0.0.1:${port} --static-dir "${distDir}" --data-dir "${dataDir}"`,
     url: `${baseURL}/health`,
     reuseExistingServer: false,
+    // The shared server runs the default configuration whatever the runner's
+    // environment holds (an empty value counts as unset).
+    env: { ALPHAVANTAGE_API_KEY: '', MARQUEE_OPERATOR_TOKEN: '' },
     timeout: 30_000,
     stdout: 'ignore',
     stderr: 'pipe',

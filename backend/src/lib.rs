@@ -19,6 +19,7 @@ pub mod events;
 pub mod gateway;
 pub mod hub;
 pub mod ingest;
+pub mod metrics;
 pub mod pipeline;
 pub mod receiver;
 pub mod shutdown;

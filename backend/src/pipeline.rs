@@ -1,29 +1,30 @@
 //! The pipeline, wired in one place. It reads like the diagram in DESIGN.md:
 //!
 //! ```text
-//! [ingest: demo universe] ──store + events──► [driver] ──ticks──► [receiver] ──ticks──► [hub] ──► WebSocket clients
-//!                                               ▲ events (in-process bus)      │ store
+//! [ingest: demo universe] ──store + events──► [driver] ──ticks──► [receiver] ──ticks, bars, alerts──► [hub] ──► WebSocket clients
+//!                                               ▲ events (in-process bus)      │ store              ▲ metrics, health, events
+//!                                                                                            [sampler] (once a second)
 //! ```
 //!
 //! Every channel is bounded. Every stage is a task on one [`TaskTracker`];
 //! [`Pipeline::wait`] returns once all have drained.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use anyhow::Context;
+use marquee_shared::Metrics;
 use rand::{RngCore, SeedableRng};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::driver::{Driver, DriverHandle, DriverSettings, WalkParams};
 use crate::events::{Events, InProcessBus};
-use crate::hub::{Hub, HubHandle};
+use crate::hub::{Hub, HubHandle, HubSettings};
 use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
 use crate::ingest::fetch::{FetchHandle, Fetcher};
-use crate::stats::{Gauge, StageStats};
+use crate::metrics::{PipelineStats, Sampler};
+use crate::stats::StageStats;
 use crate::store::{SharedStore, SqliteStore};
 use crate::{ingest, receiver};
 
@@ -43,38 +44,16 @@ pub struct Pipeline {
     /// Publishes as `ingest` (imports through the API).
     pub events: Events,
     pub stats: Arc<PipelineStats>,
+    /// The latest measured figures, once a second.
+    pub metrics: watch::Receiver<Metrics>,
     tasks: TaskTracker,
-}
-
-/// Live counters of every stage, read by `/health`.
-#[derive(Debug)]
-pub struct PipelineStats {
-    pub started: Instant,
-    pub ingest: Arc<StageStats>,
-    pub driver: Arc<StageStats>,
-    pub receiver: Arc<StageStats>,
-    pub hub: Arc<StageStats>,
-    pub clients: Gauge,
-}
-
-impl PipelineStats {
-    pub fn stages(&self) -> [&StageStats; 4] {
-        [&self.ingest, &self.driver, &self.receiver, &self.hub]
-    }
 }
 
 impl Pipeline {
     /// Opens the store and spawns every stage. The driver and the hub stop
     /// when `shutdown` is cancelled; the receiver then drains what is left.
     pub fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let stats = Arc::new(PipelineStats {
-            started: Instant::now(),
-            ingest: Arc::new(StageStats::new("ingest")),
-            driver: Arc::new(StageStats::new("driver")),
-            receiver: Arc::new(StageStats::new("receiver")),
-            hub: Arc::new(StageStats::new("gateway")),
-            clients: Gauge::default(),
-        });
+        let stats = Arc::new(PipelineStats::new());
         let tasks = TaskTracker::new();
 
         let store: SharedStore = Arc::new(
@@ -107,8 +86,16 @@ impl Pipeline {
             driver_out,
             Arc::clone(&stats.driver),
         );
-        let (hub, hub_handle) =
-            Hub::new(hub_in, driver_handle.watch(), config.client_queue, Arc::clone(&stats.hub));
+        let (hub, hub_handle) = Hub::new(
+            hub_in,
+            driver_handle.watch(),
+            events.subscribe(),
+            Arc::clone(&store),
+            HubSettings { client_queue: config.client_queue, history: config.resume_history },
+            Arc::clone(&stats.gateway),
+        );
+        let (sampler, metrics) =
+            Sampler::new(Arc::clone(&stats), driver_handle.watch(), receiver_out.clone());
 
         // Subscribe the driver to events before anything is loaded.
         tasks.spawn(driver.run(shutdown.clone()));
@@ -117,9 +104,10 @@ impl Pipeline {
             Arc::clone(&store),
             receiver_out,
             config.buffer,
-            Arc::clone(&stats.receiver),
+            receiver::Stats { receiver: Arc::clone(&stats.receiver), store: Arc::clone(&stats.store) },
         ));
         tasks.spawn(hub.run(shutdown.clone()));
+        tasks.spawn(sampler.run(shutdown.clone()));
         let fetch = match &config.secrets.alphavantage_api_key {
             Some(key) => {
                 let client = AlphaVantageClient::new(ClientSettings {
@@ -154,7 +142,7 @@ impl Pipeline {
         }
         tasks.close();
 
-        Ok(Self { hub: hub_handle, driver: driver_handle, store, fetch, events, stats, tasks })
+        Ok(Self { hub: hub_handle, driver: driver_handle, store, fetch, events, stats, metrics, tasks })
     }
 
     /// Waits until every stage task has finished.

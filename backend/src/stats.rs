@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use marquee_shared::{StageHealth, Status};
 
+use crate::metrics::latency::LatencyRecorder;
+
 /// One stage's state and its message counts.
 #[derive(Debug)]
 pub struct StageStats {
@@ -17,6 +19,8 @@ pub struct StageStats {
     fill_ppm: AtomicU64,
     flushes: AtomicU64,
     state: Mutex<(Status, String)>,
+    /// Age of each tick when this stage is done with it.
+    pub latency: LatencyRecorder,
 }
 
 impl StageStats {
@@ -30,6 +34,7 @@ impl StageStats {
             fill_ppm: AtomicU64::new(u64::MAX),
             flushes: AtomicU64::new(0),
             state: Mutex::new((Status::Down, "starting".into())),
+            latency: LatencyRecorder::default(),
         }
     }
 
@@ -79,7 +84,8 @@ impl StageStats {
         *state = (status, detail);
     }
 
-    /// The stage as `/health` reports it.
+    /// The stage's status, detail and counters as they stand; the sampled
+    /// figures (rates, latency) are left empty for the sampler to fill.
     pub fn health(&self) -> StageHealth {
         let (status, detail) = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         StageHealth {
@@ -97,6 +103,9 @@ impl StageStats {
                 0 if self.fill_ppm.load(Ordering::Relaxed) == u64::MAX => None,
                 n => Some(n),
             },
+            rate: 0.0,
+            error_rate: 0.0,
+            latency: None,
         }
     }
 }

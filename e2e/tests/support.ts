@@ -40,6 +40,46 @@ export function freshDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'marquee-e2e-'));
 }
 
+/** What a test may change about a server it owns. */
+export interface MarqueeOptions {
+  /** Extra `marquee serve` arguments, e.g. `['--tick-interval-ms', '5', '--client-queue', '16']`. */
+  args?: string[];
+  /** Extra environment, e.g. `{ MARQUEE_OPERATOR_TOKEN: 'secret' }`. The
+   * server never inherits `MARQUEE_*` or `ALPHAVANTAGE_*` variables from the
+   * test runner's environment, so a developer's key cannot change a test. */
+  env?: Record<string, string>;
+}
+
+/** The parts of `GET /health` the tests read. */
+export interface StageHealth {
+  name: string;
+  status: 'up' | 'degraded' | 'down';
+  detail: string;
+  processed: number;
+  dropped: number;
+  errors: number;
+  rate?: number;
+}
+export interface Health {
+  status: 'up' | 'degraded' | 'down';
+  clients: number;
+  simulation: { state: string; symbols?: number; speed?: number; have?: number; need?: number };
+  stages: StageHealth[];
+}
+
+/** `GET /health` of the server at `url` (200 or 503: both carry the body). */
+export async function health(url: string): Promise<Health> {
+  const res = await fetch(`${url}/health`);
+  return (await res.json()) as Health;
+}
+
+/** One stage of a health body (throws if the server does not report it). */
+export function stage(body: Health, name: string): StageHealth {
+  const found = body.stages.find((s) => s.name === name);
+  if (!found) throw new Error(`no stage ${name} in /health: ${body.stages.map((s) => s.name).join(', ')}`);
+  return found;
+}
+
 /** A marquee server owned by one test, so the test may kill and restart it
  * (on the same port and the same store). */
 export class MarqueeProcess {
@@ -48,17 +88,42 @@ export class MarqueeProcess {
   readonly dataDir = freshDataDir();
   readonly url = `http://127.0.0.1:${this.port}`;
 
+  constructor(private readonly options: MarqueeOptions = {}) {}
+
+  /** Starts the server and waits until `/health` answers (200 or 503). */
   async start(): Promise<void> {
-    this.child = spawn(
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) {
+      if (!/^(MARQUEE_|ALPHAVANTAGE_)/.test(key)) env[key] = value;
+    }
+    Object.assign(env, this.options.env ?? {});
+    const child = spawn(
       marqueeBin,
-      ['serve', '--listen', `127.0.0.1:${this.port}`, '--static-dir', distDir, '--data-dir', this.dataDir],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      [
+        'serve',
+        '--listen',
+        `127.0.0.1:${this.port}`,
+        '--static-dir',
+        distDir,
+        '--data-dir',
+        this.dataDir,
+        ...(this.options.args ?? []),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env },
     );
+    this.child = child;
+    let failure: Error | undefined;
+    child.once('error', (err) => (failure = err));
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
+      if (failure) throw new Error(`cannot run ${marqueeBin}: ${failure.message}`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`marquee exited (${child.exitCode ?? child.signalCode}) before it was healthy on ${this.url}`);
+      }
       try {
         const res = await fetch(`${this.url}/health`);
-        if (res.ok) return;
+        // 503 means a stage is down, but the server is up and answering.
+        if (res.ok || res.status === 503) return;
       } catch {
         // not listening yet
       }
@@ -67,13 +132,36 @@ export class MarqueeProcess {
     throw new Error(`marquee did not become healthy on ${this.url}`);
   }
 
-  /** Stops the server with SIGTERM and waits for the process to exit. */
+  /** Stops the server with SIGTERM and waits for the process to exit
+   * (SIGKILL after 20 s, so a hung shutdown cannot hang the suite). */
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.child = undefined;
+      return;
+    }
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     await exited;
+    clearTimeout(timer);
     this.child = undefined;
+  }
+
+  /** `GET /health`. */
+  health(): Promise<Health> {
+    return health(this.url);
+  }
+
+  /** Waits until `/health` says the simulation is in `state` (e.g. "running"). */
+  async waitForSimulation(state: string, timeoutMs = 15_000): Promise<Health> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Health | undefined;
+    while (Date.now() < deadline) {
+      last = await this.health();
+      if (last.simulation.state === state) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`simulation not ${state} after ${timeoutMs} ms: ${JSON.stringify(last?.simulation)}`);
   }
 }

@@ -27,6 +27,31 @@ pub fn percent(value: f64) -> String {
     format!("{}%", change(value))
 }
 
+/// A volume, shortened: `950`, `12.3K`, `4.56M`.
+pub fn volume(value: u64) -> String {
+    match value {
+        0..1_000 => value.to_string(),
+        1_000..1_000_000 => format!("{:.1}K", value as f64 / 1e3),
+        _ => format!("{:.2}M", value as f64 / 1e6),
+    }
+}
+
+/// Milliseconds with a precision that suits the size: `0.42 ms`, `12.3 ms`, `1,204 ms`.
+pub fn millis(value: f64) -> String {
+    if value < 1.0 {
+        format!("{value:.2} ms")
+    } else if value < 100.0 {
+        format!("{value:.1} ms")
+    } else {
+        format!("{} ms", price(value.round()).trim_end_matches(".00"))
+    }
+}
+
+/// A rate per second: `0/s`, `219/s`, `12.4K/s`.
+pub fn rate(value: f64) -> String {
+    if value < 10_000.0 { format!("{value:.0}/s") } else { format!("{:.1}K/s", value / 1e3) }
+}
+
 /// An arrow for the direction of a change.
 pub fn arrow(value: f64) -> &'static str {
     if value >= 0.0 { "▲" } else { "▼" }
@@ -56,5 +81,17 @@ mod tests {
         assert_eq!(percent(-0.0044), "0.00%");
         assert_eq!(arrow(-0.1), "▼");
         assert_eq!(arrow(0.0), "▲");
+    }
+
+    #[test]
+    fn volumes_rates_and_latencies_read_well() {
+        assert_eq!(volume(950), "950");
+        assert_eq!(volume(12_345), "12.3K");
+        assert_eq!(volume(4_560_000), "4.56M");
+        assert_eq!(millis(0.4212), "0.42 ms");
+        assert_eq!(millis(12.34), "12.3 ms");
+        assert_eq!(millis(1_204.4), "1,204 ms");
+        assert_eq!(rate(219.4), "219/s");
+        assert_eq!(rate(12_400.0), "12.4K/s");
     }
 }

@@ -1,6 +1,8 @@
 //! Marquee's dashboard: mounts the app. State lives in [`state`], the
 //! stream in [`connection`], rendering in [`view`].
 
+mod api;
+mod chart;
 mod connection;
 mod format;
 mod state;

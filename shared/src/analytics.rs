@@ -76,7 +76,17 @@ pub struct Alert {
 #[serde(untagged)]
 pub enum BarSeries {
     Live(Vec<AnalyzedBar>),
+    /// Stored bars with indicators (`indicators=true`).
+    Indicated(Vec<IndicatedBar>),
     Stored(Vec<crate::Bar>),
+}
+
+/// A stored bar with the indicators of its series up to and including it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatedBar {
+    #[serde(flatten)]
+    pub bar: crate::Bar,
+    pub indicators: Indicators,
 }
 
 /// Indicators at one closed bar.

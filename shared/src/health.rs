@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::SimulationState;
+use crate::{Latency, SimulationState};
 
 /// Coarse state of the whole system or of one stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +30,16 @@ pub struct StageHealth {
     /// For a stage that writes in batches: batches written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flushes: Option<u64>,
+    /// Messages handled per second over the last measured interval.
+    #[serde(default)]
+    pub rate: f64,
+    /// Errors per second over the last measured interval.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// How old a tick is when this stage is done with it (event time to
+    /// hand-off), over the recent window; `None` for stages without ticks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
 }
 
 /// The body of `GET /health`.
@@ -41,6 +51,9 @@ pub struct Health {
     pub clients: u64,
     pub simulation: SimulationState,
     pub stages: Vec<StageHealth>,
+    /// Tick event time to the gateway's send, over the recent window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_to_end: Option<Latency>,
 }
 
 impl Health {
@@ -68,6 +81,9 @@ mod tests {
             errors: 0,
             buffer_fill: None,
             flushes: None,
+            rate: 0.0,
+            error_rate: 0.0,
+            latency: None,
         }
     }
 

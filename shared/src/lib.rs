@@ -13,17 +13,20 @@ mod fetch;
 mod health;
 mod market;
 mod message;
+mod metrics;
 mod tick;
 
 pub use analytics::{
-    Alert, AlertKind, AnalyzedBar, BarSeries, IndicatorPoint, IndicatorSeries, Indicators, Severity,
+    Alert, AlertKind, AnalyzedBar, BarSeries, IndicatedBar, IndicatorPoint, IndicatorSeries, Indicators,
+    Severity,
 };
 pub use control::{ApiError, ApiErrorBody, SimulationState, SpeedRequest};
 pub use event::{Event, EventKind};
 pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval, OutputSize};
 pub use health::{Health, StageHealth, Status};
 pub use market::{Bar, BarInterval, Company, DataSource, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
-pub use message::{ClientMessage, ErrorCode, ServerMessage};
+pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};
+pub use metrics::{Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
 pub use tick::Tick;
 
 /// Nanoseconds in one millisecond, for converting wire timestamps.

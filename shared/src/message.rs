@@ -1,14 +1,31 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::{Alert, AnalyzedBar, SimulationState, SymbolInfo, Tick};
+use crate::{Alert, AnalyzedBar, Event, Health, Metrics, SimulationState, SymbolInfo, Tick};
 
 /// Everything the server sends on `/ws`, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Sent once on connect: the stored symbols, the simulation's state and
-    /// the latest tick of every symbol that has ticked.
-    Snapshot { server_time: i64, simulation: SimulationState, symbols: Vec<SymbolInfo>, quotes: Vec<Tick> },
+    /// Sent on connect (and after `lagged`): where everything stands. The
+    /// `quotes` hold the latest tick, so the last seq, of every symbol.
+    Snapshot {
+        server_time: i64,
+        simulation: SimulationState,
+        symbols: Vec<SymbolInfo>,
+        quotes: Vec<Tick>,
+        /// Recent sparkline points per symbol (see [`crate::SPARK_EVERY`]).
+        #[serde(default)]
+        sparklines: BTreeMap<String, Vec<f64>>,
+        /// The bars forming now, per symbol and interval.
+        #[serde(default)]
+        bars: Vec<AnalyzedBar>,
+        #[serde(default)]
+        metrics: Option<Box<Metrics>>,
+        #[serde(default)]
+        health: Option<Box<Health>>,
+    },
     /// The simulation's state or the set of symbols changed.
     Simulation { state: SimulationState, symbols: Vec<SymbolInfo> },
     /// A batch of ticks, in the order the driver made them.
@@ -20,9 +37,21 @@ pub enum ServerMessage {
     Bars { bars: Vec<AnalyzedBar>, closed: bool },
     /// An anomaly was detected.
     Alert { alert: Alert },
-    /// The client fell behind; `skipped` messages were not delivered to it.
-    /// A fresh `snapshot` follows so the client can carry on from there.
+    /// A pipeline event (data loaded, simulation started, ...).
+    Event { event: Event },
+    /// The measured figures, once a second.
+    Metrics { metrics: Box<Metrics> },
+    /// Sent when any stage's status changes.
+    Health { health: Box<Health> },
+    /// The client fell behind: `skipped` messages were conflated away (or,
+    /// after `resume`, ticks were no longer held). A fresh `snapshot` with
+    /// the latest value of every symbol follows.
     Lagged { skipped: u64 },
+    /// The answer to `resume`: `replayed` ticks were sent in a `ticks`
+    /// message just before this one.
+    Resumed { replayed: u64 },
+    /// The answer to `subscribe`/`unsubscribe`: what the client now gets.
+    Subscribed { symbols: SymbolSelection, channels: Vec<Channel> },
     /// The answer to a client's `ping`.
     Pong { nonce: u64, server_time: i64 },
     /// The client sent something the server could not accept.
@@ -33,7 +62,54 @@ pub enum ServerMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
-    Ping { nonce: u64 },
+    Ping {
+        nonce: u64,
+    },
+    /// Adds symbols (`"*"` for all) and channels to what the client gets.
+    /// A new client gets everything.
+    Subscribe {
+        #[serde(default)]
+        symbols: Vec<String>,
+        #[serde(default)]
+        channels: Vec<Channel>,
+    },
+    /// Removes symbols (`"*"` for all) and channels.
+    Unsubscribe {
+        #[serde(default)]
+        symbols: Vec<String>,
+        #[serde(default)]
+        channels: Vec<Channel>,
+    },
+    /// After a reconnect: the last seq the client saw per symbol. The server
+    /// replays the ticks after them that it still holds, up to its snapshot.
+    Resume {
+        last_seq: BTreeMap<String, u64>,
+    },
+}
+
+/// A kind of stream message a client can subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Ticks,
+    Bars,
+    Alerts,
+    Events,
+    Metrics,
+    Health,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] =
+        [Channel::Ticks, Channel::Bars, Channel::Alerts, Channel::Events, Channel::Metrics, Channel::Health];
+}
+
+/// Which symbols a client gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum SymbolSelection {
+    All { except: Vec<String> },
+    Only { symbols: Vec<String> },
 }
 
 /// Machine-readable reason carried by [`ServerMessage::Error`].
@@ -46,6 +122,8 @@ pub enum ErrorCode {
     TooLarge,
     /// Binary frames are not part of the protocol.
     Unsupported,
+    /// More messages per second than the server accepts; this one was ignored.
+    RateLimited,
 }
 
 #[cfg(test)]
@@ -81,10 +159,19 @@ mod tests {
                     source: crate::DataSource::Csv,
                 }],
                 quotes: vec![tick()],
+                sparklines: BTreeMap::from([("AAPL".to_owned(), vec![1.0, 2.0])]),
+                bars: vec![],
+                metrics: None,
+                health: None,
             },
             ServerMessage::Simulation { state: SimulationState::Stopped { symbols: 0 }, symbols: vec![] },
             ServerMessage::Ticks { ticks: vec![tick(), tick()] },
             ServerMessage::Lagged { skipped: 3 },
+            ServerMessage::Resumed { replayed: 4 },
+            ServerMessage::Subscribed {
+                symbols: SymbolSelection::All { except: vec!["MSFT".into()] },
+                channels: vec![Channel::Ticks],
+            },
             ServerMessage::Pong { nonce: 9, server_time: 10 },
             ServerMessage::Error { code: ErrorCode::TooLarge, message: "too big".into() },
         ];
@@ -116,6 +203,22 @@ mod tests {
         let ping: ClientMessage = serde_json::from_str(r#"{"type":"ping","nonce":5}"#).expect("ping");
         assert_eq!(ping, ClientMessage::Ping { nonce: 5 });
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"launch_rockets"}"#).is_err());
+        let subscribe: ClientMessage =
+            serde_json::from_str(r#"{"type":"subscribe","symbols":["AAPL"],"channels":["ticks","bars"]}"#)
+                .expect("subscribe");
+        assert_eq!(
+            subscribe,
+            ClientMessage::Subscribe {
+                symbols: vec!["AAPL".into()],
+                channels: vec![Channel::Ticks, Channel::Bars]
+            }
+        );
+        let resume: ClientMessage =
+            serde_json::from_str(r#"{"type":"resume","last_seq":{"AAPL":41}}"#).expect("resume");
+        assert_eq!(resume, ClientMessage::Resume { last_seq: BTreeMap::from([("AAPL".to_owned(), 41)]) });
+        assert!(
+            serde_json::from_str::<ClientMessage>(r#"{"type":"subscribe","channels":["news"]}"#).is_err()
+        );
         assert!(serde_json::from_str::<ClientMessage>("not json").is_err());
     }
 }

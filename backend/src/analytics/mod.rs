@@ -96,6 +96,13 @@ impl Analytics {
     }
 }
 
+/// The standard indicators after each of `closes`, oldest first, computed
+/// the same way as for live bars.
+pub fn indicators_over(closes: impl IntoIterator<Item = f64>) -> Vec<Indicators> {
+    let mut set = IndicatorSet::default();
+    closes.into_iter().map(|close| to_wire(&set.update(close))).collect()
+}
+
 fn to_wire(v: &IndicatorValues) -> Indicators {
     Indicators {
         sma20: v.sma20,

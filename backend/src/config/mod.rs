@@ -86,10 +86,13 @@ pub struct ServeArgs {
     /// Seed for the simulation; the same seed gives the same price paths.
     #[arg(long, env = "MARQUEE_SEED")]
     pub seed: Option<u64>,
-    /// Tick batches a WebSocket client may fall behind before it is skipped
-    /// ahead (told with a `lagged` message and a fresh snapshot).
+    /// Messages a WebSocket client may fall behind before it is conflated to
+    /// the latest value per symbol (told with a `lagged` message and a fresh snapshot).
     #[arg(long, env = "MARQUEE_CLIENT_QUEUE", default_value_t = 256)]
     pub client_queue: usize,
+    /// Recent ticks held per symbol to replay to clients that resume after a reconnect.
+    #[arg(long, env = "MARQUEE_RESUME_HISTORY", default_value_t = 3_000)]
+    pub resume_history: usize,
     #[command(flatten)]
     pub store: StoreArgs,
     /// Ticks the receiver holds before it stops reading (backpressure).
@@ -202,6 +205,8 @@ pub enum ConfigError {
     TimeScale(f64),
     #[error("client queue must hold between 1 and 65536 batches, got {0}")]
     ClientQueue(usize),
+    #[error("resume history must be between 1 and 1000000 ticks per symbol, got {0}")]
+    ResumeHistory(usize),
     #[error("threshold must be between 1 and 10000 symbols, got {0}")]
     Threshold(u64),
     #[error("jump probability must be in [0, 1] and jump size in [0, 1], got {0} and {1}")]
@@ -224,6 +229,7 @@ pub struct Config {
     pub time_scale: f64,
     pub seed: Option<u64>,
     pub client_queue: usize,
+    pub resume_history: usize,
     pub buffer: BufferLimits,
     pub data_dir: PathBuf,
     pub threshold: u64,
@@ -279,6 +285,9 @@ impl Config {
         if !(1..=65_536).contains(&args.client_queue) {
             return Err(ConfigError::ClientQueue(args.client_queue));
         }
+        if !(1..=1_000_000).contains(&args.resume_history) {
+            return Err(ConfigError::ResumeHistory(args.resume_history));
+        }
         if !(1..=10_000).contains(&args.threshold) {
             return Err(ConfigError::Threshold(args.threshold));
         }
@@ -324,6 +333,7 @@ impl Config {
             time_scale: args.time_scale,
             seed: args.seed,
             client_queue: args.client_queue,
+            resume_history: args.resume_history,
             buffer,
             data_dir: args.store.data_dir,
             threshold: args.threshold,
@@ -347,6 +357,7 @@ impl Config {
             time_scale: 60.0,
             seed: None,
             client_queue: 256,
+            resume_history: 3_000,
             buffer: BufferLimits { capacity: 10_000, batch: 500, max_age: Duration::from_millis(250) },
             data_dir: data_dir.into(),
             threshold: 5,

@@ -1,25 +1,23 @@
-//! `GET /health`: overall status, each stage with its measured counters.
+//! `GET /health` (overall status, each stage with its measured figures) and
+//! `GET /metrics` (the same figures for Prometheus).
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use marquee_shared::{Health, Status};
 
 use super::AppState;
+use crate::metrics::prometheus;
 
 pub async fn get(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let stats = &state.stats;
-    let stages: Vec<_> = stats.stages().iter().map(|s| s.health()).collect();
-    let status = Health::overall(&stages);
-    let health = Health {
-        status,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        uptime_ms: u64::try_from(stats.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        clients: stats.clients.get(),
-        simulation: state.driver.state(),
-        stages,
-    };
+    let health = state.stats.health(state.driver.state(), &state.metrics.borrow());
     // Load balancers read the status code; people read the body.
-    let code = if status == Status::Down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let code = if health.status == Status::Down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
     (code, Json(health))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let body = prometheus::render(&state.stats, &state.metrics.borrow());
+    ([(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)], body)
 }

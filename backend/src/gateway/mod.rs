@@ -1,4 +1,5 @@
-//! The HTTP edge: the dashboard's files, `GET /health` and `GET /ws`.
+//! The HTTP edge: the dashboard's files, the REST API, `GET /health`,
+//! `GET /metrics` and `GET /ws`.
 
 pub mod api;
 mod health;
@@ -10,6 +11,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use marquee_shared::Metrics;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
@@ -18,7 +21,8 @@ use crate::driver::DriverHandle;
 use crate::events::Events;
 use crate::hub::HubHandle;
 use crate::ingest::fetch::FetchHandle;
-use crate::pipeline::{Pipeline, PipelineStats};
+use crate::metrics::PipelineStats;
+use crate::pipeline::Pipeline;
 use crate::store::SharedStore;
 
 /// What every handler may use. Cheap to clone.
@@ -30,6 +34,7 @@ pub struct AppState {
     events: Events,
     store: SharedStore,
     stats: Arc<PipelineStats>,
+    metrics: watch::Receiver<Metrics>,
     static_dir: PathBuf,
     operator_token: Option<Secret>,
     shutdown: CancellationToken,
@@ -44,6 +49,7 @@ impl AppState {
             events: pipeline.events.clone(),
             store: Arc::clone(&pipeline.store),
             stats: Arc::clone(&pipeline.stats),
+            metrics: pipeline.metrics.clone(),
             static_dir: config.static_dir.clone(),
             operator_token: config.secrets.operator_token.clone(),
             shutdown,
@@ -55,6 +61,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::get))
+        .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))
         .nest("/api/v1", api::routes())
         .merge(static_files::router(&state.static_dir))

@@ -22,6 +22,7 @@ use crate::analytics::{Analytics, Output};
 use crate::hub::Update;
 use crate::stats::StageStats;
 use crate::store::SharedStore;
+use crate::time::now_ns;
 
 /// How often the bars still forming are sent on.
 const FORMING_EVERY: Duration = Duration::from_secs(1);
@@ -29,14 +30,28 @@ const FORMING_EVERY: Duration = Duration::from_secs(1);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(5);
 
+/// The receiver's own figures and those of the writes it makes.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// Ticks read, duplicates dropped, buffer fill and flushes; latency is a
+    /// tick's age once analysed and passed on.
+    pub receiver: Arc<StageStats>,
+    /// Ticks written and failed writes; latency is a tick's age once stored.
+    pub store: Arc<StageStats>,
+}
+
 pub async fn run(
     mut input: mpsc::Receiver<Vec<Tick>>,
     store: SharedStore,
     out: mpsc::Sender<Update>,
     limits: BufferLimits,
-    stats: Arc<StageStats>,
+    all_stats: Stats,
 ) {
-    stats.set_running("storing ticks");
+    let Stats { receiver: stats, store: store_stats } = all_stats;
+    let stats = &*stats;
+    let writes = Writes { store: &store, stats, store_stats: &store_stats };
+    stats.set_running("analysing and buffering ticks");
+    store_stats.set_running("storing ticks");
     let mut buffer = TickBuffer::new(limits);
     let mut analytics = Analytics::default();
     let mut hub = Hub { out, open: true };
@@ -50,15 +65,18 @@ pub async fn run(
                 stats.add_processed(batch.len() as u64);
                 hub.send(Update::Ticks(batch.clone())).await;
                 let mut output = Output::default();
+                let mut event_times = Vec::with_capacity(batch.len());
                 for tick in batch {
                     if buffer.is_duplicate(&tick) {
                         stats.add_dropped(1);
                         continue;
                     }
                     analytics.on_tick(&tick, &mut output);
-                    accept(&mut buffer, tick, &store, &stats).await;
+                    event_times.push(tick.ts);
+                    accept(&mut buffer, tick, &writes).await;
                 }
-                publish(output, &store, &mut hub, &stats).await;
+                stats.latency.record_ages(now_ns(), event_times);
+                publish(output, &store, &mut hub, stats).await;
             }
             () = sleep_until(due), if due.is_some() => {}
             _ = forming.tick() => {
@@ -70,11 +88,12 @@ pub async fn run(
         }
         stats.set_buffer_fill(buffer.fill());
         if buffer.should_flush(Instant::now()) {
-            flush(&mut buffer, &store, &stats).await;
+            flush(&mut buffer, &writes).await;
         }
     }
-    flush(&mut buffer, &store, &stats).await;
+    flush(&mut buffer, &writes).await;
     stats.set_stopped("shut down");
+    store_stats.set_stopped("shut down");
     tracing::info!(duplicates = buffer.duplicates(), "receiver stopped");
 }
 
@@ -93,14 +112,21 @@ impl Hub {
     }
 }
 
+/// Where flushed ticks go and what is counted about them.
+struct Writes<'a> {
+    store: &'a SharedStore,
+    stats: &'a StageStats,
+    store_stats: &'a StageStats,
+}
+
 /// Buffers one (non-duplicate) tick, flushing whenever the buffer is full.
-async fn accept(buffer: &mut TickBuffer, mut tick: Tick, store: &SharedStore, stats: &StageStats) {
+async fn accept(buffer: &mut TickBuffer, mut tick: Tick, writes: &Writes<'_>) {
     loop {
         match buffer.push(tick, Instant::now()) {
             Pushed::Accepted | Pushed::Duplicate => return,
             Pushed::Full(refused) => {
                 tick = refused;
-                flush(buffer, store, stats).await;
+                flush(buffer, writes).await;
             }
         }
     }
@@ -129,23 +155,26 @@ async fn publish(output: Output, store: &SharedStore, hub: &mut Hub, stats: &Sta
 }
 
 /// Writes everything held, retrying until the store takes it.
-async fn flush(buffer: &mut TickBuffer, store: &SharedStore, stats: &StageStats) {
+async fn flush(buffer: &mut TickBuffer, writes: &Writes<'_>) {
     if buffer.is_empty() {
         return;
     }
+    let Writes { store, stats, store_stats } = writes;
     let batch = buffer.take();
     let mut wait = FIRST_RETRY;
     loop {
         match store.insert_ticks(batch.clone()).await {
             Ok(_) => {
+                store_stats.latency.record_ages(now_ns(), batch.iter().map(|t| t.ts));
+                store_stats.add_processed(batch.len() as u64);
+                store_stats.set_running("storing ticks");
                 stats.add_flush();
                 stats.set_buffer_fill(buffer.fill());
-                stats.set_running("storing ticks");
                 return;
             }
             Err(err) => {
-                stats.add_errors(1);
-                stats.set_degraded(format!("cannot store ticks (retrying): {err}"));
+                store_stats.add_errors(1);
+                store_stats.set_degraded(format!("cannot store ticks (retrying): {err}"));
                 tracing::error!(%err, ticks = batch.len(), retry_ms = wait.as_millis() as u64, "cannot store ticks");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(MAX_RETRY);

@@ -125,7 +125,10 @@ fn start(
         store,
         receiver_out,
         LIMITS,
-        Arc::new(StageStats::new("receiver")),
+        super::Stats {
+            receiver: Arc::new(StageStats::new("receiver")),
+            store: Arc::new(StageStats::new("store")),
+        },
     ));
     (input, hub, task)
 }
@@ -230,7 +233,7 @@ async fn closed_bars_and_alerts_are_stored_and_passed_on() {
         match update {
             Update::Bars(b) => bars += b.len(),
             Update::Alerts(a) => alerts.extend(a),
-            Update::Ticks(_) | Update::Forming(_) => {}
+            _ => {}
         }
     }
     // 80 ticks over 13 1/3 minutes: 13 one-minute, 2 five-minute bars closed.

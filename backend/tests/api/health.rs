@@ -24,7 +24,7 @@ async fn health_reports_every_stage_up_with_counted_work() {
     let health = health.expect("a health answer");
     assert_eq!(health.status, Status::Up);
     let names: Vec<_> = health.stages.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["ingest", "driver", "receiver", "gateway"]);
+    assert_eq!(names, ["ingest", "driver", "receiver", "store", "gateway"]);
     let driver = &health.stages[1];
     assert!(
         driver.processed >= 15 && driver.processed.is_multiple_of(5),

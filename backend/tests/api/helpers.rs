@@ -131,6 +131,9 @@ pub fn is_stream(message: &ServerMessage) -> bool {
             | ServerMessage::Simulation { .. }
             | ServerMessage::Bars { .. }
             | ServerMessage::Alert { .. }
+            | ServerMessage::Event { .. }
+            | ServerMessage::Metrics { .. }
+            | ServerMessage::Health { .. }
     )
 }
 

@@ -11,4 +11,5 @@ mod logs;
 mod market;
 mod shutdown;
 mod static_files;
+mod stream;
 mod ws;

@@ -59,6 +59,17 @@ async fn with_no_api_key_the_demo_universe_is_stored_labelled_and_streamed() {
     assert_eq!(later.len(), 5);
     assert!(later.iter().all(|b| b.ts > first_day));
 
+    // With indicators: the same bars, warmed up on earlier ones (SMA 50 is
+    // there from the first of the ten), equal to the SMA of the closes.
+    let indicated: Vec<marquee_shared::IndicatedBar> =
+        app.get_json("/api/v1/bars/AAPL?interval=1d&limit=10&indicators=true", 200).await;
+    assert_eq!(indicated.iter().map(|b| b.bar.clone()).collect::<Vec<_>>(), bars);
+    assert!(indicated.iter().all(|b| b.indicators.sma50.is_some() && b.indicators.macd.is_some()));
+    let last20: Vec<Bar> = app.get_json("/api/v1/bars/AAPL?interval=1d&limit=20", 200).await;
+    let sma20 = last20.iter().map(|b| b.close).sum::<f64>() / 20.0;
+    let reported = indicated.last().and_then(|b| b.indicators.sma20).expect("sma20");
+    assert!((reported - sma20).abs() < 1e-9 * sma20, "{reported} vs {sma20}");
+
     // Live quotes start from the stored close.
     let ticks = wait_for_ticks(&app, "AAPL", 3).await;
     let close = bars.last().map(|b| b.close).expect("a bar");

@@ -116,7 +116,7 @@ async fn bad_client_messages_get_an_error_and_the_stream_goes_on() {
     let mut ws = app.connect().await;
     assert!(matches!(next_message(&mut ws).await, Some(ServerMessage::Snapshot { .. })));
 
-    let bad = ["not json", r#"{"type":"sell_everything"}"#, &"x".repeat(10_000)];
+    let bad = ["not json", r#"{"type":"sell_everything"}"#, &"x".repeat(20_000)];
     for text in bad {
         send_text(&mut ws, text).await;
         let error = next_reply(&mut ws).await;

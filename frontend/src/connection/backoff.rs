@@ -48,6 +48,11 @@ impl Backoff {
         Self { failures: 0 }
     }
 
+    /// True once an attempt failed since the last success (a reconnect).
+    pub fn has_failed(&self) -> bool {
+        self.failures > 0
+    }
+
     /// The stream opened: the next failure starts from the shortest delay.
     pub fn succeeded(&mut self) {
         self.failures = 0;
@@ -89,7 +94,9 @@ mod tests {
         let statuses: Vec<Status> = (0..7).map(|_| backoff.failed(0.0).1).collect();
         assert_eq!(statuses[..5], [Status::Reconnecting; 5]);
         assert_eq!(statuses[5..], [Status::Offline; 2]);
+        assert!(backoff.has_failed());
         backoff.succeeded();
+        assert!(!backoff.has_failed());
         assert_eq!(backoff.failed(0.0), (250, Status::Reconnecting));
     }
 }

@@ -1,19 +1,53 @@
-//! Components. They only render what `state` and `connection` hold.
+//! Components. They only render what `state` holds and turn clicks into
+//! state changes or REST calls.
 
-mod quote_table;
+mod chart_panel;
+mod controls;
+mod feeds;
+mod pipeline;
 mod status;
 mod tape;
+mod watchlist;
 
 use leptos::prelude::*;
+use marquee_shared::{Alert, Event};
 
+use crate::api;
 use crate::connection::{self, Status};
-use crate::state::{MarketState, Move};
+use crate::state::{Dashboard, Move};
+
+/// The page's colour scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    Dark,
+    Light,
+}
+
+impl Theme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+        }
+    }
+}
 
 #[component]
 pub fn App() -> impl IntoView {
-    let market = RwSignal::new(MarketState::default());
+    let dash = RwSignal::new(Dashboard::default());
     let status = RwSignal::new(Status::Connecting);
-    connection::connect(market, status);
+    let theme = RwSignal::new(Theme::Dark);
+    connection::connect(dash, status);
+    load_history(dash);
+
+    Effect::new(move |_| {
+        let name = theme.get().as_str();
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element())
+            && let Err(err) = root.set_attribute("data-theme", name)
+        {
+            leptos::logging::warn!("cannot set the theme: {err:?}");
+        }
+    });
 
     view! {
         <header class="topbar">
@@ -23,23 +57,45 @@ pub fn App() -> impl IntoView {
                 <span class="tagline">"live market data"</span>
             </div>
             <div class="header-right">
-                <status::SourceBadge market=market />
-                <status::SimulationBadge market=market />
+                <status::SourceBadge dash=dash />
+                <status::SimulationBadge dash=dash />
                 <status::ConnectionBadge status=status />
+                <status::ThemeToggle theme=theme />
             </div>
         </header>
-        <tape::TickerTape market=market />
-        <main class="content">
-            <quote_table::QuoteTable market=market />
+        <tape::TickerTape dash=dash />
+        <main class="grid">
+            <watchlist::Watchlist dash=dash />
+            <chart_panel::ChartPanel dash=dash theme=theme />
+            <pipeline::PipelinePanel dash=dash theme=theme />
+            <feeds::AlertsFeed dash=dash />
+            <feeds::EventsLog dash=dash />
+            <controls::Controls dash=dash />
         </main>
         <footer class="footer" data-testid="stream-stats">
-            <span>"Ticks received: "<b data-testid="ticks-received">{move || market.with(|m| m.ticks_received)}</b></span>
-            <span>"Missed (seq gaps): "<b>{move || market.with(|m| m.ticks_missed)}</b></span>
-            <span>"Skipped by server (lagged): "<b>{move || market.with(|m| m.batches_skipped)}</b></span>
-            <span>"Bars closed: "<b>{move || market.with(|m| m.bars_received)}</b></span>
-            <span>"Alerts: "<b data-testid="alerts-received">{move || market.with(|m| m.alerts.len())}</b></span>
+            <span>"Ticks received " <b data-testid="ticks-received">{move || dash.with(|d| d.market.ticks_received)}</b></span>
+            <span>"Seq gaps " <b data-testid="seq-gaps">{move || dash.with(|d| d.market.seqs.gaps())}</b></span>
+            <span>"Lagged notices " <b data-testid="lagged-notices">{move || dash.with(|d| d.market.lagged_notices)}</b></span>
+            <span>"Messages skipped by server " <b data-testid="skipped-messages">{move || dash.with(|d| d.market.batches_skipped)}</b></span>
+            <span>"Replayed after reconnect " <b data-testid="resumed-ticks">{move || dash.with(|d| d.market.resumed_ticks)}</b></span>
+            <span>"Bars closed " <b>{move || dash.with(|d| d.market.bars_received)}</b></span>
         </footer>
     }
+}
+
+/// Recent alerts and events from before the page loaded.
+fn load_history(dash: RwSignal<Dashboard>) {
+    leptos::task::spawn_local(async move {
+        let alerts = api::get::<Vec<Alert>>("/api/v1/alerts?limit=50").await;
+        let events = api::get::<Vec<Event>>("/api/v1/events?limit=50").await;
+        if let Err(err) = &alerts {
+            leptos::logging::warn!("cannot read recent alerts: {}", err.message());
+        }
+        if let Err(err) = &events {
+            leptos::logging::warn!("cannot read recent events: {}", err.message());
+        }
+        dash.update(|d| d.market.add_history(alerts.unwrap_or_default(), events.unwrap_or_default()));
+    });
 }
 
 /// The CSS class for a price move.

@@ -1,14 +1,16 @@
 use leptos::prelude::*;
+use marquee_shared::SimulationState;
 
+use super::Theme;
 use crate::connection::Status;
-use crate::state::MarketState;
+use crate::state::Dashboard;
 
 /// Live / reconnecting / offline, as a coloured badge.
 #[component]
 pub fn ConnectionBadge(status: RwSignal<Status>) -> impl IntoView {
     let label = move || status.get().label();
     view! {
-        <span class=move || format!("conn conn-{}", label()) data-testid="connection-status" data-state=label role="status">
+        <span class=move || format!("conn conn-{}", label()) data-testid="connection-status" data-status=label role="status">
             <span class="dot"></span>
             {label}
         </span>
@@ -17,28 +19,39 @@ pub fn ConnectionBadge(status: RwSignal<Status>) -> impl IntoView {
 
 /// Where the data comes from: Alpha Vantage, CSV or synthetic demo data.
 #[component]
-pub fn SourceBadge(market: RwSignal<MarketState>) -> impl IntoView {
+pub fn SourceBadge(dash: RwSignal<Dashboard>) -> impl IntoView {
     let label = move || {
-        market.with(|m| {
-            let sources: Vec<&str> = m.sources().into_iter().map(|s| s.label()).collect();
+        dash.with(|d| {
+            let sources: Vec<&str> = d.market.sources().into_iter().map(|s| s.label()).collect();
             if sources.is_empty() { "no data".to_owned() } else { format!("Data: {}", sources.join(" + ")) }
         })
     };
-    view! { <span class="pill" data-testid="data-source">{label}</span> }
+    view! { <span class="pill" data-testid="source-badge">{label}</span> }
 }
 
 /// Waiting for data (n/threshold), streaming, paused or stopped.
 #[component]
-pub fn SimulationBadge(market: RwSignal<MarketState>) -> impl IntoView {
-    let text = move || market.with(|m| m.simulation.map(|s| s.describe()).unwrap_or_default());
+pub fn SimulationBadge(dash: RwSignal<Dashboard>) -> impl IntoView {
+    let text = move || dash.with(|d| d.market.simulation.map(|s| s.describe()).unwrap_or_default());
     let state = move || {
-        market.with(|m| match m.simulation {
-            Some(marquee_shared::SimulationState::Running { .. }) => "running",
-            Some(marquee_shared::SimulationState::Waiting { .. }) => "waiting",
-            Some(marquee_shared::SimulationState::Paused { .. }) => "paused",
-            Some(marquee_shared::SimulationState::Stopped { .. }) => "stopped",
+        dash.with(|d| match d.market.simulation {
+            Some(SimulationState::Running { .. }) => "running",
+            Some(SimulationState::Waiting { .. }) => "waiting",
+            Some(SimulationState::Paused { .. }) => "paused",
+            Some(SimulationState::Stopped { .. }) => "stopped",
             None => "unknown",
         })
     };
-    view! { <span class=move || format!("pill sim-{}", state()) data-testid="simulation" data-state=state>{text}</span> }
+    view! { <span class=move || format!("pill sim-{}", state()) data-testid="simulation-state" data-state=state>{text}</span> }
+}
+
+/// Dark (the default) or light.
+#[component]
+pub fn ThemeToggle(theme: RwSignal<Theme>) -> impl IntoView {
+    let label = move || if theme.get() == Theme::Dark { "☀ Light" } else { "☾ Dark" };
+    let toggle = move |_| theme.update(|t| *t = if *t == Theme::Dark { Theme::Light } else { Theme::Dark });
+    view! {
+        <button class="btn ghost" data-testid="theme-toggle" on:click=toggle
+            title="Switch between the dark and the light theme">{label}</button>
+    }
 }

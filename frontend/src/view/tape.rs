@@ -2,18 +2,18 @@ use leptos::prelude::*;
 
 use super::{move_class, sign_class};
 use crate::format;
-use crate::state::MarketState;
+use crate::state::Dashboard;
 
 /// The scrolling "Times Square" tape. The strip is rendered twice so the
 /// CSS animation can loop seamlessly; only the first copy carries test ids.
 #[component]
-pub fn TickerTape(market: RwSignal<MarketState>) -> impl IntoView {
-    let symbols = move || market.with(|m| m.symbols());
+pub fn TickerTape(dash: RwSignal<Dashboard>) -> impl IntoView {
+    let symbols = move || dash.with(|d| d.market.symbols());
     let strip = move |primary: bool| {
         view! {
             <div class="tape-strip" aria-hidden=(!primary).then_some("true")>
                 <For each=symbols key=|symbol| symbol.clone() let:symbol>
-                    <TapeItem market=market symbol=symbol primary=primary />
+                    <TapeItem dash=dash symbol=symbol primary=primary />
                 </For>
             </div>
         }
@@ -26,9 +26,9 @@ pub fn TickerTape(market: RwSignal<MarketState>) -> impl IntoView {
 }
 
 #[component]
-fn TapeItem(market: RwSignal<MarketState>, symbol: String, primary: bool) -> impl IntoView {
+fn TapeItem(dash: RwSignal<Dashboard>, symbol: String, primary: bool) -> impl IntoView {
     let key = symbol.clone();
-    let quote = Memo::new(move |_| market.with(|m| m.quote(&key).cloned()));
+    let quote = Memo::new(move |_| dash.with(|d| d.market.quote(&key).cloned()));
     let class = move || {
         quote.with(|q| match q {
             // Alternating the animation class restarts the flash on every tick.

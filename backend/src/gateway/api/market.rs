@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use marquee_shared::{
-    Alert, BarInterval, BarSeries, Company, Event, IndicatorPoint, IndicatorSeries, IntradayInterval, Quote,
-    SymbolSummary, Tick,
+    Alert, Bar, BarInterval, BarSeries, Company, Event, IndicatedBar, IndicatorPoint, IndicatorSeries,
+    IntradayInterval, Quote, SymbolSummary, Tick,
 };
 use serde::Deserialize;
 
 use super::{ApiError, params};
+use crate::analytics;
 use crate::gateway::AppState;
 use crate::store::BarQuery;
 
@@ -60,13 +61,27 @@ pub async fn quote(State(state): State<AppState>, Path(raw): Path<String>) -> Re
     Ok(Json(quote))
 }
 
+/// The last `keep` of `bars` (oldest first) with indicators computed over all of them.
+fn indicated(bars: Vec<Bar>, keep: usize) -> BarSeries {
+    let indicators = analytics::indicators_over(bars.iter().map(|b| b.close));
+    let skip = bars.len().saturating_sub(keep);
+    let series = bars.into_iter().zip(indicators).skip(skip);
+    BarSeries::Indicated(series.map(|(bar, indicators)| IndicatedBar { bar, indicators }).collect())
+}
+
 #[derive(Debug, Deserialize)]
 pub struct BarParams {
     interval: Option<String>,
     from: Option<String>,
     to: Option<String>,
     limit: Option<usize>,
+    /// For stored series: add indicators, warmed up on earlier bars.
+    #[serde(default)]
+    indicators: bool,
 }
+
+/// Extra stored bars read before the window so its first indicators are warm.
+const WARM_UP: usize = 200;
 
 pub async fn bars(
     State(state): State<AppState>,
@@ -75,17 +90,25 @@ pub async fn bars(
 ) -> Result<Json<BarSeries>, ApiError> {
     let symbol = params::symbol(&raw)?;
     let interval = query.interval.as_deref().unwrap_or("1d").to_owned();
-    let query = BarQuery {
+    let with_indicators = query.indicators;
+    let limit = params::limit(query.limit, 100, 5_000)?;
+    let mut query = BarQuery {
         from: params::time_bound("from", query.from.as_deref())?,
         to: params::time_bound("to", query.to.as_deref())?,
-        limit: params::limit(query.limit, 100, 5_000)?,
+        limit,
         symbol,
     };
     let symbol = query.symbol.clone();
-    let series = if interval == "1d" {
-        BarSeries::Stored(state.store.daily_bars(query).await?)
-    } else if let Some(intraday) = IntradayInterval::parse(&interval) {
-        BarSeries::Stored(state.store.intraday_bars(intraday, query).await?)
+    let stored = interval == "1d" || IntradayInterval::parse(&interval).is_some();
+    if stored && with_indicators && query.from.is_none() {
+        query.limit += WARM_UP;
+    }
+    let series = if stored {
+        let bars = match IntradayInterval::parse(&interval) {
+            Some(intraday) => state.store.intraday_bars(intraday, query).await?,
+            None => state.store.daily_bars(query).await?,
+        };
+        if with_indicators { indicated(bars, limit) } else { BarSeries::Stored(bars) }
     } else if let Some(live) = BarInterval::parse(&interval) {
         BarSeries::Live(state.store.analyzed_bars(live, query).await?)
     } else {
@@ -99,6 +122,7 @@ pub async fn bars(
     };
     let empty = match &series {
         BarSeries::Live(bars) => bars.is_empty(),
+        BarSeries::Indicated(bars) => bars.is_empty(),
         BarSeries::Stored(bars) => bars.is_empty(),
     };
     if empty && !is_stored(&state, &symbol).await? {

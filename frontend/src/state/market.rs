@@ -1,12 +1,20 @@
-//! What the dashboard knows, as plain data updated by server messages.
-//! No DOM and no signals here, so it is tested natively.
+//! The market as the stream describes it: quotes, symbols, sparklines,
+//! forming bars, alerts, events, metrics and health. Plain data updated by
+//! server messages; no DOM and no signals, so it is tested natively.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use marquee_shared::{Alert, DataSource, ServerMessage, SimulationState, SymbolInfo, Tick};
+use marquee_shared::{
+    Alert, AnalyzedBar, BarInterval, DataSource, Event, Health, Metrics, SPARK_POINTS, ServerMessage,
+    SimulationState, SymbolInfo, Tick, is_spark_point,
+};
+
+use super::seqs::SeqLog;
 
 /// Alerts kept for the page, newest first.
 pub const RECENT_ALERTS: usize = 50;
+/// Events kept for the page, newest first.
+pub const RECENT_EVENTS: usize = 100;
 
 /// Which way a symbol's last price moved against its previous tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,12 +42,22 @@ pub struct MarketState {
     symbols: BTreeMap<String, SymbolInfo>,
     /// Where the live simulation stands; `None` before the first snapshot.
     pub simulation: Option<SimulationState>,
-    /// Ticks applied since the page loaded.
+    /// Ticks received since the page loaded (duplicates not counted).
     pub ticks_received: u64,
-    /// Ticks that never arrived, detected from `seq` gaps.
-    pub ticks_missed: u64,
-    /// Batches the server skipped because this page fell behind.
+    /// Which seqs arrived, to count gaps.
+    pub seqs: SeqLog,
+    /// `lagged` notices: the server conflated this page's stream.
+    pub lagged_notices: u64,
+    /// Messages the server skipped because this page fell behind.
     pub batches_skipped: u64,
+    /// Ticks replayed by the server after reconnects.
+    pub resumed_ticks: u64,
+    sparks: BTreeMap<String, VecDeque<f64>>,
+    forming: BTreeMap<(String, BarInterval), AnalyzedBar>,
+    /// The newest events, newest first, at most [`RECENT_EVENTS`].
+    pub events: VecDeque<Event>,
+    pub metrics: Option<Metrics>,
+    pub health: Option<Health>,
     /// The last error the server reported about our messages.
     pub last_error: Option<String>,
     /// The newest alerts, newest first, at most [`RECENT_ALERTS`].
@@ -52,11 +70,27 @@ impl MarketState {
     /// Applies one server message.
     pub fn apply(&mut self, message: ServerMessage) {
         match message {
-            ServerMessage::Snapshot { quotes, simulation, symbols, .. } => {
+            ServerMessage::Snapshot {
+                quotes,
+                simulation,
+                symbols,
+                sparklines,
+                bars,
+                metrics,
+                health,
+                ..
+            } => {
                 self.set_symbols(simulation, symbols);
                 for tick in quotes {
                     self.apply_snapshot_quote(tick);
                 }
+                self.sparks = sparklines
+                    .into_iter()
+                    .map(|(symbol, points)| (symbol, points.into_iter().collect()))
+                    .collect();
+                bars.iter().for_each(|bar| self.apply_bar(bar));
+                self.metrics = metrics.map(|m| *m).or(self.metrics.take());
+                self.health = health.map(|h| *h).or(self.health.take());
             }
             ServerMessage::Simulation { state, symbols } => self.set_symbols(state, symbols),
             ServerMessage::Ticks { ticks } => {
@@ -64,23 +98,77 @@ impl MarketState {
                     self.apply_tick(tick);
                 }
             }
-            ServerMessage::Lagged { skipped } => self.batches_skipped += skipped,
+            ServerMessage::Lagged { skipped } => {
+                self.batches_skipped += skipped;
+                self.lagged_notices += 1;
+                self.seqs.restart();
+            }
             ServerMessage::Bars { bars, closed } => {
                 if closed {
                     self.bars_received += bars.len() as u64;
                 }
+                bars.iter().for_each(|bar| self.apply_bar(bar));
             }
             ServerMessage::Alert { alert } => {
                 self.alerts.push_front(alert);
                 self.alerts.truncate(RECENT_ALERTS);
             }
-            ServerMessage::Pong { .. } => {}
+            ServerMessage::Event { event } => {
+                self.events.push_front(event);
+                self.events.truncate(RECENT_EVENTS);
+            }
+            ServerMessage::Metrics { metrics } => self.metrics = Some(*metrics),
+            ServerMessage::Health { health } => self.health = Some(*health),
+            ServerMessage::Resumed { replayed } => self.resumed_ticks += replayed,
+            ServerMessage::Pong { .. } | ServerMessage::Subscribed { .. } => {}
             ServerMessage::Error { code, message } => self.last_error = Some(format!("{code:?}: {message}")),
         }
     }
 
     pub fn quote(&self, symbol: &str) -> Option<&Quote> {
         self.quotes.get(symbol)
+    }
+
+    /// The last seq seen of every symbol, for `resume` after a reconnect.
+    pub fn last_seqs(&self) -> BTreeMap<String, u64> {
+        self.quotes.iter().map(|(symbol, q)| (symbol.clone(), q.tick.seq)).collect()
+    }
+
+    /// Recent prices of `symbol`, oldest first.
+    pub fn sparkline(&self, symbol: &str) -> Vec<f64> {
+        self.sparks.get(symbol).map(|points| points.iter().copied().collect()).unwrap_or_default()
+    }
+
+    /// The bar forming now for `symbol` at `interval`.
+    pub fn forming(&self, symbol: &str, interval: BarInterval) -> Option<&AnalyzedBar> {
+        self.forming.get(&(symbol.to_owned(), interval))
+    }
+
+    /// Adds alerts or events read over REST at page load, behind live ones.
+    pub fn add_history(&mut self, alerts: Vec<Alert>, events: Vec<Event>) {
+        for alert in alerts {
+            if !self.alerts.contains(&alert) {
+                self.alerts.push_back(alert);
+            }
+        }
+        self.alerts.truncate(RECENT_ALERTS);
+        for event in events {
+            if !self.events.iter().any(|e| e.id == event.id) {
+                self.events.push_back(event);
+            }
+        }
+        self.events.truncate(RECENT_EVENTS);
+    }
+
+    fn apply_bar(&mut self, bar: &AnalyzedBar) {
+        let key = (bar.bar.symbol.clone(), bar.bar.interval);
+        match self.forming.get_mut(&key) {
+            Some(held) if held.bar.start > bar.bar.start => {}
+            Some(held) => held.clone_from(bar),
+            None => {
+                self.forming.insert(key, bar.clone());
+            }
+        }
     }
 
     /// Symbols in display order: every known symbol, ticking or not.
@@ -124,11 +212,21 @@ impl MarketState {
     }
 
     fn apply_tick(&mut self, tick: Tick) {
+        if !self.seqs.insert(&tick.symbol, tick.seq) {
+            return; // a duplicate
+        }
+        self.ticks_received += 1;
+        if is_spark_point(tick.seq) {
+            let spark = self.sparks.entry(tick.symbol.clone()).or_default();
+            if spark.len() == SPARK_POINTS {
+                spark.pop_front();
+            }
+            spark.push_back(tick.price);
+        }
         match self.quotes.get_mut(&tick.symbol) {
-            // A duplicate or a replay of something already shown.
-            Some(quote) if tick.seq <= quote.tick.seq => return,
+            // A replay of something older than what is shown: counted, not shown.
+            Some(quote) if tick.seq <= quote.tick.seq => {}
             Some(quote) => {
-                self.ticks_missed += tick.seq - quote.tick.seq - 1;
                 quote.last_move = direction(quote.tick.price, tick.price);
                 quote.tick = tick;
                 quote.ticks += 1;
@@ -138,7 +236,6 @@ impl MarketState {
                 self.quotes.insert(quote.tick.symbol.clone(), quote);
             }
         }
-        self.ticks_received += 1;
     }
 }
 
@@ -178,6 +275,10 @@ mod tests {
             simulation: SimulationState::Running { symbols: 2, speed: 1.0 },
             symbols: vec![],
             quotes,
+            sparklines: Default::default(),
+            bars: vec![],
+            metrics: None,
+            health: None,
         }
     }
 
@@ -229,8 +330,24 @@ mod tests {
         state.apply(ticks(vec![tick("KO", 2, 99.0), tick("KO", 1, 98.0)]));
         assert_eq!(state.quote("KO").map(|q| q.tick.price), Some(61.0));
         state.apply(ticks(vec![tick("KO", 6, 62.0)]));
-        assert_eq!(state.ticks_missed, 3);
+        assert_eq!(state.seqs.gaps(), 3);
         assert_eq!(state.ticks_received, 3);
+    }
+
+    #[test]
+    fn a_resume_fills_the_gap_behind_a_newer_snapshot() {
+        let mut state = MarketState::default();
+        state.apply(ticks(vec![tick("A", 1, 10.0), tick("A", 2, 10.5)]));
+        assert_eq!(state.last_seqs(), BTreeMap::from([("A".to_owned(), 2)]));
+        // Reconnected: the snapshot is at 5, the stream goes on from 6, and
+        // the replay of 3..=5 arrives after it.
+        state.apply(snapshot(vec![tick("A", 5, 11.0)]));
+        state.apply(ticks(vec![tick("A", 6, 11.5)]));
+        assert_eq!(state.seqs.gaps(), 3);
+        state.apply(ticks(vec![tick("A", 3, 1.0), tick("A", 4, 1.0), tick("A", 5, 11.0)]));
+        state.apply(ServerMessage::Resumed { replayed: 3 });
+        assert_eq!((state.seqs.gaps(), state.resumed_ticks, state.ticks_received), (0, 3, 6));
+        assert_eq!(state.quote("A").map(|q| q.tick.price), Some(11.5), "replays do not move the price back");
     }
 
     #[test]
@@ -241,9 +358,8 @@ mod tests {
         assert_eq!(state.quote("A").map(|q| q.tick.seq), Some(5));
         state.apply(snapshot(vec![tick("A", 8, 11.0)]));
         assert_eq!(state.quote("A").map(|q| (q.tick.seq, q.last_move)), Some((8, Move::Up)));
-        // Ticks after the snapshot continue from its seq without a false gap.
         state.apply(ticks(vec![tick("A", 9, 11.5)]));
-        assert_eq!(state.ticks_missed, 0);
+        assert_eq!(state.quote("A").map(|q| q.tick.seq), Some(9));
     }
 
     #[test]
@@ -267,9 +383,12 @@ mod tests {
     #[test]
     fn lagged_notices_and_errors_are_recorded() {
         let mut state = MarketState::default();
+        state.apply(ticks(vec![tick("A", 1, 1.0), tick("A", 5, 1.0)]));
+        assert_eq!(state.seqs.gaps(), 3);
         state.apply(ServerMessage::Lagged { skipped: 4 });
         state.apply(ServerMessage::Lagged { skipped: 2 });
-        assert_eq!(state.batches_skipped, 6);
+        assert_eq!((state.batches_skipped, state.lagged_notices), (6, 2));
+        assert_eq!(state.seqs.gaps(), 0, "a lagged notice explains the gap");
         state.apply(ServerMessage::Error {
             code: marquee_shared::ErrorCode::BadMessage,
             message: "nope".into(),

@@ -1,0 +1,262 @@
+//! The measured figures: every stage's counters ([`StageStats`]), latency
+//! histograms, and a sampler that once a second turns counter changes into
+//! rates and histograms into percentiles. `/health`, `/metrics` and the
+//! dashboard's `metrics` messages all read the same sample.
+
+pub mod latency;
+pub mod prometheus;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use marquee_shared::{Health, Latency, Metrics, SimulationState, StageHealth};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::Update;
+use crate::stats::{Gauge, StageStats};
+use crate::time::now_ns;
+
+/// How often figures are sampled and sent to clients.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(1);
+/// Throughput values kept for the dashboard's chart (one per sample).
+const THROUGHPUT_POINTS: usize = 60;
+
+/// Live counters of every stage.
+#[derive(Debug)]
+pub struct PipelineStats {
+    pub started: Instant,
+    pub ingest: Arc<StageStats>,
+    pub driver: Arc<StageStats>,
+    pub receiver: Arc<StageStats>,
+    pub store: Arc<StageStats>,
+    /// The hub and the WebSocket clients; its latency is end to end.
+    pub gateway: Arc<StageStats>,
+    pub clients: Gauge,
+}
+
+impl PipelineStats {
+    pub fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            ingest: Arc::new(StageStats::new("ingest")),
+            driver: Arc::new(StageStats::new("driver")),
+            receiver: Arc::new(StageStats::new("receiver")),
+            store: Arc::new(StageStats::new("store")),
+            gateway: Arc::new(StageStats::new("gateway")),
+            clients: Gauge::default(),
+        }
+    }
+
+    /// In pipeline order.
+    pub fn stages(&self) -> [&StageStats; 5] {
+        [&self.ingest, &self.driver, &self.receiver, &self.store, &self.gateway]
+    }
+
+    pub fn uptime_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// `/health` now: live statuses and counters, rates and latencies from
+    /// the latest sample.
+    pub fn health(&self, simulation: SimulationState, sample: &Metrics) -> Health {
+        let stages: Vec<StageHealth> = self
+            .stages()
+            .iter()
+            .map(|stage| {
+                let mut health = stage.health();
+                if let Some(sampled) = sample.stages.iter().find(|s| s.name == health.name) {
+                    health.rate = sampled.rate;
+                    health.error_rate = sampled.error_rate;
+                    health.latency = sampled.latency;
+                }
+                health
+            })
+            .collect();
+        Health {
+            status: Health::overall(&stages),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_ms: self.uptime_ms(),
+            clients: self.clients.get(),
+            simulation,
+            stages,
+            end_to_end: sample.end_to_end,
+        }
+    }
+}
+
+impl Default for PipelineStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Counter values at the previous sample, to take differences from.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    processed: u64,
+    errors: u64,
+}
+
+/// Takes a sample every [`SAMPLE_EVERY`], publishes it for `/health` and
+/// `/metrics`, and sends it (and health changes) to the hub for clients.
+#[derive(Debug)]
+pub struct Sampler {
+    stats: Arc<PipelineStats>,
+    simulation: watch::Receiver<crate::driver::SimulationView>,
+    hub: mpsc::Sender<Update>,
+    latest: watch::Sender<Metrics>,
+    previous: Vec<Counters>,
+    previous_at: Instant,
+    throughput: VecDeque<f64>,
+    /// Status and detail of every stage as last sent in a `health` message.
+    last_health: Vec<(marquee_shared::Status, String)>,
+}
+
+impl Sampler {
+    pub fn new(
+        stats: Arc<PipelineStats>,
+        simulation: watch::Receiver<crate::driver::SimulationView>,
+        hub: mpsc::Sender<Update>,
+    ) -> (Self, watch::Receiver<Metrics>) {
+        let first = Metrics {
+            ts: now_ns(),
+            uptime_ms: 0,
+            clients: 0,
+            stages: stats.stages().iter().map(|s| s.health()).collect(),
+            end_to_end: None,
+            throughput: Vec::new(),
+        };
+        let (latest, reader) = watch::channel(first);
+        let previous = vec![Counters::default(); stats.stages().len()];
+        let sampler = Self {
+            previous_at: stats.started,
+            stats,
+            simulation,
+            hub,
+            latest,
+            previous,
+            throughput: VecDeque::with_capacity(THROUGHPUT_POINTS + 1),
+            last_health: Vec::new(),
+        };
+        (sampler, reader)
+    }
+
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut every = tokio::time::interval(SAMPLE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = every.tick() => {}
+            }
+            let metrics = self.sample(Instant::now());
+            let health = self.stats.health(self.simulation.borrow().state, &metrics);
+            self.latest.send_replace(metrics.clone());
+            let mut updates = vec![Update::Metrics(metrics)];
+            let statuses: Vec<_> = health.stages.iter().map(|s| (s.status, s.detail.clone())).collect();
+            if statuses != self.last_health {
+                self.last_health = statuses;
+                updates.push(Update::Health(health));
+            }
+            for update in updates {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    sent = self.hub.send(update) => if sent.is_err() { return },
+                }
+            }
+        }
+    }
+
+    /// Rates since the previous sample and latencies over the window.
+    fn sample(&mut self, now: Instant) -> Metrics {
+        let elapsed = now.saturating_duration_since(self.previous_at).as_secs_f64().max(1e-3);
+        self.previous_at = now;
+        let mut stages = Vec::with_capacity(self.previous.len());
+        for (stage, previous) in self.stats.stages().into_iter().zip(self.previous.iter_mut()) {
+            let mut health = stage.health();
+            health.rate = health.processed.saturating_sub(previous.processed) as f64 / elapsed;
+            health.error_rate = health.errors.saturating_sub(previous.errors) as f64 / elapsed;
+            health.latency = stage.latency.roll();
+            *previous = Counters { processed: health.processed, errors: health.errors };
+            stages.push(health);
+        }
+        let gateway = stages.iter().find(|s| s.name == "gateway");
+        let end_to_end: Option<Latency> = gateway.and_then(|s| s.latency);
+        self.throughput.push_back(gateway.map_or(0.0, |s| s.rate));
+        while self.throughput.len() > THROUGHPUT_POINTS {
+            self.throughput.pop_front();
+        }
+        Metrics {
+            ts: now_ns(),
+            uptime_ms: self.stats.uptime_ms(),
+            clients: self.stats.clients.get(),
+            stages,
+            end_to_end,
+            throughput: self.throughput.iter().copied().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::SimulationView;
+
+    fn sampler() -> (Sampler, Arc<PipelineStats>, mpsc::Receiver<Update>) {
+        let stats = Arc::new(PipelineStats::new());
+        let (_view_tx, view) = watch::channel(SimulationView {
+            state: SimulationState::Stopped { symbols: 0 },
+            symbols: vec![],
+        });
+        let (hub, hub_rx) = mpsc::channel(8);
+        let (sampler, _) = Sampler::new(Arc::clone(&stats), view, hub);
+        (sampler, stats, hub_rx)
+    }
+
+    #[test]
+    fn rates_are_counter_differences_over_the_measured_interval() {
+        let (mut sampler, stats, _hub) = sampler();
+        let start = sampler.previous_at;
+        stats.gateway.add_processed(500);
+        stats.store.add_errors(3);
+        let first = sampler.sample(start + Duration::from_millis(500));
+        let rate = |m: &Metrics, name: &str| m.stages.iter().find(|s| s.name == name).map(|s| s.rate);
+        assert_eq!(rate(&first, "gateway"), Some(1000.0), "500 in half a second");
+        let store = first.stages.iter().find(|s| s.name == "store").expect("store stage");
+        assert_eq!(store.error_rate, 6.0);
+
+        stats.gateway.add_processed(100);
+        let second = sampler.sample(start + Duration::from_millis(1500));
+        assert_eq!(rate(&second, "gateway"), Some(100.0), "only the change since the last sample");
+        assert_eq!(second.throughput, [1000.0, 100.0]);
+        assert_eq!(second.stages.iter().find(|s| s.name == "store").map(|s| s.error_rate), Some(0.0));
+    }
+
+    #[test]
+    fn end_to_end_latency_is_the_gateways_histogram() {
+        let (mut sampler, stats, _hub) = sampler();
+        let now = now_ns();
+        stats.gateway.latency.record_ages(now, [now - 2_000_000, now - 4_000_000]);
+        let metrics = sampler.sample(Instant::now());
+        let e2e = metrics.end_to_end.expect("recorded");
+        assert_eq!(e2e.samples, 2);
+        assert!((e2e.max_ms - 4.0).abs() < 0.01, "{e2e:?}");
+        let health = stats.health(SimulationState::Stopped { symbols: 0 }, &metrics);
+        assert_eq!(health.end_to_end, Some(e2e), "/health shows the same figures");
+    }
+
+    #[test]
+    fn the_throughput_history_keeps_one_minute() {
+        let (mut sampler, _stats, _hub) = sampler();
+        let start = sampler.previous_at;
+        let mut last =
+            Metrics { ts: 0, uptime_ms: 0, clients: 0, stages: vec![], end_to_end: None, throughput: vec![] };
+        for second in 1..=75 {
+            last = sampler.sample(start + Duration::from_secs(second));
+        }
+        assert_eq!(last.throughput.len(), THROUGHPUT_POINTS);
+    }
+}

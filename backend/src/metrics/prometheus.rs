@@ -1,0 +1,165 @@
+//! `GET /metrics` in the Prometheus text exposition format (version 0.0.4).
+//! Counters are read live; rates and latency quantiles come from the latest
+//! sample, so they match `/health` and the dashboard.
+
+use std::fmt::Write;
+
+use marquee_shared::{Metrics, Status};
+
+use super::PipelineStats;
+use super::latency::WINDOW_SECS;
+
+/// The content type Prometheus expects for this format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
+    let mut out = String::with_capacity(4096);
+    let mut w = Writer { out: &mut out };
+
+    w.family("marquee_uptime_seconds", "gauge", "Seconds since the process started.");
+    w.value("marquee_uptime_seconds", &[], stats.uptime_ms() as f64 / 1e3);
+    w.family("marquee_clients", "gauge", "WebSocket clients connected now.");
+    w.value("marquee_clients", &[], stats.clients.get() as f64);
+
+    let stages = stats.stages();
+    w.family("marquee_stage_up", "gauge", "1 when the stage is up, 0.5 when degraded, 0 when down.");
+    for stage in &stages {
+        let health = stage.health();
+        let up = match health.status {
+            Status::Up => 1.0,
+            Status::Degraded => 0.5,
+            Status::Down => 0.0,
+        };
+        w.value("marquee_stage_up", &[("stage", &health.name)], up);
+    }
+    for (name, help, read) in [
+        ("marquee_stage_processed_total", "Messages the stage has handled.", Counter::Processed),
+        (
+            "marquee_stage_dropped_total",
+            "Messages the stage skipped (e.g. conflated for slow clients).",
+            Counter::Dropped,
+        ),
+        ("marquee_stage_errors_total", "Failures the stage counted.", Counter::Errors),
+    ] {
+        w.family(name, "counter", help);
+        for stage in &stages {
+            let health = stage.health();
+            let value = match read {
+                Counter::Processed => health.processed,
+                Counter::Dropped => health.dropped,
+                Counter::Errors => health.errors,
+            };
+            w.value(name, &[("stage", &health.name)], value as f64);
+        }
+    }
+    w.family("marquee_stage_rate", "gauge", "Messages handled per second over the last sample interval.");
+    for stage in &sample.stages {
+        w.value("marquee_stage_rate", &[("stage", &stage.name)], stage.rate);
+    }
+    w.family("marquee_stage_error_rate", "gauge", "Errors per second over the last sample interval.");
+    for stage in &sample.stages {
+        w.value("marquee_stage_error_rate", &[("stage", &stage.name)], stage.error_rate);
+    }
+    w.family("marquee_stage_buffer_fill_ratio", "gauge", "How full the stage's buffer is, 0 to 1.");
+    for stage in &stages {
+        let health = stage.health();
+        if let Some(fill) = health.buffer_fill {
+            w.value("marquee_stage_buffer_fill_ratio", &[("stage", &health.name)], fill);
+        }
+    }
+    w.family("marquee_stage_flushes_total", "counter", "Batches the stage has written.");
+    for stage in &stages {
+        let health = stage.health();
+        if let Some(flushes) = health.flushes {
+            w.value("marquee_stage_flushes_total", &[("stage", &health.name)], flushes as f64);
+        }
+    }
+
+    let help = format!(
+        "Age of a tick (event time to hand-off) when the stage is done with it; quantiles over the last {WINDOW_SECS} s. \
+         The gateway's is end to end (event time to WebSocket send)."
+    );
+    w.family("marquee_tick_age_seconds", "summary", &help);
+    for stage in &stages {
+        let name = stage.health().name;
+        let sampled = sample.stages.iter().find(|s| s.name == name).and_then(|s| s.latency);
+        if let Some(latency) = sampled {
+            for (quantile, ms) in
+                [("0.5", latency.p50_ms), ("0.95", latency.p95_ms), ("0.99", latency.p99_ms)]
+            {
+                w.value("marquee_tick_age_seconds", &[("stage", &name), ("quantile", quantile)], ms / 1e3);
+            }
+        }
+        let (count, sum) = stage.latency.totals();
+        w.value("marquee_tick_age_seconds_sum", &[("stage", &name)], sum);
+        w.value("marquee_tick_age_seconds_count", &[("stage", &name)], count as f64);
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Counter {
+    Processed,
+    Dropped,
+    Errors,
+}
+
+struct Writer<'a> {
+    out: &'a mut String,
+}
+
+impl Writer<'_> {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        // Writing to a String cannot fail.
+        let _ = writeln!(self.out, "# HELP {name} {}\n# TYPE {name} {kind}", escape_help(help));
+    }
+
+    fn value(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (key, label)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let _ = write!(self.out, "{key}=\"{}\"", escape_label(label));
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {}", format_value(value));
+    }
+}
+
+fn format_value(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".to_owned()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
+fn escape_help(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+fn escape_label(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_help_are_escaped_and_values_formatted() {
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(format_value(1.5), "1.5");
+        assert_eq!(format_value(3.0), "3");
+        assert_eq!(format_value(f64::INFINITY), "+Inf");
+        let mut out = String::new();
+        Writer { out: &mut out }.value("m", &[("stage", "x\"y"), ("quantile", "0.5")], 2.0);
+        assert_eq!(out, "m{stage=\"x\\\"y\",quantile=\"0.5\"} 2\n");
+    }
+}

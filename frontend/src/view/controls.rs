@@ -1,0 +1,245 @@
+//! Operator controls: fetch, CSV import, start/stop/pause and speed. When
+//! the server answers 401 the page asks for the operator token, keeps it in
+//! memory only, and retries the action.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use marquee_shared::{FetchJob, FetchState, SimulationState};
+use serde_json::Value;
+
+use crate::api::{self, Body, Failure};
+use crate::state::Dashboard;
+
+/// An operator action, kept so it can be retried once a token is given.
+#[derive(Debug, Clone)]
+enum Action {
+    Simulation(&'static str),
+    Speed(f64),
+    Fetch(Vec<String>),
+    Import { symbol: String, csv: String },
+}
+
+#[derive(Clone, Copy)]
+struct Ctx {
+    token: RwSignal<Option<String>>,
+    asking: RwSignal<Option<Action>>,
+    error: RwSignal<String>,
+    job: RwSignal<Option<FetchJob>>,
+    csv_status: RwSignal<String>,
+}
+
+#[component]
+pub fn Controls(dash: RwSignal<Dashboard>) -> impl IntoView {
+    let ctx = Ctx {
+        token: RwSignal::new(None),
+        asking: RwSignal::new(None),
+        error: RwSignal::new(String::new()),
+        job: RwSignal::new(None),
+        csv_status: RwSignal::new(String::new()),
+    };
+    let symbols = RwSignal::new(String::new());
+    let csv_symbol = RwSignal::new(String::new());
+    let token_input = RwSignal::new(String::new());
+    let speed = move || {
+        dash.with(|d| match d.market.simulation {
+            Some(SimulationState::Running { speed, .. } | SimulationState::Paused { speed, .. }) => {
+                speed.to_string()
+            }
+            _ => "1".to_owned(),
+        })
+    };
+    let fetch = move |_| {
+        let list: Vec<String> = symbols
+            .get()
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_uppercase)
+            .collect();
+        if list.is_empty() {
+            ctx.error.set("type one or more symbols, e.g. IBM, MSFT".into());
+        } else {
+            run(ctx, Action::Fetch(list));
+        }
+    };
+    let upload = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        let symbol = csv_symbol.get().trim().to_uppercase();
+        if symbol.is_empty() {
+            ctx.csv_status.set("type the symbol the CSV is for first".into());
+            return;
+        }
+        ctx.csv_status.set(format!("reading {}…", file.name()));
+        leptos::task::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(text) => run(ctx, Action::Import { symbol, csv: text.as_string().unwrap_or_default() }),
+                Err(err) => ctx.csv_status.set(format!("cannot read the file: {err:?}")),
+            }
+        });
+        input.set_value("");
+    };
+    let give_token = move |_| {
+        let token = token_input.get().trim().to_owned();
+        if token.is_empty() {
+            return;
+        }
+        ctx.token.set(Some(token));
+        token_input.set(String::new());
+        if let Some(action) = ctx.asking.get() {
+            ctx.asking.set(None);
+            run(ctx, action);
+        }
+    };
+    let sim = move |action: &'static str, label: &'static str| {
+        view! { <button class="btn" data-testid=format!("sim-{action}") on:click=move |_| run(ctx, Action::Simulation(action))>{label}</button> }
+    };
+    view! {
+        <section class="panel controls" data-testid="controls" aria-label="Operator controls">
+            <div class="panel-head"><h2 class="panel-title">"Operator"</h2></div>
+            <div class="control-row">
+                {sim("start", "▶ Start")}
+                {sim("pause", "❚❚ Pause")}
+                {sim("resume", "▷ Resume")}
+                {sim("stop", "■ Stop")}
+                <label class="inline">"Speed "
+                    <select data-testid="sim-speed" prop:value=speed
+                        on:change=move |ev| {
+                            if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
+                                run(ctx, Action::Speed(speed));
+                            }
+                        }>
+                        {["0.5", "1", "2", "5", "10"].into_iter().map(|s| view! { <option value=s>{format!("{s}×")}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <div class="control-row">
+                <input type="text" placeholder="Fetch symbols: IBM, MSFT" data-testid="fetch-symbols" aria-label="Symbols to fetch"
+                    prop:value=move || symbols.get() on:input=move |ev| symbols.set(event_target_value(&ev)) />
+                <button class="btn primary" data-testid="fetch-submit" on:click=fetch>"Fetch"</button>
+            </div>
+            <ul class="fetch-progress" data-testid="fetch-progress">
+                {move || ctx.job.get().map(|job| job.entries.into_iter().map(|entry| {
+                    let (state, text) = match &entry.state {
+                        FetchState::Queued => ("queued", "queued".to_owned()),
+                        FetchState::Fetching => ("running", "fetching…".to_owned()),
+                        FetchState::Stored { records } => ("done", format!("{records} records")),
+                        FetchState::Failed { reason } => ("failed", reason.clone()),
+                    };
+                    view! {
+                        <li class=format!("fetch-entry fetch-{state}") data-testid="fetch-entry" data-symbol=entry.symbol.clone() data-state=state>
+                            <b>{entry.symbol.clone()}</b> " " <span>{text}</span>
+                        </li>
+                    }
+                }).collect_view())}
+            </ul>
+            <div class="control-row">
+                <input type="text" placeholder="CSV symbol" data-testid="csv-symbol" aria-label="Symbol of the CSV file" class="short"
+                    prop:value=move || csv_symbol.get() on:input=move |ev| csv_symbol.set(event_target_value(&ev)) />
+                <label class="btn file">"Import CSV…"
+                    <input type="file" accept=".csv,text/csv" data-testid="csv-file" on:change=upload />
+                </label>
+                <span class="muted" data-testid="csv-status">{move || ctx.csv_status.get()}</span>
+            </div>
+            <Show when=move || ctx.asking.with(Option::is_some)>
+                <div class="token-prompt" data-testid="token-prompt" role="dialog" aria-label="Operator token">
+                    <span>"This server needs the operator token."</span>
+                    <input type="password" data-testid="token-input" aria-label="Operator token" autocomplete="off"
+                        prop:value=move || token_input.get() on:input=move |ev| token_input.set(event_target_value(&ev)) />
+                    <button class="btn primary" data-testid="token-submit" on:click=give_token>"Use token"</button>
+                </div>
+            </Show>
+            <p class="control-error" data-testid="control-error">{move || ctx.error.get()}</p>
+        </section>
+    }
+}
+
+/// Runs `action`; a 401 asks for the token and keeps the action for later.
+fn run(ctx: Ctx, action: Action) {
+    ctx.error.set(String::new());
+    leptos::task::spawn_local(async move {
+        let token = ctx.token.get_untracked();
+        let result = call(&action, token.as_deref(), ctx).await;
+        match result {
+            Ok(()) => {}
+            Err(Failure::Unauthorized(message)) => {
+                if token.is_some() {
+                    ctx.error.set(format!("{message}: check the token"));
+                    ctx.token.set(None);
+                }
+                ctx.asking.set(Some(action));
+            }
+            Err(failure) => ctx.error.set(failure.message().to_owned()),
+        }
+    });
+}
+
+async fn call(action: &Action, token: Option<&str>, ctx: Ctx) -> Result<(), Failure> {
+    match action {
+        Action::Simulation(name) => {
+            api::operate::<Value>("POST", &format!("/api/v1/simulation/{name}"), token, None).await.map(drop)
+        }
+        Action::Speed(speed) => {
+            let body = Body { content_type: "application/json", text: format!(r#"{{"speed":{speed}}}"#) };
+            api::operate::<Value>("PUT", "/api/v1/simulation/speed", token, Some(body)).await.map(drop)
+        }
+        Action::Fetch(symbols) => {
+            let text = serde_json::json!({ "symbols": symbols }).to_string();
+            let body = Body { content_type: "application/json", text };
+            let job: FetchJob = api::operate("POST", "/api/v1/fetch", token, Some(body)).await?;
+            follow(ctx, job);
+            Ok(())
+        }
+        Action::Import { symbol, csv } => {
+            let body = Body { content_type: "text/csv", text: csv.clone() };
+            let path = format!("/api/v1/import?symbol={symbol}");
+            let answer: Value = api::operate("POST", &path, token, Some(body)).await?;
+            let stored = answer.get("records").and_then(Value::as_u64).unwrap_or(0);
+            ctx.csv_status.set(format!("imported {stored} rows for {symbol}"));
+            Ok(())
+        }
+    }
+}
+
+/// Shows a fetch job and polls it until every symbol is done.
+fn follow(ctx: Ctx, job: FetchJob) {
+    let id = job.id.clone();
+    let finished = job.finished;
+    ctx.job.set(Some(job));
+    if finished {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        loop {
+            sleep(Duration::from_millis(500)).await;
+            match api::get::<FetchJob>(&format!("/api/v1/fetch/{id}")).await {
+                Ok(job) => {
+                    let finished = job.finished;
+                    ctx.job.set(Some(job));
+                    if finished {
+                        return;
+                    }
+                }
+                Err(failure) => {
+                    ctx.error.set(format!("fetch progress unavailable: {}", failure.message()));
+                    return;
+                }
+            }
+        }
+    });
+}
+
+async fn sleep(duration: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let scheduled = web_sys::window().map(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, duration.as_millis() as i32)
+        });
+        if !matches!(scheduled, Some(Ok(_))) {
+            leptos::logging::warn!("cannot schedule a timer");
+        }
+    });
+    if let Err(err) = wasm_bindgen_futures::JsFuture::from(promise).await {
+        leptos::logging::warn!("timer failed: {err:?}");
+    }
+}

@@ -1,0 +1,100 @@
+use leptos::prelude::*;
+use marquee_shared::{Alert, AlertKind, Event, EventKind, Severity};
+
+use crate::chart::format_datetime;
+use crate::state::Dashboard;
+
+/// `HH:MM:SS` (UTC) of a wire timestamp.
+fn clock(ns: i64) -> String {
+    format_datetime(ns).split_once(' ').map(|(_, time)| time.to_owned()).unwrap_or_default()
+}
+
+#[component]
+pub fn AlertsFeed(dash: RwSignal<Dashboard>) -> impl IntoView {
+    let alerts =
+        Memo::new(move |_| dash.with(|d| d.market.alerts.iter().take(30).cloned().collect::<Vec<_>>()));
+    view! {
+        <section class="panel feed alerts" data-testid="alerts-feed" aria-label="Alerts">
+            <div class="panel-head"><h2 class="panel-title">"Alerts"</h2></div>
+            <ul class="feed-list">
+                <Show when=move || alerts.with(|a| a.is_empty())>
+                    <li class="empty" data-testid="alerts-empty">"No alerts yet: they appear when a price jumps, volume spikes or RSI crosses 70/30."</li>
+                </Show>
+                <For each=move || alerts.get() key=|a| (a.symbol.clone(), a.ts, a.kind) let:alert>
+                    <AlertItem alert=alert />
+                </For>
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn AlertItem(alert: Alert) -> impl IntoView {
+    let severity = match alert.severity {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Critical => "critical",
+    };
+    let what = match alert.kind {
+        AlertKind::PriceJump => {
+            format!("price jump, z = {:+.1} (|z| ≥ {:.0})", alert.value, alert.threshold.abs())
+        }
+        AlertKind::VolumeSpike => {
+            format!("volume spike, {:.1}× the mean (≥ {:.0}×)", alert.value, alert.threshold)
+        }
+        AlertKind::RsiOverbought => format!("RSI {:.1} crossed above {:.0}", alert.value, alert.threshold),
+        AlertKind::RsiOversold => format!("RSI {:.1} crossed below {:.0}", alert.value, alert.threshold),
+    };
+    view! {
+        <li class=format!("feed-item sev-{severity}") data-testid="alert-item">
+            <span class="time">{clock(alert.ts)}</span>
+            <b class="sym">{alert.symbol}</b>
+            <span>{what}</span>
+        </li>
+    }
+}
+
+#[component]
+pub fn EventsLog(dash: RwSignal<Dashboard>) -> impl IntoView {
+    let events =
+        Memo::new(move |_| dash.with(|d| d.market.events.iter().take(40).cloned().collect::<Vec<_>>()));
+    view! {
+        <section class="panel feed events" data-testid="events-log" aria-label="Events">
+            <div class="panel-head"><h2 class="panel-title">"Events"</h2></div>
+            <ul class="feed-list">
+                <Show when=move || events.with(|e| e.is_empty())>
+                    <li class="empty">"No events yet."</li>
+                </Show>
+                <For each=move || events.get() key=|e| e.id.clone() let:event>
+                    <EventItem event=event />
+                </For>
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn EventItem(event: Event) -> impl IntoView {
+    let text = match &event.kind {
+        EventKind::SymbolDataLoaded { symbol, records, latest_close, .. } => {
+            format!("{symbol}: {records} records stored, last close {latest_close:.2}")
+        }
+        EventKind::BatchComplete { symbols, total_records } => {
+            format!("batch complete: {} symbols, {total_records} records", symbols.len())
+        }
+        EventKind::ThresholdReached { symbols } => {
+            format!("threshold reached with {} symbols", symbols.len())
+        }
+        EventKind::SimulationStarted { symbols } => format!("simulation started: {} symbols", symbols.len()),
+        EventKind::SimulationStopped { reason } => format!("simulation stopped: {reason}"),
+        EventKind::IngestError { symbol, reason } => format!("{symbol}: {reason}"),
+    };
+    let error = matches!(event.kind, EventKind::IngestError { .. });
+    view! {
+        <li class="feed-item" class:sev-warning=error data-testid="event-item">
+            <span class="time">{clock(event.ts)}</span>
+            <span class="tag">{event.source}</span>
+            <span>{text}</span>
+        </li>
+    }
+}

@@ -1,0 +1,140 @@
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use marquee_shared::{StageHealth, Status};
+
+use super::Theme;
+use crate::chart::{self, ChartTheme};
+use crate::format;
+use crate::state::Dashboard;
+
+/// Every stage with its measured figures, the last minute's throughput and
+/// the latencies the server and this page measured.
+#[component]
+pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl IntoView {
+    let stages = Memo::new(move |_| {
+        dash.with(|d| d.market.metrics.as_ref().map(|m| m.stages.clone()).unwrap_or_default())
+    });
+    let canvas = NodeRef::<Canvas>::new();
+    let throughput = Memo::new(move |_| {
+        dash.with(|d| d.market.metrics.as_ref().map(|m| m.throughput.clone()).unwrap_or_default())
+    });
+    Effect::new(move |_| {
+        let samples = throughput.get();
+        let palette = if theme.get() == Theme::Dark { ChartTheme::dark() } else { ChartTheme::light() };
+        let Some(element) = canvas.get() else { return };
+        let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        element.set_width((f64::from(element.client_width()) * ratio) as u32);
+        element.set_height((f64::from(element.client_height()) * ratio) as u32);
+        if let Err(err) = chart::draw_throughput_on_canvas(&element, &samples, &palette) {
+            leptos::logging::warn!("cannot draw the throughput chart: {err}");
+        }
+        if let Err(err) = element.set_attribute("data-points", &samples.len().to_string()) {
+            leptos::logging::warn!("cannot label the throughput chart: {err:?}");
+        }
+    });
+    let latency = move |pick: fn(&marquee_shared::Latency) -> f64| {
+        move || {
+            dash.with(|d| {
+                d.market
+                    .metrics
+                    .as_ref()
+                    .and_then(|m| m.end_to_end)
+                    .map_or("–".to_owned(), |l| format::millis(pick(&l)))
+            })
+        }
+    };
+    let browser = move |p99: bool| {
+        move || {
+            dash.with(|d| {
+                d.render
+                    .percentiles()
+                    .map_or("–".to_owned(), |(p50, p99_)| format::millis(if p99 { p99_ } else { p50 }))
+            })
+        }
+    };
+    let clock = move || {
+        dash.with(|d| match (d.render.offset_ms(), d.render.round_trip_ms) {
+            (Some(offset), Some(rtt)) => {
+                format!(
+                    "measured in this page; server clock offset {offset:+.1} ms (ping round trip {rtt:.1} ms)"
+                )
+            }
+            _ => "waiting for a clock comparison with the server".to_owned(),
+        })
+    };
+    let clients = move || dash.with(|d| d.market.metrics.as_ref().map_or(0, |m| m.clients));
+    let now_rate = move || throughput.with(|t| t.last().map_or("–".to_owned(), |r| format::rate(*r)));
+    view! {
+        <section class="panel pipeline" data-testid="pipeline-panel" aria-label="Pipeline">
+            <div class="panel-head">
+                <h2 class="panel-title">"Pipeline"</h2>
+                <span class="muted">"clients " <b data-testid="clients-count">{clients}</b></span>
+            </div>
+            <div class="stages">
+                <For each=move || stages.get() key=|stage| stage.name.clone() let:stage>
+                    <StageCard dash=dash name=stage.name.clone() />
+                </For>
+                <Show when=move || stages.with(|s| s.is_empty())>
+                    <p class="empty">"Waiting for the first measurements…"</p>
+                </Show>
+            </div>
+            <div class="throughput">
+                <div class="figure-row">
+                    <span class="label">"Throughput, last 60 s"</span>
+                    <b>{now_rate}</b>
+                </div>
+                <canvas node_ref=canvas class="throughput-canvas" data-testid="throughput-canvas"
+                    aria-label="Ticks per second over the last minute"></canvas>
+            </div>
+            <div class="latency-grid">
+                <span class="label">"Tick → send (server)"</span>
+                <span>"p50 " <b data-testid="e2e-p50">{latency(|l| l.p50_ms)}</b></span>
+                <span>"p99 " <b data-testid="e2e-p99">{latency(|l| l.p99_ms)}</b></span>
+                <span class="label" title=clock>"Tick → render (this page)"</span>
+                <span>"p50 " <b data-testid="browser-p50">{browser(false)}</b></span>
+                <span>"p99 " <b data-testid="browser-p99">{browser(true)}</b></span>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn StageCard(dash: RwSignal<Dashboard>, name: String) -> impl IntoView {
+    let key = name.clone();
+    let stage = Memo::new(move |_| {
+        dash.with(|d| {
+            d.market.metrics.as_ref().and_then(|m| m.stages.iter().find(|s| s.name == key).cloned())
+        })
+    });
+    let text = move |render: fn(&StageHealth) -> String| {
+        move || stage.with(|s| s.as_ref().map(render).unwrap_or_default())
+    };
+    let status = move || {
+        stage.with(|s| match s.as_ref().map(|s| s.status) {
+            Some(Status::Up) => "up",
+            Some(Status::Degraded) => "degraded",
+            Some(Status::Down) | None => "down",
+        })
+    };
+    let has_buffer = move || stage.with(|s| s.as_ref().is_some_and(|s| s.buffer_fill.is_some()));
+    let title = name.clone();
+    view! {
+        <div class=move || format!("stage stage-{}", status()) data-testid="stage-card" data-stage=name data-status=status>
+            <div class="stage-head">
+                <span class="dot"></span>
+                <b class="stage-name">{title}</b>
+                <span class="stage-rate" data-testid="stage-rate">{text(|s| format::rate(s.rate))}</span>
+            </div>
+            <div class="stage-detail muted" title=text(|s| s.detail.clone())>{text(|s| s.detail.clone())}</div>
+            <div class="stage-figures">
+                <span>"p50 " <b data-testid="stage-p50">{text(|s| s.latency.map_or("–".to_owned(), |l| format::millis(l.p50_ms)))}</b></span>
+                <span>"p99 " <b data-testid="stage-p99">{text(|s| s.latency.map_or("–".to_owned(), |l| format::millis(l.p99_ms)))}</b></span>
+                <span>"errors " <b data-testid="stage-errors">{text(|s| format!("{} ({:.1}/s)", s.errors, s.error_rate))}</b></span>
+                <Show when=has_buffer>
+                    <span>"buffer " <b data-testid="stage-buffer">{text(|s| format!("{:.0}%", s.buffer_fill.unwrap_or(0.0) * 100.0))}</b></span>
+                </Show>
+                <span>"dropped " <b>{text(|s| s.dropped.to_string())}</b></span>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,148 @@
+use leptos::prelude::*;
+
+use super::{move_class, sign_class};
+use crate::format;
+use crate::state::Dashboard;
+use crate::state::watchlist::{self, Row, Sort, SortKey};
+
+/// Every symbol: sortable, filterable; a click charts it.
+#[component]
+pub fn Watchlist(dash: RwSignal<Dashboard>) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let sort = RwSignal::new(Sort::default());
+    let rows = Memo::new(move |_| dash.with(|d| watchlist::rows(&d.market, &filter.get(), sort.get())));
+    let header = move |key: SortKey, label: &'static str, id: &'static str, numeric: bool| {
+        let arrow = move || {
+            let s = sort.get();
+            if s.key != key {
+                ""
+            } else if s.descending {
+                " ▾"
+            } else {
+                " ▴"
+            }
+        };
+        let aria = move || {
+            let s = sort.get();
+            match (s.key == key, s.descending) {
+                (false, _) => "none",
+                (true, true) => "descending",
+                (true, false) => "ascending",
+            }
+        };
+        view! {
+            <th scope="col" class:num=numeric aria-sort=aria>
+                <button class="sort" data-testid=id on:click=move |_| sort.update(|s| *s = s.clicked(key))>
+                    {label}{arrow}
+                </button>
+            </th>
+        }
+    };
+    view! {
+        <section class="panel watchlist" data-testid="watchlist" aria-label="Watchlist">
+            <div class="panel-head">
+                <h2 class="panel-title">"Watchlist"</h2>
+                <input class="filter" type="search" placeholder="Filter symbols…" aria-label="Filter symbols"
+                    data-testid="watchlist-filter"
+                    prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev)) />
+            </div>
+            <div class="table-wrap">
+                <table class="quotes">
+                    <thead>
+                        <tr>
+                            {header(SortKey::Symbol, "Symbol", "sort-symbol", false)}
+                            {header(SortKey::Last, "Last", "sort-last", true)}
+                            {header(SortKey::Change, "Chg", "sort-change", true)}
+                            {header(SortKey::ChangePct, "Chg %", "sort-change-pct", true)}
+                            {header(SortKey::Volume, "Vol 15m", "sort-volume", true)}
+                            <th scope="col">"2 min"</th>
+                            <th scope="col">"Source"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <Show when=move || rows.with(|r| r.is_empty())>
+                            <tr><td colspan="7" class="empty">"No symbols match."</td></tr>
+                        </Show>
+                        <For each=move || rows.get() key=|row| row.symbol.clone() let:row>
+                            <WatchRow dash=dash row=row />
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn WatchRow(dash: RwSignal<Dashboard>, row: Row) -> impl IntoView {
+    let symbol = row.symbol.clone();
+    let key = symbol.clone();
+    let current = Memo::new(move |_| dash.with(|d| Some(watchlist::row(&d.market, key.clone()))));
+    let selected_key = symbol.clone();
+    let selected =
+        Memo::new(move |_| dash.with(|d| d.chart.symbol.as_deref() == Some(selected_key.as_str())));
+    let figure = move |render: fn(&Row) -> Option<String>| {
+        move || current.with(|r| r.as_ref().and_then(render).unwrap_or_else(|| "–".to_owned()))
+    };
+    let sign = move || current.with(|r| r.as_ref().and_then(|r| r.change).map_or("", sign_class));
+    let flash = move || current.with(|r| r.as_ref().map_or("flat", |r| move_class(r.last_move)));
+    let spark_key = symbol.clone();
+    let spark = move || dash.with(|d| sparkline_path(&d.market.sparkline(&spark_key)));
+    let select_key = symbol.clone();
+    let select = move || {
+        dash.update(|d| {
+            if let Some(request) = d.chart.select(&select_key) {
+                super::chart_panel::fetch_history(dash, request);
+            }
+        })
+    };
+    let select_on_key = select.clone();
+    let name = row.name.clone().unwrap_or_default();
+    let source_label = row.source.map(|s| s.label()).unwrap_or_default();
+    let source_key = row.source.map(|s| s.as_str()).unwrap_or_default();
+    // Short enough for the column; the full name is the cell's title.
+    let source_short = match row.source {
+        Some(marquee_shared::DataSource::Synthetic) => "Demo",
+        Some(marquee_shared::DataSource::AlphaVantage) => "Alpha V.",
+        Some(marquee_shared::DataSource::Csv) => "CSV",
+        None => "–",
+    };
+    view! {
+        <tr data-testid="watchlist-row" data-symbol=symbol.clone()
+            data-selected=move || selected.get().to_string() class:selected=move || selected.get()
+            tabindex="0" on:click=move |_| select()
+            on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { select_on_key() }>
+            <th scope="row" class="sym"><span>{symbol.clone()}</span><small class="name">{name}</small></th>
+            <td class=move || format!("num last flash-{}", flash()) data-testid="row-last">{figure(|r| r.last.map(format::price))}</td>
+            <td class=move || format!("num {}", sign()) data-testid="row-change">{figure(|r| r.change.map(format::change))}</td>
+            <td class=move || format!("num {}", sign()) data-testid="row-change-pct">{figure(|r| r.change_pct.map(format::percent))}</td>
+            <td class="num muted" data-testid="row-volume">{figure(|r| r.volume.map(format::volume))}</td>
+            <td class="spark-cell">
+                <svg data-testid="sparkline" class=move || format!("spark {}", sign()) viewBox="0 0 100 24" preserveAspectRatio="none" aria-hidden="true">
+                    <path d=spark />
+                </svg>
+            </td>
+            <td class="muted source" data-testid="row-source" data-source=source_key title=source_label>{source_short}</td>
+        </tr>
+    }
+}
+
+/// An SVG path through `points` scaled into a 100×24 box.
+fn sparkline_path(points: &[f64]) -> String {
+    if points.len() < 2 {
+        return String::new();
+    }
+    let (low, high) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
+    let span = if high > low { high - low } else { 1.0 };
+    let step = 100.0 / (points.len() - 1) as f64;
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let command = if i == 0 { 'M' } else { 'L' };
+            format!("{command}{:.1},{:.1}", i as f64 * step, 22.0 - (p - low) / span * 20.0)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,43 @@
+use serde::{Deserialize, Serialize};
+
+use crate::StageHealth;
+
+/// Percentiles of a latency histogram over a recent window, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// How many values the window held.
+    pub samples: u64,
+}
+
+/// The body of the `metrics` message (once a second), measured by the
+/// server: every rate is a counter's change over the measured interval,
+/// every latency comes from a histogram of recorded values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// When the figures were taken, ns since the epoch.
+    pub ts: i64,
+    pub uptime_ms: u64,
+    /// WebSocket clients connected now.
+    pub clients: u64,
+    pub stages: Vec<StageHealth>,
+    /// Tick event time to the gateway's send, over the recent window.
+    pub end_to_end: Option<Latency>,
+    /// Ticks per second sent to clients, one value per second, oldest first,
+    /// for the last minute at most.
+    pub throughput: Vec<f64>,
+}
+
+/// Every `n`th tick of a symbol (by seq) is a sparkline point; the server's
+/// history and the browser's live updates use the same rule.
+pub const SPARK_EVERY: u64 = 10;
+/// Sparkline points kept per symbol.
+pub const SPARK_POINTS: usize = 120;
+
+/// True when a tick with `seq` is a sparkline point.
+pub fn is_spark_point(seq: u64) -> bool {
+    seq.is_multiple_of(SPARK_EVERY)
+}
