@@ -24,14 +24,17 @@ impl RenderLatency {
 
     /// A pong for a ping sent at `sent_ms` arrived at `received_ms` (page
     /// clock) carrying the server's time. Keeps the estimate from the
-    /// fastest round trip, the least distorted by queueing.
+    /// fastest round trip, the least distorted by queueing. An offset within
+    /// half the round trip cannot be told from zero (the reply may have
+    /// waited on either side), so the clocks are then taken to agree.
     pub fn on_pong(&mut self, sent_ms: f64, received_ms: f64, server_time_ns: i64) {
         let round_trip = (received_ms - sent_ms).max(0.0);
         if self.round_trip_ms.is_some_and(|best| best < round_trip) {
             return;
         }
         let midpoint = (sent_ms + received_ms) / 2.0;
-        self.offset_ms = Some(server_time_ns as f64 / 1e6 - midpoint);
+        let offset = server_time_ns as f64 / 1e6 - midpoint;
+        self.offset_ms = Some(if offset.abs() <= round_trip / 2.0 { 0.0 } else { offset });
         self.round_trip_ms = Some(round_trip);
     }
 
@@ -81,6 +84,16 @@ mod tests {
         let (p50, p99) = latency.percentiles().expect("samples");
         assert!((p50 - 60.0).abs() <= 1.0, "{p50}");
         assert!((p99 - 109.0).abs() <= 1.0, "{p99}");
+    }
+
+    #[test]
+    fn an_offset_inside_the_round_trip_is_no_offset() {
+        let mut latency = RenderLatency::default();
+        // 28 ms round trip, the reply seemingly 11.6 ms early: not measurable.
+        latency.on_pong(1_000.0, 1_028.0, 1_002_400_000);
+        assert_eq!(latency.offset_ms(), Some(0.0));
+        latency.on_render(1_030.0, [1_024_000_000]);
+        assert_eq!(latency.percentiles(), Some((6.0, 6.0)));
     }
 
     #[test]

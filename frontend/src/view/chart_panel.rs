@@ -113,7 +113,7 @@ pub fn ChartPanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl Int
             <div class="panel-head">
                 <div class="chart-title">
                     <h2 class="panel-title" data-testid="chart-symbol">{title}</h2>
-                    <span class="muted">{name}</span>
+                    <span class="muted chart-name">{name}</span>
                     <span class="chart-quote">{quote}</span>
                 </div>
                 <div class="chart-tools">
@@ -122,7 +122,7 @@ pub fn ChartPanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl Int
                     </div>
                     {overlay_toggle("SMA", "overlay-sma", |o| o.sma, |o, v| o.sma = v)}
                     {overlay_toggle("EMA", "overlay-ema", |o| o.ema, |o, v| o.ema = v)}
-                    {overlay_toggle("Bollinger", "overlay-bollinger", |o| o.bollinger, |o, v| o.bollinger = v)}
+                    {overlay_toggle("BB", "overlay-bollinger", |o| o.bollinger, |o, v| o.bollinger = v)}
                 </div>
             </div>
             <div class="chart-body">

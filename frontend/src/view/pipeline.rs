@@ -90,7 +90,7 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
                 <span class="label">"Tick → send (server)"</span>
                 <span>"p50 " <b data-testid="e2e-p50">{latency(|l| l.p50_ms)}</b></span>
                 <span>"p99 " <b data-testid="e2e-p99">{latency(|l| l.p99_ms)}</b></span>
-                <span class="label" title=clock>"Tick → render (this page)"</span>
+                <span class="label" title=clock>"Tick → render (page)"</span>
                 <span>"p50 " <b data-testid="browser-p50">{browser(false)}</b></span>
                 <span>"p99 " <b data-testid="browser-p99">{browser(true)}</b></span>
             </div>
@@ -119,13 +119,16 @@ fn StageCard(dash: RwSignal<Dashboard>, name: String) -> impl IntoView {
     let has_buffer = move || stage.with(|s| s.as_ref().is_some_and(|s| s.buffer_fill.is_some()));
     let title = name.clone();
     view! {
-        <div class=move || format!("stage stage-{}", status()) data-testid="stage-card" data-stage=name data-status=status>
+        <div class=move || format!("stage stage-{}", status()) data-testid="stage-card" data-stage=name data-status=status
+            title=text(|s| s.detail.clone())>
             <div class="stage-head">
                 <span class="dot"></span>
                 <b class="stage-name">{title}</b>
                 <span class="stage-rate" data-testid="stage-rate">{text(|s| format::rate(s.rate))}</span>
             </div>
-            <div class="stage-detail muted" title=text(|s| s.detail.clone())>{text(|s| s.detail.clone())}</div>
+            <Show when=move || stage.with(|s| s.as_ref().is_some_and(|s| s.status != Status::Up))>
+                <div class="stage-detail">{text(|s| s.detail.clone())}</div>
+            </Show>
             <div class="stage-figures">
                 <span>"p50 " <b data-testid="stage-p50">{text(|s| s.latency.map_or("–".to_owned(), |l| format::millis(l.p50_ms)))}</b></span>
                 <span>"p99 " <b data-testid="stage-p99">{text(|s| s.latency.map_or("–".to_owned(), |l| format::millis(l.p99_ms)))}</b></span>
@@ -133,7 +136,7 @@ fn StageCard(dash: RwSignal<Dashboard>, name: String) -> impl IntoView {
                 <Show when=has_buffer>
                     <span>"buffer " <b data-testid="stage-buffer">{text(|s| format!("{:.0}%", s.buffer_fill.unwrap_or(0.0) * 100.0))}</b></span>
                 </Show>
-                <span>"dropped " <b>{text(|s| s.dropped.to_string())}</b></span>
+                <span>"skipped " <b>{text(|s| s.dropped.to_string())}</b></span>
             </div>
         </div>
     }

@@ -11,7 +11,7 @@ pub fn Watchlist(dash: RwSignal<Dashboard>) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(Sort::default());
     let rows = Memo::new(move |_| dash.with(|d| watchlist::rows(&d.market, &filter.get(), sort.get())));
-    let header = move |key: SortKey, label: &'static str, id: &'static str, numeric: bool| {
+    let header = move |key: SortKey, label: &'static str, id: &'static str, class: &'static str| {
         let arrow = move || {
             let s = sort.get();
             if s.key != key {
@@ -31,7 +31,7 @@ pub fn Watchlist(dash: RwSignal<Dashboard>) -> impl IntoView {
             }
         };
         view! {
-            <th scope="col" class:num=numeric aria-sort=aria>
+            <th scope="col" class=class aria-sort=aria>
                 <button class="sort" data-testid=id on:click=move |_| sort.update(|s| *s = s.clicked(key))>
                     {label}{arrow}
                 </button>
@@ -51,11 +51,11 @@ pub fn Watchlist(dash: RwSignal<Dashboard>) -> impl IntoView {
                 <table class="quotes">
                     <thead>
                         <tr>
-                            {header(SortKey::Symbol, "Symbol", "sort-symbol", false)}
-                            {header(SortKey::Last, "Last", "sort-last", true)}
-                            {header(SortKey::Change, "Chg", "sort-change", true)}
-                            {header(SortKey::ChangePct, "Chg %", "sort-change-pct", true)}
-                            {header(SortKey::Volume, "Vol 15m", "sort-volume", true)}
+                            {header(SortKey::Symbol, "Symbol", "sort-symbol", "")}
+                            {header(SortKey::Last, "Last", "sort-last", "num")}
+                            {header(SortKey::Change, "Chg", "sort-change", "num wide-only")}
+                            {header(SortKey::ChangePct, "Chg %", "sort-change-pct", "num")}
+                            {header(SortKey::Volume, "Vol 15m", "sort-volume", "num")}
                             <th scope="col">"2 min"</th>
                             <th scope="col">"Source"</th>
                         </tr>
@@ -115,7 +115,7 @@ fn WatchRow(dash: RwSignal<Dashboard>, row: Row) -> impl IntoView {
             on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { select_on_key() }>
             <th scope="row" class="sym"><span>{symbol.clone()}</span><small class="name">{name}</small></th>
             <td class=move || format!("num last flash-{}", flash()) data-testid="row-last">{figure(|r| r.last.map(format::price))}</td>
-            <td class=move || format!("num {}", sign()) data-testid="row-change">{figure(|r| r.change.map(format::change))}</td>
+            <td class=move || format!("num wide-only {}", sign()) data-testid="row-change">{figure(|r| r.change.map(format::change))}</td>
             <td class=move || format!("num {}", sign()) data-testid="row-change-pct">{figure(|r| r.change_pct.map(format::percent))}</td>
             <td class="num muted" data-testid="row-volume">{figure(|r| r.volume.map(format::volume))}</td>
             <td class="spark-cell">
