@@ -2,7 +2,8 @@
 # there. Sourced by scripts/start, scripts/test and .ci/run; not run directly.
 #
 #   setup_build   Rust wasm32 target, trunk, wasm-bindgen CLI, wasm-opt (npm)
-#   setup_test    Chromium (Debian) and Playwright (npm), after setup_build
+#   setup_test    Chromium (Debian) and Playwright (npm), after setup_build,
+#                 and nx-27017 (a MongoDB wire-protocol server) for the store tests
 
 TRUNK_VERSION=0.21.14
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,6 +60,29 @@ setup_test() {
     say "installing Playwright (npm; it uses the system Chromium, no browser download)"
     npm ci --prefix "$REPO_ROOT/e2e" --no-audit --no-fund
   fi
+  setup_mongo_standin
+}
+
+# nx-27017 speaks MongoDB's wire protocol (on SQLite): the MongoDB store's
+# tests run against it here; users run a real MongoDB (docker-compose.yml).
+NX_VENV="${MARQUEE_TOOLS_DIR:-$HOME/.cache/marquee}/nx-27017"
+setup_mongo_standin() {
+  if [ ! -x "$NX_VENV/bin/nx-27017" ]; then
+    say "installing nx-27017 (a MongoDB wire-protocol server for the store tests; once)"
+    command -v python3 >/dev/null || die "python3 not found: install it, then run this again"
+    if ! python3 -m venv "$NX_VENV" 2>/dev/null; then
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      rm -rf "$NX_VENV"
+      python3 -m venv "$NX_VENV"
+    fi
+    "$NX_VENV/bin/pip" install -q nx-27017
+  fi
+}
+
+# A TCP port that was free a moment ago.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 # Builds the dashboard into dist/ (trunk, wasm-bindgen and wasm-opt; offline).

@@ -16,12 +16,10 @@ use crate::events::{Events, InProcessBus};
 use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
 use crate::ingest::fetch::Fetcher;
 use crate::stats::StageStats;
-use crate::store::{SharedStore, SqliteStore};
+use crate::store::{self, SharedStore};
 
-fn open_store(dir: &std::path::Path) -> anyhow::Result<SharedStore> {
-    let store =
-        SqliteStore::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))?;
-    Ok(Arc::new(store))
+async fn open_store(args: &crate::config::StoreArgs) -> anyhow::Result<SharedStore> {
+    store::open(&args.data_dir, args.mongodb()?.as_ref()).await
 }
 
 fn events(store: &SharedStore) -> Events {
@@ -35,7 +33,7 @@ pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         bail!("set ALPHAVANTAGE_API_KEY to fetch from Alpha Vantage (or use `marquee import` for CSV files)");
     };
     let av = args.alphavantage.to_config()?;
-    let store = open_store(&args.store.data_dir)?;
+    let store = open_store(&args.store).await?;
     let client = AlphaVantageClient::new(ClientSettings {
         base_url: av.url,
         api_key,
@@ -106,7 +104,7 @@ fn parse_intraday(name: &str) -> anyhow::Result<IntradayInterval> {
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let store = open_store(&args.store.data_dir)?;
+    let store = open_store(&args.store).await?;
     let bar = ProgressBar::new(text.len() as u64).with_style(
         ProgressStyle::with_template("{prefix} [{bar:40}] {bytes}/{total_bytes} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())

@@ -45,7 +45,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let token = CancellationToken::new();
-    let pipeline = pipeline::Pipeline::start(&config, token.clone())?;
+    let pipeline = pipeline::Pipeline::start(&config, token.clone()).await?;
     let app = gateway::router(gateway::AppState::new(&config, &pipeline, token.clone()));
 
     let addr = listener.local_addr().context("listener has no local address")?;

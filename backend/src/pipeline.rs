@@ -25,7 +25,7 @@ use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
 use crate::ingest::fetch::{FetchHandle, Fetcher};
 use crate::metrics::{PipelineStats, Sampler};
 use crate::stats::StageStats;
-use crate::store::{SharedStore, SqliteStore};
+use crate::store::{self, SharedStore};
 use crate::{ingest, receiver};
 
 /// Tick batches a stage may run ahead of the next one.
@@ -52,14 +52,11 @@ pub struct Pipeline {
 impl Pipeline {
     /// Opens the store and spawns every stage. The driver and the hub stop
     /// when `shutdown` is cancelled; the receiver then drains what is left.
-    pub fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<Self> {
+    pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<Self> {
         let stats = Arc::new(PipelineStats::new());
         let tasks = TaskTracker::new();
 
-        let store: SharedStore = Arc::new(
-            SqliteStore::open(&config.data_dir)
-                .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
-        );
+        let store = store::open(&config.data_dir, config.mongodb.as_ref()).await?;
         let events = Events::new(Arc::new(InProcessBus::new(EVENT_QUEUE)), Arc::clone(&store), "ingest");
 
         let rng_seed = config.seed.unwrap_or_else(|| rand::rngs::StdRng::from_os_rng().next_u64());

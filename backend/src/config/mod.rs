@@ -129,6 +129,38 @@ pub struct StoreArgs {
     /// Directory of the embedded store (created if missing).
     #[arg(long, env = "MARQUEE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// Store in MongoDB instead of the embedded store, e.g. `mongodb://127.0.0.1:27017`
+    /// (needs a build with `--features mongo`).
+    #[arg(long, env = "MARQUEE_MONGODB_URL")]
+    pub mongodb_url: Option<String>,
+    /// The database to use on the MongoDB server.
+    #[arg(long, env = "MARQUEE_MONGODB_DATABASE", default_value = "marquee")]
+    pub mongodb_database: String,
+}
+
+impl StoreArgs {
+    /// Where to store, checked: `None` for the embedded store.
+    pub fn mongodb(&self) -> Result<Option<MongoConfig>, ConfigError> {
+        let Some(url) = &self.mongodb_url else { return Ok(None) };
+        if !(url.starts_with("mongodb://") || url.starts_with("mongodb+srv://")) {
+            return Err(ConfigError::MongoUrl);
+        }
+        if !cfg!(feature = "mongo") {
+            return Err(ConfigError::MongoNotBuilt);
+        }
+        let database = &self.mongodb_database;
+        if database.is_empty() || database.len() > 63 || database.contains(['/', '\\', '.', ' ', '"', '$']) {
+            return Err(ConfigError::MongoDatabase(database.clone()));
+        }
+        Ok(Some(MongoConfig { url: Secret::new(url.clone()), database: database.clone() }))
+    }
+}
+
+/// A MongoDB store; the URL may hold credentials, so it is kept as a secret.
+#[derive(Debug, Clone)]
+pub struct MongoConfig {
+    pub url: Secret,
+    pub database: String,
 }
 
 /// How to reach Alpha Vantage (the key comes from `ALPHAVANTAGE_API_KEY`).
@@ -205,6 +237,12 @@ pub enum ConfigError {
     TimeScale(f64),
     #[error("client queue must hold between 1 and 65536 batches, got {0}")]
     ClientQueue(usize),
+    #[error("--mongodb-url must start with mongodb:// or mongodb+srv://")]
+    MongoUrl,
+    #[error("this marquee was built without MongoDB support: rebuild with `cargo build --features mongo`")]
+    MongoNotBuilt,
+    #[error("{0:?} is not a MongoDB database name: use 1 to 63 characters without / \\ . space \" $")]
+    MongoDatabase(String),
     #[error("resume history must be between 1 and 1000000 ticks per symbol, got {0}")]
     ResumeHistory(usize),
     #[error("threshold must be between 1 and 10000 symbols, got {0}")]
@@ -232,6 +270,8 @@ pub struct Config {
     pub resume_history: usize,
     pub buffer: BufferLimits,
     pub data_dir: PathBuf,
+    /// MongoDB instead of the embedded store in `data_dir`.
+    pub mongodb: Option<MongoConfig>,
     pub threshold: u64,
     pub jump_probability: f64,
     pub jump_size: f64,
@@ -335,6 +375,7 @@ impl Config {
             client_queue: args.client_queue,
             resume_history: args.resume_history,
             buffer,
+            mongodb: args.store.mongodb()?,
             data_dir: args.store.data_dir,
             threshold: args.threshold,
             jump_probability: args.jump_probability,
@@ -360,6 +401,7 @@ impl Config {
             resume_history: 3_000,
             buffer: BufferLimits { capacity: 10_000, batch: 500, max_age: Duration::from_millis(250) },
             data_dir: data_dir.into(),
+            mongodb: None,
             threshold: 5,
             jump_probability: 0.0005,
             jump_size: 0.01,

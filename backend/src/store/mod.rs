@@ -1,6 +1,8 @@
 //! Durable storage behind one interface, so stages never know which engine
 //! runs. The embedded SQLite store ([`SqliteStore`]) is the default.
 
+#[cfg(feature = "mongo")]
+mod mongo;
 mod sqlite;
 
 use std::fmt::Debug;
@@ -11,6 +13,8 @@ use std::sync::Arc;
 use marquee_shared::{
     Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
 };
+#[cfg(feature = "mongo")]
+pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -29,6 +33,31 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send
 
 /// A shared handle to whichever store is configured.
 pub type SharedStore = Arc<dyn Store>;
+
+/// Opens the configured store: MongoDB when `mongodb` is given, else the
+/// embedded store in `data_dir`.
+pub async fn open(
+    data_dir: &std::path::Path,
+    mongodb: Option<&crate::config::MongoConfig>,
+) -> anyhow::Result<SharedStore> {
+    use anyhow::Context;
+    match mongodb {
+        #[cfg(feature = "mongo")]
+        Some(mongo) => {
+            let store = MongoStore::connect(mongo.url.expose(), &mongo.database)
+                .await
+                .with_context(|| format!("cannot use MongoDB database {:?}", mongo.database))?;
+            Ok(Arc::new(store))
+        }
+        #[cfg(not(feature = "mongo"))]
+        Some(_) => anyhow::bail!("this marquee was built without MongoDB support (`--features mongo`)"),
+        None => {
+            let store = SqliteStore::open(data_dir)
+                .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
 
 /// Which daily bars to read.
 #[derive(Debug, Clone, PartialEq)]

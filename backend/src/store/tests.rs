@@ -1,8 +1,11 @@
-//! Behaviour every store must have, run against the embedded one.
+//! Behaviour every store must have: each check runs against the embedded
+//! store, and against MongoDB when built with `--features mongo` (then
+//! `MARQUEE_TEST_MONGODB_URL` must name a server; each check gets a fresh
+//! database).
 
 use marquee_shared::{
-    Bar, Company, DataSource, Event, EventKind, FetchEntry, FetchJob, FetchState, IntradayInterval,
-    OutputSize, Tick,
+    Alert, AlertKind, AnalyzedBar, Bar, BarInterval, Company, DataSource, Event, EventKind, FetchEntry,
+    FetchJob, FetchState, Indicators, IntradayInterval, OhlcvBar, OutputSize, Severity, Tick,
 };
 
 use super::{BarQuery, SqliteStore, Store};
@@ -26,9 +29,7 @@ fn tick(symbol: &str, seq: u64, price: f64) -> Tick {
     Tick { symbol: symbol.into(), seq, ts: seq as i64, price, size: 10, change: 0.0, change_pct: 0.0 }
 }
 
-#[tokio::test]
-async fn daily_bar_upserts_are_idempotent_and_replace_values() {
-    let store = SqliteStore::in_memory().expect("store");
+async fn daily_bar_upserts_are_idempotent_and_replace_values(store: &dyn Store) {
     store.upsert_daily_bars(vec![bar("IBM", 1, 10.0), bar("IBM", 2, 11.0)]).await.expect("upsert");
     store.upsert_daily_bars(vec![bar("IBM", 2, 12.0), bar("IBM", 3, 13.0)]).await.expect("upsert again");
     let query = BarQuery { symbol: "IBM".into(), from: None, to: None, limit: 100 };
@@ -37,9 +38,7 @@ async fn daily_bar_upserts_are_idempotent_and_replace_values() {
     assert_eq!(closes, [(1, 10.0), (2, 12.0), (3, 13.0)]);
 }
 
-#[tokio::test]
-async fn bar_queries_honour_range_and_keep_the_most_recent_within_limit() {
-    let store = SqliteStore::in_memory().expect("store");
+async fn bar_queries_honour_range_and_keep_the_most_recent_within_limit(store: &dyn Store) {
     store.upsert_daily_bars((1..=10).map(|d| bar("KO", d, d as f64)).collect()).await.expect("upsert");
     let in_range = BarQuery { symbol: "KO".into(), from: Some(3 * DAY), to: Some(8 * DAY), limit: 4 };
     let days: Vec<_> = store.daily_bars(in_range).await.expect("read").iter().map(|b| b.ts / DAY).collect();
@@ -48,9 +47,7 @@ async fn bar_queries_honour_range_and_keep_the_most_recent_within_limit() {
     assert!(store.daily_bars(other).await.expect("read").is_empty());
 }
 
-#[tokio::test]
-async fn symbols_summarise_the_latest_close_and_its_change() {
-    let store = SqliteStore::in_memory().expect("store");
+async fn symbols_summarise_the_latest_close_and_its_change(store: &dyn Store) {
     store
         .upsert_daily_bars(vec![bar("B", 1, 100.0), bar("B", 2, 110.0), bar("A", 5, 50.0)])
         .await
@@ -81,9 +78,7 @@ async fn symbols_summarise_the_latest_close_and_its_change() {
     assert!(store.company("NOPE".into()).await.expect("read").is_none());
 }
 
-#[tokio::test]
-async fn ticks_are_stored_once_per_symbol_and_seq() {
-    let store = SqliteStore::in_memory().expect("store");
+async fn ticks_are_stored_once_per_symbol_and_seq(store: &dyn Store) {
     let new = store
         .insert_ticks(vec![tick("A", 1, 1.0), tick("A", 2, 2.0), tick("B", 1, 9.0)])
         .await
@@ -101,9 +96,7 @@ async fn ticks_are_stored_once_per_symbol_and_seq() {
     );
 }
 
-#[tokio::test]
-async fn events_come_back_newest_first() {
-    let store = SqliteStore::in_memory().expect("store");
+async fn events_come_back_newest_first(store: &dyn Store) {
     for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
         let kind = EventKind::SimulationStopped { reason: id.into() };
         store
@@ -128,9 +121,7 @@ async fn data_survives_reopening_the_directory() {
     assert_eq!(store.last_ticks().await.expect("last")[0].seq, 7);
 }
 
-#[tokio::test]
-async fn fetch_jobs_are_saved_and_replaced_by_id() {
-    let store = SqliteStore::in_memory().expect("store");
+async fn fetch_jobs_are_saved_and_replaced_by_id(store: &dyn Store) {
     let mut job = FetchJob {
         id: "j1".into(),
         created: 1,
@@ -147,9 +138,7 @@ async fn fetch_jobs_are_saved_and_replaced_by_id() {
     assert_eq!(store.job("nope".into()).await.expect("read"), None);
 }
 
-#[tokio::test]
-async fn intraday_bars_are_kept_per_interval_apart_from_daily_bars() {
-    let store = SqliteStore::in_memory().expect("store");
+async fn intraday_bars_are_kept_per_interval_apart_from_daily_bars(store: &dyn Store) {
     let minute = |m: i64, close: f64| Bar { ts: m * 60_000_000_000, ..bar("IBM", 0, close) };
     store
         .upsert_intraday_bars(IntradayInterval::FiveMin, vec![minute(5, 1.0), minute(10, 2.0)])
@@ -163,4 +152,87 @@ async fn intraday_bars_are_kept_per_interval_apart_from_daily_bars() {
     assert_eq!(store.intraday_bars(IntradayInterval::OneMin, query.clone()).await.expect("read").len(), 1);
     assert!(store.daily_bars(query).await.expect("read").is_empty());
     assert!(store.symbols().await.expect("symbols").is_empty(), "intraday bars alone do not make a symbol");
+}
+
+async fn live_bars_upsert_by_start_and_alerts_come_back_newest_first(store: &dyn Store) {
+    let live = |start: i64, close: f64| AnalyzedBar {
+        bar: OhlcvBar {
+            symbol: "A".into(),
+            interval: BarInterval::OneMinute,
+            start,
+            open: close,
+            high: close,
+            low: close,
+            close,
+            volume: 5,
+            vwap: close,
+            trades: 1,
+        },
+        indicators: Indicators { sma20: Some(close), ..Indicators::default() },
+    };
+    store.upsert_analyzed_bars(vec![live(1, 1.0), live(2, 2.0)]).await.expect("upsert");
+    store.upsert_analyzed_bars(vec![live(2, 2.5), live(3, 3.0)]).await.expect("upsert again");
+    let query = BarQuery { symbol: "A".into(), from: None, to: None, limit: 2 };
+    let bars = store.analyzed_bars(BarInterval::OneMinute, query.clone()).await.expect("read");
+    assert_eq!(bars.iter().map(|b| (b.bar.start, b.bar.close)).collect::<Vec<_>>(), [(2, 2.5), (3, 3.0)]);
+    assert_eq!(bars[0].indicators.sma20, Some(2.5));
+    assert!(store.analyzed_bars(BarInterval::FiveMinutes, query).await.expect("read").is_empty());
+
+    let alert = |ts: i64| Alert {
+        symbol: "A".into(),
+        kind: AlertKind::PriceJump,
+        severity: Severity::Warning,
+        value: 6.0,
+        threshold: 5.0,
+        ts,
+    };
+    store.insert_alerts(vec![alert(1), alert(3)]).await.expect("alerts");
+    store.insert_alerts(vec![alert(2)]).await.expect("alerts");
+    let recent: Vec<_> = store.recent_alerts(2).await.expect("read").iter().map(|a| a.ts).collect();
+    assert_eq!(recent, [3, 2]);
+}
+
+/// Runs each check against every store this build has.
+macro_rules! every_store {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(&super::SqliteStore::in_memory().expect("store")).await;
+                }
+            )*
+        }
+        #[cfg(feature = "mongo")]
+        mod mongodb {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(&super::mongo(stringify!($check)).await).await;
+                }
+            )*
+        }
+    };
+}
+
+every_store!(
+    live_bars_upsert_by_start_and_alerts_come_back_newest_first,
+    daily_bar_upserts_are_idempotent_and_replace_values,
+    bar_queries_honour_range_and_keep_the_most_recent_within_limit,
+    symbols_summarise_the_latest_close_and_its_change,
+    ticks_are_stored_once_per_symbol_and_seq,
+    events_come_back_newest_first,
+    fetch_jobs_are_saved_and_replaced_by_id,
+    intraday_bars_are_kept_per_interval_apart_from_daily_bars
+);
+
+#[cfg(feature = "mongo")]
+async fn mongo(check: &str) -> super::MongoStore {
+    let url = std::env::var("MARQUEE_TEST_MONGODB_URL")
+        .expect("MARQUEE_TEST_MONGODB_URL must name a MongoDB server for the `mongo` feature's tests");
+    // Database names are short (at most 64 bytes) and plain.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("marquee_test_{:x}_{n}", crate::time::now_ns());
+    super::MongoStore::connect(&url, &name).await.unwrap_or_else(|e| panic!("{check}: cannot connect: {e}"))
 }

@@ -1,0 +1,355 @@
+//! The MongoDB store (feature `mongo`, `--mongodb-url`): the same [`Store`]
+//! as the embedded one, for deployments that split the stages across
+//! machines. One collection per kind of record, with the indexes its
+//! queries and idempotent writes need (unique on the natural keys). Writes
+//! are batched (`insert_many`, unordered); the driver retries transient
+//! failures itself (retryable reads and writes), and a server that cannot
+//! be reached is reported as [`StoreError::Unavailable`].
+
+use futures_util::TryStreamExt;
+use marquee_shared::{
+    Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
+};
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::error::{Error, ErrorKind};
+use mongodb::options::IndexOptions;
+use mongodb::{Client, Collection, Database, IndexModel};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
+
+/// MongoDB's code for a duplicate key.
+const DUPLICATE_KEY: i32 = 11_000;
+
+/// A stored intraday bar: the bar and its size.
+#[derive(Debug, Serialize, Deserialize)]
+struct IntradayDoc {
+    #[serde(flatten)]
+    bar: Bar,
+    interval: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MongoStore {
+    db: Database,
+}
+
+impl MongoStore {
+    /// Connects to `url` (`mongodb://...`), uses database `name` and
+    /// creates the indexes. Fails if the server does not answer.
+    pub async fn connect(url: &str, name: &str) -> StoreResult<Self> {
+        let client = Client::with_uri_str(url).await.map_err(error)?;
+        let store = Self { db: client.database(name) };
+        store.db.run_command(doc! { "ping": 1 }).await.map_err(error)?;
+        store.create_indexes().await?;
+        Ok(store)
+    }
+
+    async fn create_indexes(&self) -> StoreResult<()> {
+        let unique = |keys: Document| {
+            IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(true).build()).build()
+        };
+        let plain = |keys: Document| IndexModel::builder().keys(keys).build();
+        let indexes = [
+            ("companies", unique(doc! { "symbol": 1 })),
+            ("daily_bars", unique(doc! { "symbol": 1, "ts": 1 })),
+            ("intraday_bars", unique(doc! { "symbol": 1, "interval": 1, "ts": 1 })),
+            ("ticks", unique(doc! { "symbol": 1, "seq": 1 })),
+            ("events", unique(doc! { "id": 1 })),
+            ("events", plain(doc! { "ts": -1 })),
+            ("live_bars", unique(doc! { "symbol": 1, "interval": 1, "start": 1 })),
+            ("alerts", plain(doc! { "ts": -1 })),
+            ("fetch_jobs", unique(doc! { "id": 1 })),
+        ];
+        for (collection, index) in indexes {
+            self.db.collection::<Document>(collection).create_index(index).await.map_err(error)?;
+        }
+        Ok(())
+    }
+
+    fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
+        self.db.collection(name)
+    }
+
+    /// Replaces the documents `key` selects with `docs` (an upsert in two
+    /// steps: the natural keys are unique, so a retry converges).
+    async fn replace_all<T: Serialize + Send + Sync>(
+        &self,
+        name: &str,
+        key: Document,
+        docs: Vec<T>,
+    ) -> StoreResult<u64> {
+        if docs.is_empty() {
+            return Ok(0);
+        }
+        let count = docs.len() as u64;
+        let collection = self.collection::<T>(name);
+        collection.delete_many(key).await.map_err(error)?;
+        collection.insert_many(docs).ordered(false).await.map_err(error)?;
+        Ok(count)
+    }
+
+    /// Inserts `docs`, skipping those whose unique key is already stored;
+    /// returns how many were new.
+    async fn insert_new<T: Serialize + Send + Sync>(&self, name: &str, docs: Vec<T>) -> StoreResult<u64> {
+        if docs.is_empty() {
+            return Ok(0);
+        }
+        let count = docs.len() as u64;
+        match self.collection::<T>(name).insert_many(docs).ordered(false).await {
+            Ok(result) => Ok(result.inserted_ids.len() as u64),
+            Err(err) => match duplicates_only(&err) {
+                Some(duplicates) => Ok(count - duplicates),
+                None => Err(error(err)),
+            },
+        }
+    }
+
+    async fn find<T: DeserializeOwned + Send + Sync>(
+        &self,
+        name: &str,
+        filter: Document,
+        sort: Document,
+        limit: usize,
+    ) -> StoreResult<Vec<T>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let cursor = self.collection::<T>(name).find(filter).sort(sort).limit(limit).await.map_err(error)?;
+        cursor.try_collect().await.map_err(error)
+    }
+
+    /// The newest `limit` matching `filter` by `field`, returned oldest first.
+    async fn newest<T: DeserializeOwned + Send + Sync>(
+        &self,
+        name: &str,
+        filter: Document,
+        field: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<T>> {
+        let mut found = self.find(name, filter, doc! { field: -1 }, limit).await?;
+        found.reverse();
+        Ok(found)
+    }
+
+    async fn symbols_in(&self, name: &str) -> StoreResult<Vec<String>> {
+        let values = self.collection::<Document>(name).distinct("symbol", doc! {}).await.map_err(error)?;
+        let mut symbols: Vec<String> =
+            values.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        symbols.sort();
+        Ok(symbols)
+    }
+}
+
+fn range(field: &str, q: &BarQuery) -> Document {
+    doc! { "symbol": &q.symbol, field: { "$gte": q.from.unwrap_or(i64::MIN), "$lte": q.to.unwrap_or(i64::MAX) } }
+}
+
+/// How many duplicates `err` reports, if duplicates are all it reports.
+fn duplicates_only(err: &Error) -> Option<u64> {
+    let ErrorKind::InsertMany(failure) = &*err.kind else { return None };
+    if failure.write_concern_error.is_some() {
+        return None;
+    }
+    let errors = failure.write_errors.as_ref()?;
+    errors.iter().all(|e| e.code == DUPLICATE_KEY).then_some(errors.len() as u64)
+}
+
+fn error(err: Error) -> StoreError {
+    match &*err.kind {
+        ErrorKind::Io(_) | ErrorKind::ServerSelection { .. } | ErrorKind::ConnectionPoolCleared { .. } => {
+            StoreError::Unavailable(format!("MongoDB: {err}"))
+        }
+        ErrorKind::BsonDeserialization(_) => StoreError::Corrupt(format!("MongoDB: {err}")),
+        _ => StoreError::Engine(format!("MongoDB: {err}")),
+    }
+}
+
+impl Store for MongoStore {
+    fn upsert_company(&self, company: Company) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let filter = doc! { "symbol": &company.symbol };
+            self.collection::<Company>("companies")
+                .replace_one(filter, &company)
+                .upsert(true)
+                .await
+                .map_err(error)?;
+            Ok(())
+        })
+    }
+
+    fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let mut written = 0;
+            for (symbol, group) in by_symbol(bars, |b| &b.symbol) {
+                let days: Vec<Bson> = group.iter().map(|b| Bson::Int64(b.ts)).collect();
+                written += self
+                    .replace_all("daily_bars", doc! { "symbol": symbol, "ts": { "$in": days } }, group)
+                    .await?;
+            }
+            Ok(written)
+        })
+    }
+
+    fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let mut written = 0;
+            for (symbol, group) in by_symbol(bars, |b| &b.symbol) {
+                let times: Vec<Bson> = group.iter().map(|b| Bson::Int64(b.ts)).collect();
+                let key = doc! { "symbol": symbol, "interval": interval.as_str(), "ts": { "$in": times } };
+                let docs =
+                    group.into_iter().map(|bar| IntradayDoc { bar, interval: interval.as_str().to_owned() });
+                written += self.replace_all("intraday_bars", key, docs.collect()).await?;
+            }
+            Ok(written)
+        })
+    }
+
+    fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64> {
+        Box::pin(self.insert_new("ticks", ticks))
+    }
+
+    fn append_event(&self, event: Event) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.insert_new("events", vec![event]).await.map(drop) })
+    }
+
+    fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>> {
+        Box::pin(async move {
+            let mut summaries = Vec::new();
+            for symbol in self.symbols_in("daily_bars").await? {
+                let filter = doc! { "symbol": &symbol };
+                let records = self
+                    .collection::<Bar>("daily_bars")
+                    .count_documents(filter.clone())
+                    .await
+                    .map_err(error)?;
+                let latest: Vec<Bar> = self.find("daily_bars", filter.clone(), doc! { "ts": -1 }, 2).await?;
+                let Some(last) = latest.first() else { continue };
+                let name = self.company(symbol.clone()).await?.map(|c| c.name);
+                let previous = latest.get(1).map(|b| b.close);
+                let change = previous.map_or(0.0, |p| last.close - p);
+                let change_pct = previous.filter(|p| *p != 0.0).map_or(0.0, |p| change / p * 100.0);
+                summaries.push(SymbolSummary {
+                    symbol,
+                    name,
+                    source: last.source,
+                    records,
+                    latest_ts: last.ts,
+                    last: last.close,
+                    change,
+                    change_pct,
+                });
+            }
+            Ok(summaries)
+        })
+    }
+
+    fn daily_bars(&self, query: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
+        Box::pin(async move { self.newest("daily_bars", range("ts", &query), "ts", query.limit).await })
+    }
+
+    fn intraday_bars(&self, interval: IntradayInterval, query: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
+        Box::pin(async move {
+            let mut filter = range("ts", &query);
+            filter.insert("interval", interval.as_str());
+            let docs: Vec<IntradayDoc> = self.newest("intraday_bars", filter, "ts", query.limit).await?;
+            Ok(docs.into_iter().map(|d| d.bar).collect())
+        })
+    }
+
+    fn company(&self, symbol: String) -> StoreFuture<'_, Option<Company>> {
+        Box::pin(async move {
+            self.collection::<Company>("companies").find_one(doc! { "symbol": symbol }).await.map_err(error)
+        })
+    }
+
+    fn recent_ticks(&self, symbol: String, limit: usize) -> StoreFuture<'_, Vec<Tick>> {
+        Box::pin(async move { self.newest("ticks", doc! { "symbol": symbol }, "seq", limit).await })
+    }
+
+    fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
+        Box::pin(async move {
+            let mut last = Vec::new();
+            for symbol in self.symbols_in("ticks").await? {
+                let newest: Vec<Tick> =
+                    self.find("ticks", doc! { "symbol": &symbol }, doc! { "seq": -1 }, 1).await?;
+                if let Some(tick) = newest.into_iter().next() {
+                    last.push(LastTick { symbol, seq: tick.seq, price: tick.price });
+                }
+            }
+            Ok(last)
+        })
+    }
+
+    fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>> {
+        Box::pin(async move { self.find("events", doc! {}, doc! { "ts": -1, "id": 1 }, limit).await })
+    }
+
+    fn upsert_analyzed_bars(&self, bars: Vec<AnalyzedBar>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let mut written = 0;
+            for bar in bars {
+                let b = &bar.bar;
+                let key = doc! { "symbol": &b.symbol, "interval": b.interval.as_str(), "start": b.start };
+                self.collection::<AnalyzedBar>("live_bars")
+                    .replace_one(key, &bar)
+                    .upsert(true)
+                    .await
+                    .map_err(error)?;
+                written += 1;
+            }
+            Ok(written)
+        })
+    }
+
+    fn analyzed_bars(&self, interval: BarInterval, query: BarQuery) -> StoreFuture<'_, Vec<AnalyzedBar>> {
+        Box::pin(async move {
+            let mut filter = range("start", &query);
+            filter.insert("interval", interval.as_str());
+            self.newest("live_bars", filter, "start", query.limit).await
+        })
+    }
+
+    fn insert_alerts(&self, alerts: Vec<Alert>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            if !alerts.is_empty() {
+                self.collection::<Alert>("alerts").insert_many(alerts).await.map_err(error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn recent_alerts(&self, limit: usize) -> StoreFuture<'_, Vec<Alert>> {
+        Box::pin(async move { self.find("alerts", doc! {}, doc! { "ts": -1, "_id": -1 }, limit).await })
+    }
+
+    fn save_job(&self, job: FetchJob) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let filter = doc! { "id": &job.id };
+            self.collection::<FetchJob>("fetch_jobs")
+                .replace_one(filter, &job)
+                .upsert(true)
+                .await
+                .map_err(error)?;
+            Ok(())
+        })
+    }
+
+    fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>> {
+        Box::pin(async move {
+            self.collection::<FetchJob>("fetch_jobs").find_one(doc! { "id": id }).await.map_err(error)
+        })
+    }
+}
+
+/// `items` grouped by symbol, in first-seen order.
+fn by_symbol<T>(items: Vec<T>, symbol: impl Fn(&T) -> &String) -> Vec<(String, Vec<T>)> {
+    let mut groups: Vec<(String, Vec<T>)> = Vec::new();
+    for item in items {
+        let key = symbol(&item).clone();
+        match groups.iter_mut().find(|(s, _)| *s == key) {
+            Some((_, group)) => group.push(item),
+            None => groups.push((key, vec![item])),
+        }
+    }
+    groups
+}
