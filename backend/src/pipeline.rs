@@ -92,7 +92,7 @@ impl Pipeline {
             Arc::clone(&stats.gateway),
         );
         let (sampler, metrics) =
-            Sampler::new(Arc::clone(&stats), driver_handle.watch(), receiver_out.clone());
+            Sampler::new(Arc::clone(&stats), driver_handle.watch(), Arc::clone(&store), receiver_out.clone());
 
         // Subscribe the driver to events before anything is loaded.
         tasks.spawn(driver.run(shutdown.clone()));
@@ -133,6 +133,7 @@ impl Pipeline {
                 Arc::clone(&store),
                 events.clone(),
                 Arc::clone(&stats.ingest),
+                shutdown.clone(),
             ));
         } else if fetch.is_none() {
             stats.ingest.set_running("idle: no Alpha Vantage key and no demo data");
@@ -148,17 +149,33 @@ impl Pipeline {
     }
 }
 
-async fn load_demo(config: Config, store: SharedStore, events: Events, stats: Arc<StageStats>) {
-    stats.set_running("loading the demo universe");
-    match ingest::load_demo_universe(&store, &events, &config.symbols).await {
-        Ok(records) => {
-            stats.add_processed(records);
-            stats.set_running("idle");
+/// Loads the demo universe, retrying with backoff while the store cannot
+/// take it (a database that is not up yet), until it succeeds or shutdown.
+async fn load_demo(
+    config: Config,
+    store: SharedStore,
+    events: Events,
+    stats: Arc<StageStats>,
+    shutdown: CancellationToken,
+) {
+    let mut wait = std::time::Duration::from_secs(1);
+    loop {
+        stats.set_running("loading the demo universe");
+        match ingest::load_demo_universe(&store, &events, &config.symbols).await {
+            Ok(records) => {
+                stats.add_processed(records);
+                stats.set_running("idle");
+                return;
+            }
+            Err(err) => {
+                tracing::error!(%err, retry_s = wait.as_secs(), "cannot load the demo universe");
+                stats.add_errors(1);
+                stats.set_degraded(format!("cannot load the demo universe (retrying): {err}"));
+            }
         }
-        Err(err) => {
-            tracing::error!(%err, "cannot load the demo universe");
-            stats.add_errors(1);
-            stats.set_degraded(format!("cannot load the demo universe: {err}"));
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => wait = (wait * 2).min(std::time::Duration::from_secs(30)),
         }
     }
 }

@@ -42,6 +42,15 @@ pub struct StageHealth {
     pub latency: Option<Latency>,
 }
 
+/// An external service the pipeline needs (the store, a broker), as last checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dependency {
+    pub name: String,
+    pub status: Status,
+    /// What was checked and what happened, for people.
+    pub detail: String,
+}
+
 /// The body of `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
@@ -54,16 +63,32 @@ pub struct Health {
     /// Tick event time to the gateway's send, over the recent window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_to_end: Option<Latency>,
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
 }
 
 impl Health {
-    /// The overall status is the worst status of any stage.
+    /// The overall status is the worst status of any stage. A dependency
+    /// that is down degrades it (what is held keeps streaming) but does not
+    /// take it down.
     pub fn overall(stages: &[StageHealth]) -> Status {
-        stages.iter().map(|s| s.status).fold(Status::Up, |worst, s| match (worst, s) {
-            (Status::Down, _) | (_, Status::Down) => Status::Down,
-            (Status::Degraded, _) | (_, Status::Degraded) => Status::Degraded,
-            _ => Status::Up,
-        })
+        stages.iter().map(|s| s.status).fold(Status::Up, worst)
+    }
+
+    /// [`Health::overall`] with the dependencies counted too.
+    pub fn overall_with(stages: &[StageHealth], dependencies: &[Dependency]) -> Status {
+        let from_dependencies = dependencies.iter().fold(Status::Up, |w, d| {
+            worst(w, if d.status == Status::Up { Status::Up } else { Status::Degraded })
+        });
+        worst(Self::overall(stages), from_dependencies)
+    }
+}
+
+fn worst(a: Status, b: Status) -> Status {
+    match (a, b) {
+        (Status::Down, _) | (_, Status::Down) => Status::Down,
+        (Status::Degraded, _) | (_, Status::Degraded) => Status::Degraded,
+        _ => Status::Up,
     }
 }
 
@@ -95,5 +120,8 @@ mod tests {
             Health::overall(&[stage(Status::Down), stage(Status::Degraded), stage(Status::Up)]),
             Status::Down
         );
+        let store_down = Dependency { name: "store".into(), status: Status::Down, detail: String::new() };
+        assert_eq!(Health::overall_with(&[stage(Status::Up)], std::slice::from_ref(&store_down)), Status::Degraded);
+        assert_eq!(Health::overall_with(&[stage(Status::Down)], &[store_down]), Status::Down);
     }
 }

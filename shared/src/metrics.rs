@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::StageHealth;
+use crate::{Dependency, StageHealth};
 
 /// Percentiles of a latency histogram over a recent window, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -29,6 +29,9 @@ pub struct Metrics {
     /// Ticks per second sent to clients, one value per second, oldest first,
     /// for the last minute at most.
     pub throughput: Vec<f64>,
+    /// External services, as checked for this sample.
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
 }
 
 /// Every `n`th tick of a symbol (by seq) is a sparkline point; the server's

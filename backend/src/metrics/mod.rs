@@ -10,12 +10,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use marquee_shared::{Health, Latency, Metrics, SimulationState, StageHealth};
+use marquee_shared::{Dependency, Health, Latency, Metrics, SimulationState, StageHealth, Status};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::Update;
 use crate::stats::{Gauge, StageStats};
+use crate::store::{SharedStore, Store, StoreError};
 use crate::time::now_ns;
 
 /// How often figures are sampled and sent to clients.
@@ -75,7 +76,8 @@ impl PipelineStats {
             })
             .collect();
         Health {
-            status: Health::overall(&stages),
+            status: Health::overall_with(&stages, &sample.dependencies),
+            dependencies: sample.dependencies.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_ms: self.uptime_ms(),
             clients: self.clients.get(),
@@ -105,6 +107,7 @@ struct Counters {
 pub struct Sampler {
     stats: Arc<PipelineStats>,
     simulation: watch::Receiver<crate::driver::SimulationView>,
+    store: SharedStore,
     hub: mpsc::Sender<Update>,
     latest: watch::Sender<Metrics>,
     previous: Vec<Counters>,
@@ -118,6 +121,7 @@ impl Sampler {
     pub fn new(
         stats: Arc<PipelineStats>,
         simulation: watch::Receiver<crate::driver::SimulationView>,
+        store: SharedStore,
         hub: mpsc::Sender<Update>,
     ) -> (Self, watch::Receiver<Metrics>) {
         let first = Metrics {
@@ -127,6 +131,7 @@ impl Sampler {
             stages: stats.stages().iter().map(|s| s.health()).collect(),
             end_to_end: None,
             throughput: Vec::new(),
+            dependencies: Vec::new(),
         };
         let (latest, reader) = watch::channel(first);
         let previous = vec![Counters::default(); stats.stages().len()];
@@ -134,6 +139,7 @@ impl Sampler {
             previous_at: stats.started,
             stats,
             simulation,
+            store,
             hub,
             latest,
             previous,
@@ -152,11 +158,17 @@ impl Sampler {
                 () = shutdown.cancelled() => break,
                 _ = every.tick() => {}
             }
-            let metrics = self.sample(Instant::now());
+            let store = check(self.store.as_ref()).await;
+            let metrics = self.sample(Instant::now(), vec![store]);
             let health = self.stats.health(self.simulation.borrow().state, &metrics);
             self.latest.send_replace(metrics.clone());
             let mut updates = vec![Update::Metrics(metrics)];
-            let statuses: Vec<_> = health.stages.iter().map(|s| (s.status, s.detail.clone())).collect();
+            let statuses: Vec<_> = health
+                .stages
+                .iter()
+                .map(|s| (s.status, s.detail.clone()))
+                .chain(health.dependencies.iter().map(|d| (d.status, d.detail.clone())))
+                .collect();
             if statuses != self.last_health {
                 self.last_health = statuses;
                 updates.push(Update::Health(health));
@@ -171,7 +183,7 @@ impl Sampler {
     }
 
     /// Rates since the previous sample and latencies over the window.
-    fn sample(&mut self, now: Instant) -> Metrics {
+    fn sample(&mut self, now: Instant, dependencies: Vec<Dependency>) -> Metrics {
         let elapsed = now.saturating_duration_since(self.previous_at).as_secs_f64().max(1e-3);
         self.previous_at = now;
         let mut stages = Vec::with_capacity(self.previous.len());
@@ -196,8 +208,28 @@ impl Sampler {
             stages,
             end_to_end,
             throughput: self.throughput.iter().copied().collect(),
+            dependencies,
         }
     }
+}
+
+/// How long the store may take to answer a health check.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The store as a dependency, checked now.
+async fn check(store: &dyn Store) -> Dependency {
+    let answer = tokio::time::timeout(CHECK_TIMEOUT, store.ping()).await;
+    dependency(store.describe(), answer.map_err(|_| CHECK_TIMEOUT))
+}
+
+/// What a store check found, for people and `/health`.
+fn dependency(what: String, answer: Result<Result<(), StoreError>, Duration>) -> Dependency {
+    let (status, detail) = match answer {
+        Ok(Ok(())) => (Status::Up, format!("{what}: answering")),
+        Ok(Err(err)) => (Status::Down, format!("{what}: {err}")),
+        Err(waited) => (Status::Down, format!("{what}: no answer within {} ms", waited.as_millis())),
+    };
+    Dependency { name: "store".to_owned(), status, detail }
 }
 
 #[cfg(test)]
@@ -212,7 +244,8 @@ mod tests {
             symbols: vec![],
         });
         let (hub, hub_rx) = mpsc::channel(8);
-        let (sampler, _) = Sampler::new(Arc::clone(&stats), view, hub);
+        let store: SharedStore = Arc::new(crate::store::SqliteStore::in_memory().expect("store"));
+        let (sampler, _) = Sampler::new(Arc::clone(&stats), view, store, hub);
         (sampler, stats, hub_rx)
     }
 
@@ -222,14 +255,14 @@ mod tests {
         let start = sampler.previous_at;
         stats.gateway.add_processed(500);
         stats.store.add_errors(3);
-        let first = sampler.sample(start + Duration::from_millis(500));
+        let first = sampler.sample(start + Duration::from_millis(500), vec![]);
         let rate = |m: &Metrics, name: &str| m.stages.iter().find(|s| s.name == name).map(|s| s.rate);
         assert_eq!(rate(&first, "gateway"), Some(1000.0), "500 in half a second");
         let store = first.stages.iter().find(|s| s.name == "store").expect("store stage");
         assert_eq!(store.error_rate, 6.0);
 
         stats.gateway.add_processed(100);
-        let second = sampler.sample(start + Duration::from_millis(1500));
+        let second = sampler.sample(start + Duration::from_millis(1500), vec![]);
         assert_eq!(rate(&second, "gateway"), Some(100.0), "only the change since the last sample");
         assert_eq!(second.throughput, [1000.0, 100.0]);
         assert_eq!(second.stages.iter().find(|s| s.name == "store").map(|s| s.error_rate), Some(0.0));
@@ -240,7 +273,7 @@ mod tests {
         let (mut sampler, stats, _hub) = sampler();
         let now = now_ns();
         stats.gateway.latency.record_ages(now, [now - 2_000_000, now - 4_000_000]);
-        let metrics = sampler.sample(Instant::now());
+        let metrics = sampler.sample(Instant::now(), vec![]);
         let e2e = metrics.end_to_end.expect("recorded");
         assert_eq!(e2e.samples, 2);
         assert!((e2e.max_ms - 4.0).abs() < 0.01, "{e2e:?}");
@@ -248,14 +281,43 @@ mod tests {
         assert_eq!(health.end_to_end, Some(e2e), "/health shows the same figures");
     }
 
+    #[tokio::test]
+    async fn a_store_that_does_not_answer_is_a_dependency_down_and_degrades_health() {
+        let up = check(&crate::store::SqliteStore::in_memory().expect("store")).await;
+        assert_eq!((up.name.as_str(), up.status), ("store", Status::Up));
+        let refused =
+            dependency("MongoDB".into(), Ok(Err(StoreError::Unavailable("connection refused".into()))));
+        assert_eq!(refused.status, Status::Down);
+        assert!(
+            refused.detail.contains("MongoDB") && refused.detail.contains("connection refused"),
+            "{refused:?}"
+        );
+        let slow = dependency("MongoDB".into(), Err(CHECK_TIMEOUT));
+        assert!(slow.detail.contains("no answer within 1000 ms"), "{slow:?}");
+
+        let (mut sampler, stats, _hub) = sampler();
+        stats.stages().iter().for_each(|s| s.set_running("ok"));
+        let metrics = sampler.sample(Instant::now(), vec![refused.clone()]);
+        let health = stats.health(SimulationState::Stopped { symbols: 0 }, &metrics);
+        assert_eq!(health.dependencies, [refused]);
+        assert_eq!(health.status, Status::Degraded, "what is held keeps streaming");
+    }
+
     #[test]
     fn the_throughput_history_keeps_one_minute() {
         let (mut sampler, _stats, _hub) = sampler();
         let start = sampler.previous_at;
-        let mut last =
-            Metrics { ts: 0, uptime_ms: 0, clients: 0, stages: vec![], end_to_end: None, throughput: vec![] };
+        let mut last = Metrics {
+            ts: 0,
+            uptime_ms: 0,
+            clients: 0,
+            stages: vec![],
+            end_to_end: None,
+            throughput: vec![],
+            dependencies: vec![],
+        };
         for second in 1..=75 {
-            last = sampler.sample(start + Duration::from_secs(second));
+            last = sampler.sample(start + Duration::from_secs(second), vec![]);
         }
         assert_eq!(last.throughput.len(), THROUGHPUT_POINTS);
     }

@@ -25,6 +25,14 @@ struct SlowStore {
 }
 
 impl Store for SlowStore {
+    fn describe(&self) -> String {
+        "slow test store".to_owned()
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.inner.ping()
+    }
+
     fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64> {
         Box::pin(async move {
             tokio::time::sleep(self.delay).await;

@@ -81,6 +81,11 @@ pub struct LastTick {
 /// Everything the stages store and read. Writes are idempotent: upserts key
 /// on (symbol, ts), ticks on (symbol, seq), events on id.
 pub trait Store: Send + Sync + Debug {
+    /// What the store is, for `/health` (e.g. "MongoDB").
+    fn describe(&self) -> String;
+    /// Checks that the store answers (and finishes any setup that waited for it).
+    fn ping(&self) -> StoreFuture<'_, ()>;
+
     fn upsert_company(&self, company: Company) -> StoreFuture<'_, ()>;
     /// Inserts or replaces daily bars; returns how many were written.
     fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64>;

@@ -14,6 +14,9 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
     let stages = Memo::new(move |_| {
         dash.with(|d| d.market.metrics.as_ref().map(|m| m.stages.clone()).unwrap_or_default())
     });
+    let dependencies = Memo::new(move |_| {
+        dash.with(|d| d.market.metrics.as_ref().map(|m| m.dependencies.clone()).unwrap_or_default())
+    });
     let canvas = NodeRef::<Canvas>::new();
     let throughput = Memo::new(move |_| {
         dash.with(|d| d.market.metrics.as_ref().map(|m| m.throughput.clone()).unwrap_or_default())
@@ -78,6 +81,22 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
                     <p class="empty">"Waiting for the first measurements…"</p>
                 </Show>
             </div>
+            <ul class="dependencies">
+                {move || dependencies.get().into_iter().map(|d| {
+                    let status = match d.status {
+                        Status::Up => "up",
+                        Status::Degraded => "degraded",
+                        Status::Down => "down",
+                    };
+                    view! {
+                        <li class=format!("dependency stage-{status}") data-testid="dependency" data-name=d.name.clone() data-status=status title=d.detail.clone()>
+                            <span class="dot"></span>
+                            <b>{d.name.clone()}</b>
+                            <span class="muted">{d.detail.clone()}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
             <div class="throughput">
                 <div class="figure-row">
                     <span class="label">"Throughput, last 60 s"</span>

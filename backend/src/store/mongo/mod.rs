@@ -6,13 +6,17 @@
 //! failures itself (retryable reads and writes), and a server that cannot
 //! be reached is reported as [`StoreError::Unavailable`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use futures_util::TryStreamExt;
 use marquee_shared::{
     Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
 };
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{Error, ErrorKind};
-use mongodb::options::IndexOptions;
+use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -33,17 +37,41 @@ struct IntradayDoc {
 #[derive(Debug, Clone)]
 pub struct MongoStore {
     db: Database,
+    /// Set once the indexes exist; until then every ping tries to make them.
+    indexed: Arc<AtomicBool>,
 }
 
+/// How long an operation waits for a server before it fails as unavailable
+/// (unless the URL says otherwise): short, so a dead server shows at once.
+const SERVER_WAIT: Duration = Duration::from_secs(3);
+
 impl MongoStore {
-    /// Connects to `url` (`mongodb://...`), uses database `name` and
-    /// creates the indexes. Fails if the server does not answer.
+    /// Uses database `name` on the server at `url` (`mongodb://...`). A bad
+    /// URL is an error; a server that does not answer yet is not: the store
+    /// reports itself unavailable (see [`Store::ping`]) until it answers,
+    /// and then creates its indexes.
     pub async fn connect(url: &str, name: &str) -> StoreResult<Self> {
-        let client = Client::with_uri_str(url).await.map_err(error)?;
-        let store = Self { db: client.database(name) };
-        store.db.run_command(doc! { "ping": 1 }).await.map_err(error)?;
-        store.create_indexes().await?;
+        let mut options = ClientOptions::parse(url).await.map_err(error)?;
+        options.server_selection_timeout.get_or_insert(SERVER_WAIT);
+        options.connect_timeout.get_or_insert(SERVER_WAIT);
+        options.app_name.get_or_insert_with(|| "marquee".to_owned());
+        let client = Client::with_options(options).map_err(error)?;
+        let store = Self { db: client.database(name), indexed: Arc::new(AtomicBool::new(false)) };
+        if let Err(err) = store.check().await {
+            tracing::warn!(%err, "MongoDB does not answer yet; the store is unavailable until it does");
+        }
         Ok(store)
+    }
+
+    /// Pings the server, creating the indexes the first time it answers.
+    async fn check(&self) -> StoreResult<()> {
+        self.db.run_command(doc! { "ping": 1 }).await.map_err(error)?;
+        if !self.indexed.load(Ordering::Acquire) {
+            self.create_indexes().await?;
+            self.indexed.store(true, Ordering::Release);
+            tracing::info!(database = self.db.name(), "MongoDB store ready");
+        }
+        Ok(())
     }
 
     async fn create_indexes(&self) -> StoreResult<()> {
@@ -165,6 +193,14 @@ fn error(err: Error) -> StoreError {
 }
 
 impl Store for MongoStore {
+    fn describe(&self) -> String {
+        format!("MongoDB (database {})", self.db.name())
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.check())
+    }
+
     fn upsert_company(&self, company: Company) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let filter = doc! { "symbol": &company.symbol };

@@ -68,6 +68,14 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        "embedded store (SQLite)".to_owned()
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.with(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(engine))
+    }
+
     fn upsert_company(&self, c: Company) -> StoreFuture<'_, ()> {
         self.with(move |conn| {
             conn.execute(
