@@ -121,7 +121,10 @@ mod tests {
             Status::Down
         );
         let store_down = Dependency { name: "store".into(), status: Status::Down, detail: String::new() };
-        assert_eq!(Health::overall_with(&[stage(Status::Up)], std::slice::from_ref(&store_down)), Status::Degraded);
+        assert_eq!(
+            Health::overall_with(&[stage(Status::Up)], std::slice::from_ref(&store_down)),
+            Status::Degraded
+        );
         assert_eq!(Health::overall_with(&[stage(Status::Down)], &[store_down]), Status::Down);
     }
 }
