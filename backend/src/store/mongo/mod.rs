@@ -389,3 +389,6 @@ fn by_symbol<T>(items: Vec<T>, symbol: impl Fn(&T) -> &String) -> Vec<(String, V
     }
     groups
 }
+
+#[cfg(test)]
+mod tests;
