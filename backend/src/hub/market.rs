@@ -6,10 +6,6 @@ use std::collections::{BTreeMap, VecDeque};
 
 use marquee_shared::{AnalyzedBar, BarInterval, SPARK_POINTS, Tick, is_spark_point};
 
-/// Ticks a resuming client asked for that are no longer held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Missing(pub u64);
-
 /// The replay for one client: the ticks still held, and how many were not.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Replay {

@@ -88,7 +88,9 @@ fn WatchRow(dash: RwSignal<Dashboard>, row: Row) -> impl IntoView {
     let sign = move || current.with(|r| r.as_ref().and_then(|r| r.change).map_or("", sign_class));
     let flash = move || current.with(|r| r.as_ref().map_or("flat", |r| move_class(r.last_move)));
     let spark_key = symbol.clone();
-    let spark = move || dash.with(|d| sparkline_path(&d.market.sparkline(&spark_key)));
+    // The path is rebuilt only when the points change (every 10th tick), not every frame.
+    let points = Memo::new(move |_| dash.with(|d| d.market.sparkline(&spark_key)));
+    let spark = Memo::new(move |_| points.with(|p| sparkline_path(p)));
     let select_key = symbol.clone();
     let select = move || {
         dash.update(|d| {
@@ -120,7 +122,7 @@ fn WatchRow(dash: RwSignal<Dashboard>, row: Row) -> impl IntoView {
             <td class="num muted" data-testid="row-volume">{figure(|r| r.volume.map(format::volume))}</td>
             <td class="spark-cell">
                 <svg data-testid="sparkline" class=move || format!("spark {}", sign()) viewBox="0 0 100 24" preserveAspectRatio="none" aria-hidden="true">
-                    <path d=spark />
+                    <path d=move || spark.get() />
                 </svg>
             </td>
             <td class="muted source" data-testid="row-source" data-source=source_key title=source_label>{source_short}</td>
