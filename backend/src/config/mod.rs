@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod cluster;
 mod secrets;
 mod store;
 
+pub use cluster::{ClusterArgs, ClusterConfig, KafkaConfig, Role, Roles, SnsConfig};
 pub use secrets::{Secret, Secrets};
 pub use store::{MongoConfig, StoreArgs};
 
@@ -33,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every stage and serve the dashboard, REST API and WebSocket.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Fetch daily history and company data from Alpha Vantage into the store.
     Fetch(FetchArgs),
     /// Import daily bars (date,open,high,low,close,volume) from a CSV file into the store.
@@ -120,6 +122,8 @@ pub struct ServeArgs {
     pub demo: DemoMode,
     #[command(flatten)]
     pub alphavantage: AlphaVantageArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Demo symbols to load (comma separated); default: the whole demo universe.
     #[arg(long, env = "MARQUEE_SYMBOLS", value_delimiter = ',')]
     pub symbols: Vec<String>,
@@ -203,6 +207,22 @@ pub enum ConfigError {
     MongoUrl,
     #[error("this marquee was built without MongoDB support: rebuild with `cargo build --features mongo`")]
     MongoNotBuilt,
+    #[error("this marquee was built without {0} support: rebuild with `cargo build --features {1}`")]
+    NotBuilt(&'static str, &'static str),
+    #[error(
+        "--role {0} runs only part of the pipeline: set --kafka-brokers so its ticks reach the other parts"
+    )]
+    SplitNeedsKafka(String),
+    #[error("--advertise-url must start with http:// or https://, got {0:?}")]
+    AdvertiseUrl(String),
+    #[error("{0:?} is not a legal Kafka topic or group name: use 1 to 249 of a-z A-Z 0-9 . _ -")]
+    KafkaName(String),
+    #[error("--kafka-options takes key=value pairs, got {0:?}")]
+    KafkaOption(String),
+    #[error("{0:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")]
+    SnsTopicArn(String),
+    #[error("--sns-endpoint must start with http:// or https://, got {0:?}")]
+    SnsEndpoint(String),
     #[error("{0:?} is not a MongoDB database name: use 1 to 63 characters without / \\ . space \" $")]
     MongoDatabase(String),
     #[error("resume history must be between 1 and 1000000 ticks per symbol, got {0}")]
@@ -242,6 +262,8 @@ pub struct Config {
     /// Demo symbols to load.
     pub symbols: Vec<DemoSymbol>,
     pub alphavantage: AlphaVantageConfig,
+    /// Which roles run here, and the engines between processes.
+    pub cluster: ClusterConfig,
     pub secrets: Secrets,
 }
 
@@ -345,6 +367,7 @@ impl Config {
             load_demo,
             symbols,
             alphavantage,
+            cluster: args.cluster.to_config()?,
             secrets,
         })
     }
@@ -370,6 +393,7 @@ impl Config {
             load_demo: true,
             symbols: demo_universe::SYMBOLS.to_vec(),
             alphavantage: AlphaVantageConfig::default(),
+            cluster: ClusterConfig { roles: Roles::all(), advertise_url: None, kafka: None, sns: None },
             secrets: Secrets::default(),
         }
     }

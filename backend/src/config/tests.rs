@@ -4,7 +4,7 @@ fn args(extra: &[&str]) -> ServeArgs {
     let mut argv = vec!["marquee", "serve"];
     argv.extend_from_slice(extra);
     match Cli::try_parse_from(argv).expect("flags parse").command {
-        Command::Serve(args) => args,
+        Command::Serve(args) => *args,
         other => panic!("not serve: {other:?}"),
     }
 }
@@ -80,4 +80,69 @@ fn secrets_never_show_in_debug_output() {
     let secrets = Secrets { alphavantage_api_key: Some(Secret::new("hunter2")), operator_token: None };
     let shown = format!("{secrets:?}");
     assert!(!shown.contains("hunter2") && shown.contains("redacted"), "{shown}");
+}
+
+#[test]
+fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
+    let all = config(&[]).expect("defaults");
+    assert!(all.cluster.roles.is_all());
+    assert!(all.cluster.kafka.is_none() && all.cluster.sns.is_none());
+    let split = config(&["--role", "receiver"]);
+    assert!(matches!(&split, Err(ConfigError::SplitNeedsKafka(roles)) if roles == "receiver"), "{split:?}");
+    let message = split.expect_err("refused").to_string();
+    assert!(message.contains("--kafka-brokers"), "{message}");
+    let unknown = Cli::try_parse_from(["marquee", "serve", "--role", "broker"]);
+    assert!(unknown.is_err(), "an unknown role is refused by the parser");
+}
+
+#[test]
+fn kafka_and_sns_settings_are_checked() {
+    let built = |result: Result<Config, ConfigError>, feature: bool| match result {
+        Err(ConfigError::NotBuilt(..)) => {
+            assert!(!feature, "built with the feature, yet refused");
+            Ok(())
+        }
+        other => other.map(|_| ()).map_err(|e| e.to_string()),
+    };
+    let kafka = cfg!(feature = "kafka");
+    built(config(&["--role", "driver,ingest", "--kafka-brokers", "k:9092"]), kafka).expect("valid");
+    if kafka {
+        let bad_topic = config(&["--kafka-brokers", "k:9092", "--kafka-ticks-topic", "ticks/all"]);
+        assert!(matches!(bad_topic, Err(ConfigError::KafkaName(name)) if name == "ticks/all"));
+        let bad_option = config(&["--kafka-brokers", "k:9092", "--kafka-options", "acks"]);
+        assert!(matches!(bad_option, Err(ConfigError::KafkaOption(o)) if o == "acks"));
+        let c = config(&["--role", "gateway", "--kafka-brokers", "k:9092", "--kafka-options", "a=1,b = 2"])
+            .expect("valid");
+        let kafka = c.cluster.kafka.expect("kafka");
+        assert_eq!(kafka.options, [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);
+        assert_eq!(kafka.ticks_topic, "marquee.ticks");
+        assert!(c.cluster.roles.has(Role::Gateway) && !c.cluster.roles.has(Role::Driver));
+    }
+    if cfg!(feature = "sns") {
+        let bad_arn = config(&["--sns-topic-arn", "marquee-events"]);
+        assert!(matches!(bad_arn, Err(ConfigError::SnsTopicArn(_))), "{bad_arn:?}");
+        let c = config(&[
+            "--sns-topic-arn",
+            "arn:aws:sns:eu-west-1:123456789012:events",
+            "--sns-verify",
+            "false",
+        ])
+        .expect("valid");
+        let sns = c.cluster.sns.expect("sns");
+        assert_eq!((sns.region.as_str(), sns.verify), ("eu-west-1", false));
+        assert!(
+            config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"])
+                .expect("valid")
+                .cluster
+                .sns
+                .expect("sns")
+                .verify,
+            "on by default"
+        );
+    } else {
+        assert!(matches!(
+            config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"]),
+            Err(ConfigError::NotBuilt(..))
+        ));
+    }
 }

@@ -47,6 +47,8 @@ pub enum ControlError {
     Store(#[from] StoreError),
     #[error("the driver has stopped")]
     Stopped,
+    #[error("the simulation runs in another process: send this to the instance with --role driver")]
+    Elsewhere,
 }
 
 type Request = (Command, oneshot::Sender<Result<SimulationState, ControlError>>);
@@ -61,14 +63,22 @@ pub struct SimulationView {
 /// Controls the driver and reads its state. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DriverHandle {
-    commands: mpsc::Sender<Request>,
+    /// `None` when the driver runs in another process.
+    commands: Option<mpsc::Sender<Request>>,
     state: watch::Receiver<SimulationView>,
 }
 
 impl DriverHandle {
+    /// A handle on a driver in another process: its state as `state` tells,
+    /// and no commands.
+    pub fn elsewhere(state: watch::Receiver<SimulationView>) -> Self {
+        Self { commands: None, state }
+    }
+
     pub async fn command(&self, command: Command) -> Result<SimulationState, ControlError> {
+        let commands = self.commands.as_ref().ok_or(ControlError::Elsewhere)?;
         let (reply, answer) = oneshot::channel();
-        self.commands.send((command, reply)).await.map_err(|_| ControlError::Stopped)?;
+        commands.send((command, reply)).await.map_err(|_| ControlError::Stopped)?;
         answer.await.map_err(|_| ControlError::Stopped)?
     }
 
@@ -127,7 +137,7 @@ impl Driver {
             walk: None,
             clock,
         };
-        (driver, DriverHandle { commands: commands_tx, state: state_rx })
+        (driver, DriverHandle { commands: Some(commands_tx), state: state_rx })
     }
 
     /// Runs until `shutdown` fires or the tick consumer goes away.

@@ -3,6 +3,8 @@
 
 pub mod api;
 mod health;
+#[cfg(feature = "sns")]
+mod sns;
 mod static_files;
 pub mod ws;
 
@@ -37,6 +39,8 @@ pub struct AppState {
     metrics: watch::Receiver<Metrics>,
     static_dir: PathBuf,
     operator_token: Option<Secret>,
+    #[cfg(feature = "sns")]
+    sns: Option<Arc<crate::sns::Endpoint>>,
     shutdown: CancellationToken,
 }
 
@@ -52,6 +56,8 @@ impl AppState {
             metrics: pipeline.metrics.clone(),
             static_dir: config.static_dir.clone(),
             operator_token: config.secrets.operator_token.clone(),
+            #[cfg(feature = "sns")]
+            sns: pipeline.sns.clone(),
             shutdown,
         }
     }
@@ -59,7 +65,10 @@ impl AppState {
 
 /// The whole HTTP surface, separate from serving so tests can drive it.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new();
+    #[cfg(feature = "sns")]
+    let router = router.route(crate::sns::ENDPOINT_PATH, axum::routing::post(sns::receive));
+    router
         .route("/health", get(health::get))
         .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))

@@ -101,6 +101,7 @@ async fn metrics_and_forming_bars_are_in_the_next_snapshot() {
         end_to_end: None,
         throughput: vec![5.0],
         dependencies: vec![],
+        instances: vec![],
     };
     hub.input.send(Update::Metrics(metrics.clone())).await.expect("send");
     let sub = hub.handle.subscribe().await.expect("subscribe");

@@ -3,20 +3,24 @@
 //! rates and histograms into percentiles. `/health`, `/metrics` and the
 //! dashboard's `metrics` messages all read the same sample.
 
+mod dependencies;
 pub mod latency;
 pub mod prometheus;
+
+pub use dependencies::DependencyCheck;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use marquee_shared::{Dependency, Health, Latency, Metrics, SimulationState, StageHealth, Status};
+use marquee_shared::{Dependency, Health, Latency, Metrics, SimulationState, StageHealth};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Role;
 use crate::hub::Update;
+use crate::instances::{Instances, ThisInstance};
 use crate::stats::{Gauge, StageStats};
-use crate::store::{SharedStore, Store, StoreError};
 use crate::time::now_ns;
 
 /// How often figures are sampled and sent to clients.
@@ -65,6 +69,7 @@ impl PipelineStats {
         let stages: Vec<StageHealth> = self
             .stages()
             .iter()
+            .filter(|stage| sample.stages.iter().any(|s| s.name == stage.health().name))
             .map(|stage| {
                 let mut health = stage.health();
                 if let Some(sampled) = sample.stages.iter().find(|s| s.name == health.name) {
@@ -75,8 +80,14 @@ impl PipelineStats {
                 health
             })
             .collect();
+        let others_down = sample.instances.iter().any(|i| i.status != marquee_shared::Status::Up);
+        let mut status = Health::overall_with(&stages, &sample.dependencies);
+        if others_down && status == marquee_shared::Status::Up {
+            status = marquee_shared::Status::Degraded;
+        }
         Health {
-            status: Health::overall_with(&stages, &sample.dependencies),
+            status,
+            instances: sample.instances.clone(),
             dependencies: sample.dependencies.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_ms: self.uptime_ms(),
@@ -107,7 +118,9 @@ struct Counters {
 pub struct Sampler {
     stats: Arc<PipelineStats>,
     simulation: watch::Receiver<crate::driver::SimulationView>,
-    store: SharedStore,
+    checks: Vec<DependencyCheck>,
+    this: ThisInstance,
+    instances: Arc<Instances>,
     hub: mpsc::Sender<Update>,
     latest: watch::Sender<Metrics>,
     previous: Vec<Counters>,
@@ -121,8 +134,10 @@ impl Sampler {
     pub fn new(
         stats: Arc<PipelineStats>,
         simulation: watch::Receiver<crate::driver::SimulationView>,
-        store: SharedStore,
+        checks: Vec<DependencyCheck>,
         hub: mpsc::Sender<Update>,
+        this: ThisInstance,
+        instances: Arc<Instances>,
     ) -> (Self, watch::Receiver<Metrics>) {
         let first = Metrics {
             ts: now_ns(),
@@ -132,6 +147,7 @@ impl Sampler {
             end_to_end: None,
             throughput: Vec::new(),
             dependencies: Vec::new(),
+            instances: Vec::new(),
         };
         let (latest, reader) = watch::channel(first);
         let previous = vec![Counters::default(); stats.stages().len()];
@@ -139,7 +155,9 @@ impl Sampler {
             previous_at: stats.started,
             stats,
             simulation,
-            store,
+            checks,
+            this,
+            instances,
             hub,
             latest,
             previous,
@@ -158,8 +176,9 @@ impl Sampler {
                 () = shutdown.cancelled() => break,
                 _ = every.tick() => {}
             }
-            let store = check(self.store.as_ref()).await;
-            let metrics = self.sample(Instant::now(), vec![store]);
+            let checks = self.checks.iter().map(DependencyCheck::run);
+            let dependencies = futures_util::future::join_all(checks).await;
+            let metrics = self.sample(Instant::now(), dependencies);
             let health = self.stats.health(self.simulation.borrow().state, &metrics);
             self.latest.send_replace(metrics.clone());
             let mut updates = vec![Update::Metrics(metrics)];
@@ -189,6 +208,9 @@ impl Sampler {
         let mut stages = Vec::with_capacity(self.previous.len());
         for (stage, previous) in self.stats.stages().into_iter().zip(self.previous.iter_mut()) {
             let mut health = stage.health();
+            if !runs_here(&self.this, &health.name) {
+                continue;
+            }
             health.rate = health.processed.saturating_sub(previous.processed) as f64 / elapsed;
             health.error_rate = health.errors.saturating_sub(previous.errors) as f64 / elapsed;
             health.latency = stage.latency.roll();
@@ -201,7 +223,7 @@ impl Sampler {
         while self.throughput.len() > THROUGHPUT_POINTS {
             self.throughput.pop_front();
         }
-        Metrics {
+        let mut metrics = Metrics {
             ts: now_ns(),
             uptime_ms: self.stats.uptime_ms(),
             clients: self.stats.clients.get(),
@@ -209,27 +231,24 @@ impl Sampler {
             end_to_end,
             throughput: self.throughput.iter().copied().collect(),
             dependencies,
-        }
+            instances: Vec::new(),
+        };
+        metrics.instances.push(self.this.describe(&metrics));
+        metrics.instances.extend(self.instances.others(now));
+        metrics
     }
 }
 
-/// How long the store may take to answer a health check.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// The store as a dependency, checked now.
-async fn check(store: &dyn Store) -> Dependency {
-    let answer = tokio::time::timeout(CHECK_TIMEOUT, store.ping()).await;
-    dependency(store.describe(), answer.map_err(|_| CHECK_TIMEOUT))
-}
-
-/// What a store check found, for people and `/health`.
-fn dependency(what: String, answer: Result<Result<(), StoreError>, Duration>) -> Dependency {
-    let (status, detail) = match answer {
-        Ok(Ok(())) => (Status::Up, format!("{what}: answering")),
-        Ok(Err(err)) => (Status::Down, format!("{what}: {err}")),
-        Err(waited) => (Status::Down, format!("{what}: no answer within {} ms", waited.as_millis())),
+/// True if the stage named `stage` runs in this process: the store's writes
+/// belong to the receiver.
+fn runs_here(this: &ThisInstance, stage: &str) -> bool {
+    let role = match stage {
+        "ingest" => Role::Ingest,
+        "driver" => Role::Driver,
+        "receiver" | "store" => Role::Receiver,
+        _ => Role::Gateway,
     };
-    Dependency { name: "store".to_owned(), status, detail }
+    this.roles.has(role)
 }
 
 #[cfg(test)]
@@ -244,8 +263,10 @@ mod tests {
             symbols: vec![],
         });
         let (hub, hub_rx) = mpsc::channel(8);
-        let store: SharedStore = Arc::new(crate::store::SqliteStore::in_memory().expect("store"));
-        let (sampler, _) = Sampler::new(Arc::clone(&stats), view, store, hub);
+        let this =
+            ThisInstance { id: "me".into(), roles: crate::config::Roles::all(), address: "http://me".into() };
+        let instances = Arc::new(Instances::new(&this));
+        let (sampler, _) = Sampler::new(Arc::clone(&stats), view, vec![], hub, this, instances);
         (sampler, stats, hub_rx)
     }
 
@@ -283,24 +304,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_store_that_does_not_answer_is_a_dependency_down_and_degrades_health() {
-        let up = check(&crate::store::SqliteStore::in_memory().expect("store")).await;
-        assert_eq!((up.name.as_str(), up.status), ("store", Status::Up));
-        let refused =
-            dependency("MongoDB".into(), Ok(Err(StoreError::Unavailable("connection refused".into()))));
-        assert_eq!(refused.status, Status::Down);
-        assert!(
-            refused.detail.contains("MongoDB") && refused.detail.contains("connection refused"),
-            "{refused:?}"
-        );
-        let slow = dependency("MongoDB".into(), Err(CHECK_TIMEOUT));
-        assert!(slow.detail.contains("no answer within 1000 ms"), "{slow:?}");
-
+        let refused = dependencies::tests::refused_store();
         let (mut sampler, stats, _hub) = sampler();
         stats.stages().iter().for_each(|s| s.set_running("ok"));
         let metrics = sampler.sample(Instant::now(), vec![refused.clone()]);
         let health = stats.health(SimulationState::Stopped { symbols: 0 }, &metrics);
         assert_eq!(health.dependencies, [refused]);
-        assert_eq!(health.status, Status::Degraded, "what is held keeps streaming");
+        assert_eq!(health.status, marquee_shared::Status::Degraded, "what is held keeps streaming");
     }
 
     #[test]
@@ -315,6 +325,7 @@ mod tests {
             end_to_end: None,
             throughput: vec![],
             dependencies: vec![],
+            instances: vec![],
         };
         for second in 1..=75 {
             last = sampler.sample(start + Duration::from_secs(second), vec![]);

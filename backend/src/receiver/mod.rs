@@ -10,6 +10,7 @@
 //! everything held is flushed before the stage returns.
 
 pub mod buffer;
+mod source;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +24,8 @@ use crate::hub::Update;
 use crate::stats::StageStats;
 use crate::store::SharedStore;
 use crate::time::now_ns;
+
+pub use source::{Ack, Batch, TickSource};
 
 /// How often the bars still forming are sent on.
 const FORMING_EVERY: Duration = Duration::from_secs(1);
@@ -41,7 +44,7 @@ pub struct Stats {
 }
 
 pub async fn run(
-    mut input: mpsc::Receiver<Vec<Tick>>,
+    mut input: impl TickSource,
     store: SharedStore,
     out: mpsc::Sender<Update>,
     limits: BufferLimits,
@@ -49,7 +52,7 @@ pub async fn run(
 ) {
     let Stats { receiver: stats, store: store_stats } = all_stats;
     let stats = &*stats;
-    let writes = Writes { store: &store, stats, store_stats: &store_stats };
+    let mut writes = Writes { store: &store, stats, store_stats: &store_stats, acks: Vec::new() };
     stats.set_running("analysing and buffering ticks");
     store_stats.set_running("storing ticks");
     let mut buffer = TickBuffer::new(limits);
@@ -60,8 +63,8 @@ pub async fn run(
     loop {
         let due = buffer.due_at().map(tokio::time::Instant::from_std);
         tokio::select! {
-            batch = input.recv() => {
-                let Some(batch) = batch else { break };
+            batch = input.next_batch() => {
+                let Some(Batch { ticks: batch, on_stored }) = batch else { break };
                 stats.add_processed(batch.len() as u64);
                 hub.send(Update::Ticks(batch.clone())).await;
                 let mut output = Output::default();
@@ -73,8 +76,10 @@ pub async fn run(
                     }
                     analytics.on_tick(&tick, &mut output);
                     event_times.push(tick.ts);
-                    accept(&mut buffer, tick, &writes).await;
+                    accept(&mut buffer, tick, &mut writes).await;
                 }
+                // Called after the next flush, which holds this whole batch.
+                writes.acks.extend(on_stored);
                 stats.latency.record_ages(now_ns(), event_times);
                 publish(output, &store, &mut hub, stats).await;
             }
@@ -88,10 +93,10 @@ pub async fn run(
         }
         stats.set_buffer_fill(buffer.fill());
         if buffer.should_flush(Instant::now()) {
-            flush(&mut buffer, &writes).await;
+            flush(&mut buffer, &mut writes).await;
         }
     }
-    flush(&mut buffer, &writes).await;
+    flush(&mut buffer, &mut writes).await;
     stats.set_stopped("shut down");
     store_stats.set_stopped("shut down");
     tracing::info!(duplicates = buffer.duplicates(), "receiver stopped");
@@ -112,15 +117,18 @@ impl Hub {
     }
 }
 
-/// Where flushed ticks go and what is counted about them.
+/// Where flushed ticks go, what is counted about them, and who is told
+/// once they are stored.
 struct Writes<'a> {
     store: &'a SharedStore,
     stats: &'a StageStats,
     store_stats: &'a StageStats,
+    /// Of batches read whole since the last flush: the next flush stores them.
+    acks: Vec<Ack>,
 }
 
 /// Buffers one (non-duplicate) tick, flushing whenever the buffer is full.
-async fn accept(buffer: &mut TickBuffer, mut tick: Tick, writes: &Writes<'_>) {
+async fn accept(buffer: &mut TickBuffer, mut tick: Tick, writes: &mut Writes<'_>) {
     loop {
         match buffer.push(tick, Instant::now()) {
             Pushed::Accepted | Pushed::Duplicate => return,
@@ -154,12 +162,14 @@ async fn publish(output: Output, store: &SharedStore, hub: &mut Hub, stats: &Sta
     }
 }
 
-/// Writes everything held, retrying until the store takes it.
-async fn flush(buffer: &mut TickBuffer, writes: &Writes<'_>) {
+/// Writes everything held, retrying until the store takes it, then tells
+/// the sources of the batches it completed.
+async fn flush(buffer: &mut TickBuffer, writes: &mut Writes<'_>) {
     if buffer.is_empty() {
+        writes.acks.drain(..).for_each(|ack| ack());
         return;
     }
-    let Writes { store, stats, store_stats } = writes;
+    let Writes { store, stats, store_stats, acks } = writes;
     let batch = buffer.take();
     let mut wait = FIRST_RETRY;
     loop {
@@ -170,6 +180,7 @@ async fn flush(buffer: &mut TickBuffer, writes: &Writes<'_>) {
                 store_stats.set_running("storing ticks");
                 stats.add_flush();
                 stats.set_buffer_fill(buffer.fill());
+                acks.drain(..).for_each(|ack| ack());
                 return;
             }
             Err(err) => {

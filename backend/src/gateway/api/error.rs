@@ -65,6 +65,7 @@ impl From<ControlError> for ApiError {
             ControlError::Refused(refusal) => Self::new(StatusCode::CONFLICT, "refused", refusal.to_string()),
             ControlError::Store(err) => err.into(),
             ControlError::Stopped => Self::unavailable("the simulation driver has stopped"),
+            err @ ControlError::Elsewhere => Self::unavailable(err.to_string()),
         }
     }
 }

@@ -33,6 +33,9 @@ impl SqliteStore {
             StoreError::Unavailable(format!("cannot create data directory {}: {e}", dir.display()))
         })?;
         let conn = Connection::open(dir.join("marquee.db")).map_err(engine)?;
+        // Processes on one machine may share the directory (`--role`): wait
+        // for another's write instead of failing at once.
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(engine)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(engine)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(engine)?;
         Self::init(conn)

@@ -1,0 +1,41 @@
+//! `POST /sns/events`: where SNS delivers events to this process.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::api::ApiError;
+use crate::sns::{Rejected, verify::VerifyError};
+
+/// Answers 200 for what was handled (SNS then stops retrying), 403 for a
+/// message that is not signed by SNS or not for our topic, 400 for one that
+/// is not an SNS message or holds no event, 502 when confirming failed.
+pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
+    let Some(endpoint) = state.sns.as_ref() else {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "events do not go through SNS here")
+            .into_response();
+    };
+    match endpoint.receive(&body).await {
+        Ok(received) => {
+            tracing::debug!(?received, "SNS message handled");
+            StatusCode::OK.into_response()
+        }
+        Err(rejected) => {
+            let (status, code) = match &rejected {
+                Rejected::Unverified(VerifyError::Fetch(_)) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "certificate_unavailable")
+                }
+                Rejected::Unverified(_) => (StatusCode::FORBIDDEN, "bad_signature"),
+                Rejected::WrongTopic(_) => (StatusCode::FORBIDDEN, "wrong_topic"),
+                Rejected::Json(_) | Rejected::NotAnEvent(_) | Rejected::Type(_) => {
+                    (StatusCode::BAD_REQUEST, "bad_message")
+                }
+                Rejected::Confirm(_) => (StatusCode::BAD_GATEWAY, "confirm_failed"),
+            };
+            tracing::warn!(%rejected, "SNS message refused");
+            ApiError::new(status, code, rejected.to_string()).into_response()
+        }
+    }
+}

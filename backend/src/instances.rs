@@ -1,0 +1,196 @@
+//! The running `marquee` processes: this one, and, in a split deployment,
+//! the others as their heartbeats (read from Kafka) tell.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use marquee_shared::{Health, Instance, Metrics, SimulationState, Status};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Role, Roles};
+
+/// After this long without a heartbeat an instance is shown as down.
+pub const STALE_AFTER: Duration = Duration::from_secs(5);
+/// After this long without a heartbeat an instance is no longer listed.
+pub const FORGET_AFTER: Duration = Duration::from_secs(60);
+
+/// One process's heartbeat: itself and, from a driver, the simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub instance: Instance,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<SimulationState>,
+}
+
+/// Who this process is.
+#[derive(Debug, Clone)]
+pub struct ThisInstance {
+    pub id: String,
+    pub roles: Roles,
+    pub address: String,
+}
+
+impl ThisInstance {
+    /// This process as of the `metrics` just sampled.
+    pub fn describe(&self, metrics: &Metrics) -> Instance {
+        Instance {
+            id: self.id.clone(),
+            roles: self.roles.names(),
+            address: self.address.clone(),
+            status: Health::overall_with(&metrics.stages, &metrics.dependencies),
+            seen: metrics.ts,
+            uptime_ms: metrics.uptime_ms,
+            stages: metrics.stages.clone(),
+            dependencies: metrics.dependencies.clone(),
+        }
+    }
+
+    /// The heartbeat to send for `metrics`; the simulation only from a driver.
+    pub fn heartbeat(&self, metrics: &Metrics, simulation: SimulationState) -> Heartbeat {
+        Heartbeat {
+            instance: self.describe(metrics),
+            simulation: self.roles.has(Role::Driver).then_some(simulation),
+        }
+    }
+}
+
+/// The other instances, by id, with when their last heartbeat arrived.
+#[derive(Debug)]
+pub struct Instances {
+    this: String,
+    seen: Mutex<HashMap<String, (Heartbeat, Instant)>>,
+}
+
+impl Instances {
+    pub fn new(this: &ThisInstance) -> Self {
+        Self { this: this.id.clone(), seen: Mutex::new(HashMap::new()) }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Heartbeat, Instant)>> {
+        // Poisoned only by a panic mid-insert of a plain value: still usable.
+        self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Notes a heartbeat (this process's own are ignored: it knows itself).
+    pub fn record(&self, heartbeat: Heartbeat) {
+        self.record_at(heartbeat, Instant::now());
+    }
+
+    fn record_at(&self, heartbeat: Heartbeat, now: Instant) {
+        if heartbeat.instance.id != self.this {
+            let mut seen = self.seen();
+            let newer = seen
+                .get(&heartbeat.instance.id)
+                .is_none_or(|(old, _)| old.instance.seen <= heartbeat.instance.seen);
+            if newer {
+                seen.insert(heartbeat.instance.id.clone(), (heartbeat, now));
+            }
+        }
+    }
+
+    /// The others as of `now`, sorted by their first role and address; one
+    /// silent for [`STALE_AFTER`] is down, for [`FORGET_AFTER`] gone.
+    pub fn others(&self, now: Instant) -> Vec<Instance> {
+        let mut seen = self.seen();
+        seen.retain(|_, (_, at)| now.saturating_duration_since(*at) < FORGET_AFTER);
+        let mut others: Vec<Instance> = seen
+            .values()
+            .map(|(beat, at)| {
+                let mut instance = beat.instance.clone();
+                if now.saturating_duration_since(*at) >= STALE_AFTER {
+                    instance.status = Status::Down;
+                }
+                instance
+            })
+            .collect();
+        others
+            .sort_by(|a, b| (a.roles.first(), &a.address, &a.id).cmp(&(b.roles.first(), &b.address, &b.id)));
+        others
+    }
+
+    /// The simulation as the freshest live driver reports it.
+    pub fn simulation(&self, now: Instant) -> Option<SimulationState> {
+        self.seen()
+            .values()
+            .filter(|(_, at)| now.saturating_duration_since(*at) < STALE_AFTER)
+            .filter_map(|(beat, at)| beat.simulation.map(|s| (s, *at)))
+            .max_by_key(|(_, at)| *at)
+            .map(|(simulation, _)| simulation)
+    }
+
+    /// The address of a live instance running `role`, if any.
+    pub fn address_of(&self, role: Role, now: Instant) -> Option<String> {
+        self.seen()
+            .values()
+            .filter(|(_, at)| now.saturating_duration_since(*at) < STALE_AFTER)
+            .find(|(beat, _)| beat.instance.roles.iter().any(|r| r == role.as_str()))
+            .map(|(beat, _)| beat.instance.address.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn beat(id: &str, roles: &[&str], seen: i64, simulation: Option<SimulationState>) -> Heartbeat {
+        Heartbeat {
+            instance: Instance {
+                id: id.into(),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                address: format!("http://{id}"),
+                status: Status::Up,
+                seen,
+                uptime_ms: 0,
+                stages: vec![],
+                dependencies: vec![],
+            },
+            simulation,
+        }
+    }
+
+    fn instances() -> Instances {
+        Instances::new(&ThisInstance { id: "me".into(), roles: Roles::all(), address: "http://me".into() })
+    }
+
+    #[test]
+    fn silent_instances_turn_down_then_disappear() {
+        let list = instances();
+        let start = Instant::now();
+        list.record_at(beat("me", &["gateway"], 1, None), start);
+        list.record_at(beat("r1", &["receiver"], 1, None), start);
+        list.record_at(beat("d1", &["driver"], 1, None), start + Duration::from_secs(4));
+        let at = |s: u64| list.others(start + Duration::from_secs(s));
+        let statuses = |v: Vec<Instance>| v.into_iter().map(|i| (i.id, i.status)).collect::<Vec<_>>();
+        assert_eq!(
+            statuses(at(1)),
+            [("d1".into(), Status::Up), ("r1".into(), Status::Up)],
+            "own beats ignored"
+        );
+        assert_eq!(statuses(at(6)), [("d1".into(), Status::Up), ("r1".into(), Status::Down)]);
+        assert_eq!(statuses(at(62)), [("d1".into(), Status::Down)]);
+        assert_eq!(statuses(at(65)), Vec::<(String, Status)>::new());
+    }
+
+    #[test]
+    fn the_simulation_and_addresses_come_from_live_instances_only() {
+        let list = instances();
+        let start = Instant::now();
+        let running = SimulationState::Stopped { symbols: 7 };
+        list.record_at(beat("d1", &["ingest", "driver"], 1, Some(running)), start);
+        assert_eq!(list.simulation(start + Duration::from_secs(1)), Some(running));
+        assert_eq!(list.address_of(Role::Driver, start).as_deref(), Some("http://d1"));
+        assert_eq!(list.address_of(Role::Receiver, start), None);
+        assert_eq!(list.simulation(start + STALE_AFTER), None, "a silent driver says nothing");
+        assert_eq!(list.address_of(Role::Driver, start + STALE_AFTER), None);
+    }
+
+    #[test]
+    fn an_older_heartbeat_arriving_late_does_not_replace_a_newer_one() {
+        let list = instances();
+        let start = Instant::now();
+        list.record_at(beat("r1", &["receiver"], 20, None), start);
+        list.record_at(beat("r1", &["receiver"], 10, None), start + Duration::from_secs(1));
+        assert_eq!(list.others(start + Duration::from_secs(2))[0].seen, 20);
+    }
+}

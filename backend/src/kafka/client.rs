@@ -1,0 +1,131 @@
+//! Client settings and the statistics librdkafka reports.
+
+use std::sync::Arc;
+
+use rdkafka::ClientConfig;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{ConsumerContext, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::FutureProducer;
+use rdkafka::statistics::Statistics;
+
+use crate::config::KafkaConfig;
+use crate::stats::StageStats;
+
+/// Builds the clients of one process.
+#[derive(Debug, Clone)]
+pub struct Kafka {
+    pub config: KafkaConfig,
+    /// Names this process's clients in the broker's logs.
+    client_id: String,
+}
+
+impl Kafka {
+    pub fn new(config: KafkaConfig, instance: &str) -> Self {
+        Self { config, client_id: format!("marquee-{instance}") }
+    }
+
+    fn base(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.config.brokers)
+            .set("client.id", &self.client_id)
+            .set("statistics.interval.ms", "1000");
+        config
+    }
+
+    fn with_options(&self, mut config: ClientConfig) -> ClientConfig {
+        for (key, value) in &self.config.options {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// An idempotent producer (`acks=all`, ordered per partition through
+    /// retries) that records its queue depth on `stats`.
+    pub fn producer(&self, stats: Arc<StageStats>) -> Result<FutureProducer<Figures>, KafkaError> {
+        let mut config = self.base();
+        config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "2")
+            // Never give up on a tick: while the broker is away the queue
+            // fills and the driver waits (backpressure), nothing is dropped.
+            .set("message.timeout.ms", "0");
+        self.with_options(config).create_with_context(Figures { stats, measure: Measure::Queue })
+    }
+
+    /// A consumer in `group` that commits only when told, starting from
+    /// `reset` (`earliest` or `latest`) where the group has no offset yet,
+    /// and records its lag on `stats`.
+    pub fn consumer(
+        &self,
+        group: &str,
+        reset: &str,
+        stats: Arc<StageStats>,
+    ) -> Result<StreamConsumer<Figures>, KafkaError> {
+        let mut config = self.base();
+        config
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", reset)
+            .set("enable.partition.eof", "false")
+            // A receiver that dies hands its partitions on within seconds,
+            // not the default 45 s: the ticker must keep moving.
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "1000");
+        let mut config = self.with_options(config);
+        for (key, value) in &self.config.consumer_options {
+            config.set(key, value);
+        }
+        config.create_with_context(Figures { stats, measure: Measure::Lag })
+    }
+
+    /// A client for metadata requests only (the health check).
+    pub(super) fn metadata_client(&self) -> Result<rdkafka::consumer::BaseConsumer, KafkaError> {
+        let mut config = self.base();
+        config.set("statistics.interval.ms", "0");
+        self.with_options(config).create()
+    }
+}
+
+/// Which figure a client's statistics feed.
+#[derive(Debug, Clone, Copy)]
+enum Measure {
+    Queue,
+    Lag,
+}
+
+/// Receives librdkafka's statistics (once a second) and errors.
+#[derive(Debug)]
+pub struct Figures {
+    stats: Arc<StageStats>,
+    measure: Measure,
+}
+
+impl ClientContext for Figures {
+    fn stats(&self, statistics: Statistics) {
+        match self.measure {
+            Measure::Queue => self.stats.set_queue(statistics.msg_cnt),
+            Measure::Lag => self.stats.set_lag(consumer_lag(&statistics)),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(%error, reason, stage = self.stats.health().name, "kafka");
+    }
+}
+
+impl ConsumerContext for Figures {}
+
+/// Messages not yet read, over every partition this consumer holds
+/// (librdkafka reports -1 where it does not know yet).
+fn consumer_lag(statistics: &Statistics) -> u64 {
+    statistics
+        .topics
+        .values()
+        .flat_map(|topic| topic.partitions.values())
+        .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+        .map(|p| p.consumer_lag as u64)
+        .sum()
+}

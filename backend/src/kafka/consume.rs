@@ -1,0 +1,200 @@
+//! Consuming from Kafka: ticks for a receiver (committed once stored), and
+//! everything a gateway shows.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use marquee_shared::{Alert, Tick};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::{Offset, TopicPartitionList};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::BarRecord;
+use super::client::Figures;
+use crate::config::KafkaConfig;
+use crate::hub::Update;
+use crate::instances::{Heartbeat, Instances};
+use crate::receiver::Batch;
+use crate::stats::StageStats;
+
+/// Messages gathered into one batch at most, and for how long after the first.
+const BATCH_MESSAGES: usize = 512;
+const BATCH_WINDOW: Duration = Duration::from_millis(10);
+/// Pause after a consumer error before reading again.
+const ERROR_PAUSE: Duration = Duration::from_millis(200);
+
+type Consumer_ = StreamConsumer<Figures>;
+
+/// Waits for a message, then takes whatever else arrives within
+/// [`BATCH_WINDOW`]. `None` on shutdown.
+async fn gather(
+    consumer: &Consumer_,
+    stats: &StageStats,
+    shutdown: &CancellationToken,
+) -> Option<Vec<OwnedMessage>> {
+    let first = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return None,
+            received = consumer.recv() => match received {
+                Ok(message) => break message.detach(),
+                Err(err) => {
+                    stats.add_errors(1);
+                    stats.set_degraded(format!("Kafka: {err}"));
+                    tracing::warn!(%err, "cannot read from Kafka");
+                    tokio::time::sleep(ERROR_PAUSE).await;
+                }
+            },
+        }
+    };
+    let mut messages = vec![first];
+    let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
+    while messages.len() < BATCH_MESSAGES {
+        match tokio::time::timeout_at(deadline, consumer.recv()).await {
+            Ok(Ok(message)) => messages.push(message.detach()),
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    Some(messages)
+}
+
+/// The JSON in a message, or `None` (logged and counted) if it is not one.
+fn decode<T: DeserializeOwned>(message: &OwnedMessage, stats: &StageStats) -> Option<T> {
+    let payload = message.payload().unwrap_or_default();
+    match serde_json::from_slice(payload) {
+        Ok(value) => Some(value),
+        Err(err) => {
+            stats.add_errors(1);
+            tracing::error!(
+                %err,
+                topic = message.topic(),
+                partition = message.partition(),
+                offset = message.offset(),
+                "skipping a message that is not what its topic carries"
+            );
+            None
+        }
+    }
+}
+
+/// A receiver's side: reads the ticks topic in the receivers' group and
+/// passes batches on; each batch's offsets are committed only once the
+/// receiver has stored all its ticks. Ends on shutdown, dropping `out` so
+/// the receiver flushes what it holds.
+pub async fn consume_ticks(
+    consumer: Consumer_,
+    config: KafkaConfig,
+    out: mpsc::Sender<Batch>,
+    stats: Arc<StageStats>,
+    shutdown: CancellationToken,
+) {
+    if let Err(err) = consumer.subscribe(&[&config.ticks_topic]) {
+        stats.set_stopped(format!("cannot subscribe to {}: {err}", config.ticks_topic));
+        tracing::error!(%err, topic = config.ticks_topic, "cannot subscribe");
+        return;
+    }
+    let consumer = Arc::new(consumer);
+    while let Some(messages) = gather(&consumer, &stats, &shutdown).await {
+        stats.set_running(format!("consuming {} in group {}", config.ticks_topic, config.receiver_group));
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut ticks = Vec::with_capacity(messages.len());
+        for message in &messages {
+            next.insert(message.partition(), message.offset() + 1);
+            ticks.extend(decode::<Tick>(message, &stats));
+        }
+        let on_stored = commit_later(Arc::clone(&consumer), config.ticks_topic.clone(), next);
+        if out.send(Batch { ticks, on_stored: Some(on_stored) }).await.is_err() {
+            break;
+        }
+    }
+    tracing::info!("tick consumer stopped");
+}
+
+/// Commits `next` offsets per partition when called.
+fn commit_later(consumer: Arc<Consumer_>, topic: String, next: BTreeMap<i32, i64>) -> crate::receiver::Ack {
+    Box::new(move || {
+        let mut offsets = TopicPartitionList::new();
+        for (partition, offset) in next {
+            if let Err(err) = offsets.add_partition_offset(&topic, partition, Offset::Offset(offset)) {
+                tracing::error!(%err, "cannot build the offsets to commit");
+                return;
+            }
+        }
+        // A failed commit (after a rebalance, say) only means these ticks are
+        // read again and dropped as duplicates.
+        if let Err(err) = consumer.commit(&offsets, CommitMode::Async) {
+            tracing::warn!(%err, "cannot commit offsets");
+        }
+    })
+}
+
+/// A gateway's side: ticks, bars and alerts to the hub, heartbeats to the
+/// list of instances. The group is the gateway's own and starts at the
+/// newest offsets: a gateway shows what happens from now on, and the store
+/// has what came before.
+pub async fn consume_for_gateway(
+    consumer: Consumer_,
+    config: KafkaConfig,
+    out: mpsc::Sender<Update>,
+    instances: Arc<Instances>,
+    stats: Arc<StageStats>,
+    shutdown: CancellationToken,
+) {
+    let topics = [&config.ticks_topic, &config.bars_topic, &config.alerts_topic, &config.heartbeats_topic];
+    let topics: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+    if let Err(err) = consumer.subscribe(&topics) {
+        stats.set_stopped(format!("cannot subscribe to {}: {err}", topics.join(", ")));
+        tracing::error!(%err, "cannot subscribe");
+        return;
+    }
+    while let Some(messages) = gather(&consumer, &stats, &shutdown).await {
+        let mut updates = Updates::default();
+        for message in &messages {
+            let topic = message.topic();
+            if topic == config.ticks_topic {
+                updates.ticks.extend(decode::<Tick>(message, &stats));
+            } else if topic == config.bars_topic {
+                if let Some(record) = decode::<BarRecord>(message, &stats) {
+                    if record.closed { &mut updates.closed } else { &mut updates.forming }.push(record.bar);
+                }
+            } else if topic == config.alerts_topic {
+                updates.alerts.extend(decode::<Alert>(message, &stats));
+            } else if topic == config.heartbeats_topic
+                && let Some(heartbeat) = decode::<Heartbeat>(message, &stats)
+            {
+                instances.record(heartbeat);
+            }
+        }
+        for update in updates.into_updates() {
+            if out.send(update).await.is_err() {
+                return;
+            }
+        }
+    }
+    tracing::info!("gateway consumer stopped");
+}
+
+/// What one gathered batch holds, by kind.
+#[derive(Default)]
+struct Updates {
+    ticks: Vec<Tick>,
+    closed: Vec<marquee_shared::AnalyzedBar>,
+    forming: Vec<marquee_shared::AnalyzedBar>,
+    alerts: Vec<Alert>,
+}
+
+impl Updates {
+    fn into_updates(self) -> impl Iterator<Item = Update> {
+        [
+            (!self.ticks.is_empty()).then_some(Update::Ticks(self.ticks)),
+            (!self.closed.is_empty()).then_some(Update::Bars(self.closed)),
+            (!self.forming.is_empty()).then_some(Update::Forming(self.forming)),
+            (!self.alerts.is_empty()).then_some(Update::Alerts(self.alerts)),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}

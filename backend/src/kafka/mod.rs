@@ -1,0 +1,31 @@
+//! Kafka adapters (cargo feature `kafka`): the engine between processes
+//! when the stages run apart.
+//!
+//! - the driver's ticks go to the ticks topic, keyed by symbol, from an
+//!   idempotent producer with `acks=all` ([`produce_ticks`]);
+//! - receivers read that topic as one consumer group and commit a batch's
+//!   offsets only once its ticks are stored ([`consume_ticks`]): at least
+//!   once, with duplicates dropped by seq;
+//! - a receiver's bars and alerts go to topics of their own
+//!   ([`produce_updates`]);
+//! - every gateway reads ticks, bars, alerts and heartbeats in a group of
+//!   its own, from the newest offset on ([`consume_for_gateway`]);
+//! - every process sends a heartbeat a second ([`produce_heartbeats`]).
+//!
+//! Messages are JSON of the `shared` crate's types. librdkafka's own
+//! statistics give the producer queue depth and the consumer lag.
+
+mod check;
+mod client;
+mod consume;
+mod produce;
+mod records;
+
+pub use check::KafkaCheck;
+pub use client::Kafka;
+pub use consume::{consume_for_gateway, consume_ticks};
+pub use produce::{produce_heartbeats, produce_ticks, produce_updates};
+pub use records::BarRecord;
+
+#[cfg(test)]
+mod tests;

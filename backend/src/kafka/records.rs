@@ -1,0 +1,11 @@
+//! What the topics carry besides ticks (which are [`marquee_shared::Tick`]).
+
+use marquee_shared::AnalyzedBar;
+use serde::{Deserialize, Serialize};
+
+/// A bar on the bars topic: closed, or still forming as it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BarRecord {
+    pub closed: bool,
+    pub bar: AnalyzedBar,
+}

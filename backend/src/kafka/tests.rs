@@ -1,0 +1,264 @@
+//! The Kafka adapters against a real Kafka-protocol broker, named by
+//! `MARQUEE_TEST_KAFKA_BROKERS` (scripts/test starts Tansu). Every test
+//! makes topics of its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use marquee_shared::{Alert, AlertKind, Tick};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::config::{KafkaConfig, Role};
+use crate::hub::Update;
+use crate::instances::{Instances, ThisInstance};
+use crate::receiver::TickSource;
+use crate::stats::StageStats;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn brokers() -> String {
+    std::env::var("MARQUEE_TEST_KAFKA_BROKERS")
+        .expect("MARQUEE_TEST_KAFKA_BROKERS must name a Kafka broker for the `kafka` feature's tests")
+}
+
+/// A config whose topics (three partitions each) exist only for this test.
+async fn fresh(brokers: &str, test: &str) -> KafkaConfig {
+    let unique = format!("{test}-{}", uuid::Uuid::new_v4().simple());
+    let config = KafkaConfig {
+        brokers: brokers.to_owned(),
+        ticks_topic: format!("{unique}.ticks"),
+        bars_topic: format!("{unique}.bars"),
+        alerts_topic: format!("{unique}.alerts"),
+        heartbeats_topic: format!("{unique}.heartbeats"),
+        receiver_group: format!("{unique}-receivers"),
+        options: vec![],
+        // A quick first group join, as the stand-in needs.
+        consumer_options: vec![("max.poll.interval.ms".to_owned(), "6000".to_owned())],
+    };
+    let admin: AdminClient<DefaultClientContext> =
+        rdkafka::ClientConfig::new().set("bootstrap.servers", brokers).create().expect("admin client");
+    let names = [&config.ticks_topic, &config.bars_topic, &config.alerts_topic, &config.heartbeats_topic];
+    let topics: Vec<_> = names.iter().map(|n| NewTopic::new(n, 3, TopicReplication::Fixed(1))).collect();
+    let created = admin.create_topics(&topics, &AdminOptions::new()).await.expect("create topics");
+    for result in created {
+        result.expect("topic created");
+    }
+    config
+}
+
+fn tick(symbol: &str, seq: u64) -> Tick {
+    Tick {
+        symbol: symbol.into(),
+        seq,
+        ts: 1_700_000_000_000_000_000 + seq as i64,
+        price: 100.0 + seq as f64,
+        size: 10,
+        change: 0.0,
+        change_pct: 0.0,
+    }
+}
+
+async fn next<T>(rx: &mut mpsc::Receiver<T>) -> T {
+    tokio::time::timeout(WAIT, rx.recv()).await.expect("in time").expect("open")
+}
+
+#[tokio::test]
+async fn ticks_keep_their_order_per_symbol_and_only_stored_batches_are_committed() {
+    let brokers = brokers();
+    let config = fresh(&brokers, "ticks").await;
+    let kafka = Kafka::new(config.clone(), "test");
+    let driver = Arc::new(StageStats::new("driver"));
+    let (ticks, input) = mpsc::channel(4);
+    let producing = tokio::spawn(produce_ticks(
+        input,
+        kafka.producer(Arc::clone(&driver)).expect("producer"),
+        config.ticks_topic.clone(),
+        Arc::clone(&driver),
+    ));
+    for seq in 1..=20 {
+        ticks.send(vec![tick("AAA", seq), tick("BBB", seq), tick("CCC", seq)]).await.expect("send");
+    }
+    drop(ticks);
+    producing.await.expect("producer task");
+    assert_eq!(driver.health().errors, 0, "every tick acknowledged");
+
+    // A first receiver reads everything but says only the first batch is stored.
+    let read = |shutdown: CancellationToken| {
+        let (out, batches) = mpsc::channel(64);
+        let stats = Arc::new(StageStats::new("receiver"));
+        let consumer =
+            kafka.consumer(&config.receiver_group, "earliest", Arc::clone(&stats)).expect("consumer");
+        let task = tokio::spawn(consume_ticks(consumer, config.clone(), out, stats, shutdown));
+        (batches, task)
+    };
+    let shutdown = CancellationToken::new();
+    let (mut batches, task) = read(shutdown.clone());
+    let mut seen: Vec<Tick> = Vec::new();
+    let mut first = None;
+    while seen.len() < 60 {
+        let batch = tokio::time::timeout(WAIT, batches.next_batch()).await.expect("in time").expect("batch");
+        if first.is_none() {
+            first = Some((batch.ticks.len(), batch.on_stored));
+        }
+        seen.extend(batch.ticks);
+    }
+    for symbol in ["AAA", "BBB", "CCC"] {
+        let seqs: Vec<u64> = seen.iter().filter(|t| t.symbol == symbol).map(|t| t.seq).collect();
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "{symbol} in order, each once");
+    }
+    let (stored, ack) = first.expect("a first batch");
+    (ack.expect("batches from Kafka carry an ack"))();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    shutdown.cancel();
+    task.await.expect("consumer task");
+    drop(batches);
+
+    // The next receiver in the group gets exactly what was not committed.
+    let shutdown = CancellationToken::new();
+    let (mut batches, task) = read(shutdown.clone());
+    let mut again = 0;
+    while again < 60 - stored {
+        let batch = tokio::time::timeout(WAIT, batches.next_batch()).await.expect("in time").expect("batch");
+        again += batch.ticks.len();
+    }
+    let more = tokio::time::timeout(Duration::from_secs(2), batches.next_batch()).await;
+    assert!(more.is_err(), "nothing stored was read again");
+    assert_eq!(again, 60 - stored);
+    shutdown.cancel();
+    task.await.expect("consumer task");
+}
+
+#[tokio::test]
+async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
+    let brokers = brokers();
+    let config = fresh(&brokers, "gateway").await;
+    let kafka = Kafka::new(config.clone(), "test");
+    let this =
+        ThisInstance { id: "gw".into(), roles: crate::config::Roles::all(), address: "http://gw".into() };
+    let instances = Arc::new(Instances::new(&this));
+    let (hub, mut updates) = mpsc::channel(64);
+    let stats = Arc::new(StageStats::new("gateway"));
+    let consumer = kafka.consumer("gateway-test", "earliest", Arc::clone(&stats)).expect("consumer");
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consume_for_gateway(
+        consumer,
+        config.clone(),
+        hub,
+        Arc::clone(&instances),
+        stats,
+        shutdown.clone(),
+    ));
+
+    let producer_stats = Arc::new(StageStats::new("receiver"));
+    let (out, input) = mpsc::channel(8);
+    let producing = tokio::spawn(produce_updates(
+        input,
+        kafka.producer(Arc::clone(&producer_stats)).expect("producer"),
+        config.bars_topic.clone(),
+        config.alerts_topic.clone(),
+        producer_stats,
+    ));
+    let alert = Alert {
+        symbol: "AAA".into(),
+        kind: AlertKind::PriceJump,
+        severity: marquee_shared::Severity::Warning,
+        value: 6.0,
+        threshold: 5.0,
+        ts: 1,
+    };
+    out.send(Update::Alerts(vec![alert.clone()])).await.expect("send");
+    drop(out);
+    producing.await.expect("producer task");
+    let (ticks, input) = mpsc::channel(1);
+    let driver = Arc::new(StageStats::new("driver"));
+    let producing = tokio::spawn(produce_ticks(
+        input,
+        kafka.producer(Arc::clone(&driver)).expect("producer"),
+        config.ticks_topic.clone(),
+        driver,
+    ));
+    ticks.send(vec![tick("AAA", 1)]).await.expect("send");
+    drop(ticks);
+    producing.await.expect("producer task");
+
+    let mut got_alert = false;
+    let mut got_tick = false;
+    while !(got_alert && got_tick) {
+        match next(&mut updates).await {
+            Update::Alerts(alerts) => got_alert = alerts == [alert.clone()],
+            Update::Ticks(ticks) => got_tick = ticks == [tick("AAA", 1)],
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    // A driver elsewhere sends a heartbeat; the gateway lists it.
+    let driver = ThisInstance { id: "d1".into(), roles: roles(&[Role::Driver]), address: "http://d1".into() };
+    let (metrics, watched) = tokio::sync::watch::channel(metrics_now());
+    let beats = CancellationToken::new();
+    let simulation = marquee_shared::SimulationState::Running { symbols: 5, speed: 1.0 };
+    let sending = tokio::spawn(produce_heartbeats(
+        watched,
+        move |m| driver.heartbeat(m, simulation),
+        kafka.producer(Arc::new(StageStats::new("heartbeats"))).expect("producer"),
+        config.heartbeats_topic.clone(),
+        beats.clone(),
+    ));
+    metrics.send_replace(metrics_now());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while instances.others(std::time::Instant::now()).is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "no heartbeat arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let others = instances.others(std::time::Instant::now());
+    assert_eq!((others[0].id.as_str(), others[0].roles.as_slice()), ("d1", ["driver".to_owned()].as_slice()));
+    assert_eq!(instances.simulation(std::time::Instant::now()), Some(simulation));
+    beats.cancel();
+    sending.await.expect("heartbeat task");
+    shutdown.cancel();
+    task.await.expect("consumer task");
+}
+
+fn roles(roles: &[Role]) -> crate::config::Roles {
+    crate::config::Roles::from_iter(roles.iter().copied())
+}
+
+fn metrics_now() -> marquee_shared::Metrics {
+    marquee_shared::Metrics {
+        ts: crate::time::now_ns(),
+        uptime_ms: 1,
+        clients: 0,
+        stages: vec![],
+        end_to_end: None,
+        throughput: vec![],
+        dependencies: vec![],
+        instances: vec![],
+    }
+}
+
+#[tokio::test]
+async fn the_check_names_a_missing_topic_and_a_broker_that_does_not_answer() {
+    let brokers = brokers();
+    let config = fresh(&brokers, "check").await;
+    let kafka = Kafka::new(config.clone(), "test");
+    let up = KafkaCheck::new(&kafka, vec![config.ticks_topic.clone()])
+        .expect("check")
+        .check(Duration::from_secs(5))
+        .await;
+    assert_eq!(up.status, marquee_shared::Status::Up, "{up:?}");
+    let missing = KafkaCheck::new(&kafka, vec!["no.such.topic".into()])
+        .expect("check")
+        .check(Duration::from_secs(5))
+        .await;
+    assert_eq!(missing.status, marquee_shared::Status::Down);
+    assert!(missing.detail.contains("no.such.topic"), "{missing:?}");
+
+    let nobody = Kafka::new(KafkaConfig { brokers: "127.0.0.1:1".into(), ..config }, "test");
+    let down =
+        KafkaCheck::new(&nobody, vec!["x".into()]).expect("check").check(Duration::from_millis(500)).await;
+    assert_eq!(down.status, marquee_shared::Status::Down);
+    assert!(down.detail.contains("127.0.0.1:1") && down.detail.contains("no answer"), "{down:?}");
+}

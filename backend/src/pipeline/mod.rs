@@ -1,0 +1,268 @@
+//! The pipeline, wired in one place. It reads like the diagram in DESIGN.md:
+//!
+//! ```text
+//! [ingest] ──store + events──► [driver] ──ticks──► [receiver] ──bars, alerts──► [hub] ──► WebSocket clients
+//!                                 ▲ events           │ store        ▲ ticks         ▲ metrics, health, events
+//!                                                                                 [sampler] (once a second)
+//! ```
+//!
+//! In one process (the default) the arrows are bounded channels. With
+//! `--role` a process runs only some stages, and [`links`] joins them to the
+//! others through Kafka instead: ticks from the driver to the receivers and
+//! to every gateway, bars and alerts from the receivers to the gateways, and
+//! every process's heartbeat to the gateways.
+//!
+//! Every stage is a task on one [`TaskTracker`]; [`Pipeline::wait`] returns
+//! once all have drained.
+
+mod event_bus;
+mod follow;
+mod links;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use marquee_shared::Metrics;
+use rand::{RngCore, SeedableRng};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Config, Role};
+use crate::driver::{Driver, DriverHandle, DriverSettings, WalkParams};
+use crate::events::Events;
+use crate::hub::{Hub, HubHandle, HubSettings};
+use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
+use crate::ingest::fetch::{FetchHandle, Fetcher};
+use crate::instances::{Instances, ThisInstance};
+use crate::metrics::{DependencyCheck, PipelineStats, Sampler};
+use crate::stats::StageStats;
+use crate::store::{self, SharedStore};
+use crate::{ingest, receiver};
+use links::Links;
+
+/// Tick batches a stage may run ahead of the next one.
+const TICK_CHANNEL: usize = 64;
+
+/// The running stages and what the gateway needs from them.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub hub: HubHandle,
+    pub driver: DriverHandle,
+    pub store: SharedStore,
+    /// Present when an Alpha Vantage key is configured and this process ingests.
+    pub fetch: Option<FetchHandle>,
+    /// Publishes as `ingest` (imports through the API).
+    pub events: Events,
+    pub stats: Arc<PipelineStats>,
+    /// The latest measured figures, once a second.
+    pub metrics: watch::Receiver<Metrics>,
+    /// This process and the others it has heard from.
+    pub this: ThisInstance,
+    pub instances: Arc<Instances>,
+    /// Where SNS posts events to this process, when events go through SNS.
+    pub sns: event_bus::SnsEndpoint,
+    tasks: TaskTracker,
+}
+
+impl Pipeline {
+    /// Opens the store and spawns the stages of this process's roles. The
+    /// driver and the hub stop when `shutdown` is cancelled; the receiver
+    /// then drains what is left. `bound` is where the HTTP server listens.
+    pub async fn start(
+        config: &Config,
+        bound: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let stats = Arc::new(PipelineStats::new());
+        let tasks = TaskTracker::new();
+        let roles = &config.cluster.roles;
+        let this = ThisInstance {
+            id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+            roles: roles.clone(),
+            address: config.cluster.advertise_url.clone().unwrap_or_else(|| format!("http://{bound}")),
+        };
+        let instances = Arc::new(Instances::new(&this));
+        tracing::info!(id = this.id, roles = ?roles.names(), address = this.address, "instance");
+
+        let store = store::open(&config.data_dir, config.mongodb.as_ref()).await?;
+        let (bus, sns) = event_bus::event_bus(config, &this, &tasks, &shutdown).await?;
+        let events = Events::new(bus, Arc::clone(&store), "ingest");
+        let links = Links::new(config, &this)?;
+
+        let (hub_in, hub_rx) = mpsc::channel(TICK_CHANNEL);
+        // Driver → receiver, when both run here and no engine joins them.
+        let mut local_ticks = None;
+        let driver = if roles.has(Role::Driver) {
+            let (driver_out, ticks) = mpsc::channel(TICK_CHANNEL);
+            let (driver, handle) = Driver::new(
+                driver_settings(config),
+                Arc::clone(&store),
+                events.as_source("driver"),
+                driver_out,
+                Arc::clone(&stats.driver),
+            );
+            // Subscribed to events before anything is loaded.
+            tasks.spawn(driver.run(shutdown.clone()));
+            local_ticks = links.send_ticks(ticks, &stats.driver, &tasks)?;
+            handle
+        } else {
+            stats.driver.set_stopped("runs in another process");
+            follow::driver_elsewhere(
+                Arc::clone(&store),
+                Arc::clone(&instances),
+                config.threshold,
+                &tasks,
+                &shutdown,
+            )
+        };
+
+        if roles.has(Role::Receiver) {
+            let out = links.send_updates(hub_in.clone(), &stats.receiver, &tasks)?;
+            let limits = config.buffer;
+            let receiver_stats =
+                receiver::Stats { receiver: Arc::clone(&stats.receiver), store: Arc::clone(&stats.store) };
+            match local_ticks {
+                Some(ticks) => {
+                    tasks.spawn(receiver::run(ticks, Arc::clone(&store), out, limits, receiver_stats));
+                }
+                None => {
+                    let ticks = links.receive_ticks(&stats.receiver, &tasks, &shutdown)?;
+                    tasks.spawn(receiver::run(ticks, Arc::clone(&store), out, limits, receiver_stats));
+                }
+            }
+        }
+
+        if roles.has(Role::Gateway) {
+            links.feed_gateway(hub_in.clone(), &instances, &stats.gateway, &tasks, &shutdown)?;
+        }
+        let (hub, hub_handle) = Hub::new(
+            hub_rx,
+            driver.watch(),
+            events.subscribe(),
+            Arc::clone(&store),
+            HubSettings { client_queue: config.client_queue, history: config.resume_history },
+            Arc::clone(&stats.gateway),
+        );
+        tasks.spawn(hub.run(shutdown.clone()));
+
+        let mut checks = vec![DependencyCheck::Store(Arc::clone(&store))];
+        checks.extend(links.check()?);
+        #[cfg(feature = "sns")]
+        checks.extend(sns.clone().map(DependencyCheck::Sns));
+        let (sampler, metrics) = Sampler::new(
+            Arc::clone(&stats),
+            driver.watch(),
+            checks,
+            hub_in,
+            this.clone(),
+            Arc::clone(&instances),
+        );
+        tasks.spawn(sampler.run(shutdown.clone()));
+        links.send_heartbeats(&this, metrics.clone(), driver.clone(), &tasks, &shutdown)?;
+
+        let ingests = roles.has(Role::Ingest);
+        let fetch = match &config.secrets.alphavantage_api_key {
+            Some(key) if ingests => {
+                let client = AlphaVantageClient::new(ClientSettings {
+                    base_url: config.alphavantage.url.clone(),
+                    api_key: key.clone(),
+                    requests_per_minute: config.alphavantage.requests_per_minute,
+                    timeout: config.alphavantage.timeout,
+                    max_retries: config.alphavantage.retries,
+                    retry_backoff: config.alphavantage.backoff,
+                })
+                .context("cannot build the Alpha Vantage client")?;
+                let (fetcher, handle) = Fetcher::new(
+                    Arc::new(client),
+                    Arc::clone(&store),
+                    events.clone(),
+                    Arc::clone(&stats.ingest),
+                );
+                tasks.spawn(fetcher.run(shutdown.clone()));
+                Some(handle)
+            }
+            _ => None,
+        };
+        if ingests && config.load_demo {
+            tasks.spawn(load_demo(
+                config.clone(),
+                Arc::clone(&store),
+                events.clone(),
+                Arc::clone(&stats.ingest),
+                shutdown.clone(),
+            ));
+        } else if ingests && fetch.is_none() {
+            stats.ingest.set_running("idle: no Alpha Vantage key and no demo data");
+        }
+        tasks.close();
+
+        Ok(Self {
+            hub: hub_handle,
+            driver,
+            store,
+            fetch,
+            events,
+            stats,
+            metrics,
+            this,
+            instances,
+            sns,
+            tasks,
+        })
+    }
+
+    /// Waits until every stage task has finished.
+    pub async fn wait(&self) {
+        self.tasks.wait().await;
+    }
+}
+
+fn driver_settings(config: &Config) -> DriverSettings {
+    let rng_seed = config.seed.unwrap_or_else(|| rand::rngs::StdRng::from_os_rng().next_u64());
+    tracing::info!(seed = rng_seed, "simulation seeded");
+    DriverSettings {
+        threshold: config.threshold,
+        interval: config.tick_interval,
+        walk: WalkParams {
+            volatility: config.volatility,
+            drift: 0.0,
+            step_secs: config.tick_interval.as_secs_f64() * config.time_scale,
+            jump_probability: config.jump_probability,
+            jump_size: config.jump_size,
+        },
+        rng_seed,
+    }
+}
+
+/// Loads the demo universe, retrying with backoff while the store cannot
+/// take it (a database that is not up yet), until it succeeds or shutdown.
+async fn load_demo(
+    config: Config,
+    store: SharedStore,
+    events: Events,
+    stats: Arc<StageStats>,
+    shutdown: CancellationToken,
+) {
+    let mut wait = std::time::Duration::from_secs(1);
+    loop {
+        stats.set_running("loading the demo universe");
+        match ingest::load_demo_universe(&store, &events, &config.symbols).await {
+            Ok(records) => {
+                stats.add_processed(records);
+                stats.set_running("idle");
+                return;
+            }
+            Err(err) => {
+                tracing::error!(%err, retry_s = wait.as_secs(), "cannot load the demo universe");
+                stats.add_errors(1);
+                stats.set_degraded(format!("cannot load the demo universe (retrying): {err}"));
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => wait = (wait * 2).min(std::time::Duration::from_secs(30)),
+        }
+    }
+}

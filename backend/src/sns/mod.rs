@@ -1,0 +1,41 @@
+//! The SNS event bus (cargo feature `sns`): events between processes.
+//!
+//! - [`SnsBus`] publishes each event to the topic, with its type as the
+//!   `event_type` message attribute, and hands the events that reach this
+//!   process's endpoint to local subscribers (the driver, the gateway's hub).
+//! - [`Endpoint`] is the HTTP subscription endpoint (`POST /sns/events`): it
+//!   subscribes at start, handles `SubscriptionConfirmation`, `Notification`
+//!   and `UnsubscribeConfirmation`, and unsubscribes at shutdown.
+//! - [`verify`] checks every message's signature against the AWS signing
+//!   certificate when verification is on (the default); nothing unverified
+//!   is acted on. Emulators do not sign like AWS: turn it off for them.
+
+pub mod bus;
+mod endpoint;
+mod message;
+pub mod verify;
+
+pub use bus::SnsBus;
+pub use endpoint::{Endpoint, Rejected};
+pub use message::SnsMessage;
+
+/// The path of the subscription endpoint on every process.
+pub const ENDPOINT_PATH: &str = "/sns/events";
+
+#[cfg(test)]
+mod tests;
+
+/// An SDK error in one line: the service's code and message, or what went
+/// wrong on the way (the full context, without the raw response).
+pub(crate) fn describe<E>(err: aws_sdk_sns::error::SdkError<E>) -> String
+where
+    E: aws_sdk_sns::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
+        aws_sdk_sns::error::SdkError::ServiceError(service) => {
+            let err = service.err();
+            format!("{}: {}", err.code().unwrap_or("error"), err.message().unwrap_or("no message"))
+        }
+        other => aws_sdk_sns::error::DisplayErrorContext(other).to_string(),
+    }
+}

@@ -1,0 +1,87 @@
+//! The endpoint with verification on, against messages signed with the
+//! fixtures' key (which the verifier is told is SNS's).
+
+use marquee_shared::EventKind;
+use tokio::sync::broadcast;
+
+use super::verify::tests::{message, verifier};
+use super::{Endpoint, Rejected, endpoint::Received, verify::VerifyError};
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:marquee-events";
+
+/// A client that is never reached: these messages need no call to SNS.
+fn offline_client() -> aws_sdk_sns::Client {
+    let config = aws_sdk_sns::Config::builder()
+        .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+        .region(aws_sdk_sns::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:1")
+        .build();
+    aws_sdk_sns::Client::from_conf(config)
+}
+
+fn endpoint() -> (Endpoint, broadcast::Receiver<marquee_shared::Event>) {
+    let (local, events) = broadcast::channel(8);
+    let endpoint =
+        Endpoint::new(TOPIC.into(), Some(verifier()), offline_client(), local, "http://me/sns/events".into());
+    (endpoint, events)
+}
+
+fn body(message: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(message).expect("json")
+}
+
+fn fixture_json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&super::verify::tests::fixture(name)).expect("fixture")
+}
+
+#[tokio::test]
+async fn a_signed_notification_is_passed_on_once() {
+    let (endpoint, mut events) = endpoint();
+    let genuine = body(&fixture_json("notification-v2.json"));
+    let received = endpoint.receive(&genuine).await.expect("accepted");
+    let Received::Event(event) = received else { panic!("{received:?}") };
+    assert!(
+        matches!(event.kind, EventKind::BatchComplete { ref symbols, total_records: 100 } if symbols == &["IBM"])
+    );
+    assert_eq!(events.try_recv().expect("delivered").id, "e1");
+    assert_eq!(endpoint.receive(&genuine).await.expect("accepted"), Received::Repeated);
+    assert!(events.try_recv().is_err(), "a repeated delivery is not passed on");
+    assert!(endpoint.dependency().detail.contains("1 events received, 0 messages refused"));
+}
+
+#[tokio::test]
+async fn a_forged_notification_is_refused_and_not_acted_on() {
+    let (endpoint, mut events) = endpoint();
+    let mut forged = fixture_json("notification-v1.json");
+    forged["Message"] = serde_json::json!(
+        r#"{"id":"evil","source":"ingest","ts":1,"type":"threshold_reached","symbols":["EVIL"]}"#
+    );
+    let refused = endpoint.receive(&body(&forged)).await;
+    assert!(matches!(refused, Err(Rejected::Unverified(VerifyError::Signature))), "{refused:?}");
+
+    // The same forgery signed by the forger's own certificate, hosted elsewhere.
+    forged["SigningCertURL"] = serde_json::json!("https://forger.example/cert.pem");
+    let refused = endpoint.receive(&body(&forged)).await;
+    assert!(matches!(refused, Err(Rejected::Unverified(VerifyError::CertificateUrl(..)))), "{refused:?}");
+
+    let mut elsewhere = fixture_json("notification-v1.json");
+    elsewhere["TopicArn"] = serde_json::json!("arn:aws:sns:us-east-1:999999999999:other");
+    assert!(matches!(endpoint.receive(&body(&elsewhere)).await, Err(Rejected::WrongTopic(_))));
+    assert!(matches!(endpoint.receive(b"not json").await, Err(Rejected::Json(_))));
+
+    assert!(events.try_recv().is_err(), "nothing was passed on");
+    assert!(endpoint.dependency().detail.contains("0 events received, 4 messages refused"));
+}
+
+#[tokio::test]
+async fn a_subscription_confirmation_is_only_confirmed_when_signed() {
+    let (endpoint, _events) = endpoint();
+    let mut forged = fixture_json("subscription-confirmation.json");
+    forged["Token"] = serde_json::json!("forged-token");
+    let refused = endpoint.receive(&body(&forged)).await;
+    assert!(matches!(refused, Err(Rejected::Unverified(VerifyError::Signature))), "{refused:?}");
+    // The genuine one is verified, then confirmed with SNS: unreachable here.
+    let genuine = body(&fixture_json("subscription-confirmation.json"));
+    assert!(matches!(endpoint.receive(&genuine).await, Err(Rejected::Confirm(_))));
+    let _ = message;
+}
