@@ -71,10 +71,9 @@ setup_test() {
 
 # rdkafka's `cmake-build` compiles librdkafka: cmake and these headers.
 setup_native_build() {
-  local missing=() pair
-  command -v cmake >/dev/null || missing+=(cmake)
-  for pair in curl/curl.h:libcurl4-openssl-dev openssl/ssl.h:libssl-dev sasl/sasl.h:libsasl2-dev zlib.h:zlib1g-dev; do
-    [ -e "/usr/include/${pair%%:*}" ] || missing+=("${pair##*:}")
+  local missing=() package
+  for package in cmake libcurl4-openssl-dev libssl-dev libsasl2-dev zlib1g-dev; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing what librdkafka's build needs: ${missing[*]}"

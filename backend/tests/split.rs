@@ -45,10 +45,11 @@ async fn four_processes_stream_through_kafka_and_lose_nothing_when_the_receiver_
     }
     let mut client = gateway.connect().await;
 
-    // A fetch of five symbols through the ingest process's REST API.
+    // A fetch of five symbols, asked of the gateway, which forwards it to
+    // the ingest process.
     let fetch = serde_json::json!({ "symbols": SYMBOLS });
     let response =
-        reqwest::Client::new().post(ingest.url("/api/v1/fetch")).json(&fetch).send().await.expect("fetch");
+        reqwest::Client::new().post(gateway.url("/api/v1/fetch")).json(&fetch).send().await.expect("fetch");
     assert_eq!(response.status().as_u16(), 202, "{:?}", response.text().await);
 
     // The driver hears of the data over SNS and starts the simulation.
@@ -85,11 +86,16 @@ async fn four_processes_stream_through_kafka_and_lose_nothing_when_the_receiver_
     tokio::time::sleep(Duration::from_secs(2)).await;
     receiver = cluster.start("receiver", &[]);
 
-    // Stream on, then stop the simulation and let the receiver catch up.
+    // Stream on, then stop the simulation (through the gateway, which
+    // forwards it to the driver) and let the receiver catch up.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let stopped =
-        reqwest::Client::new().post(driver.url("/api/v1/simulation/stop")).send().await.expect("stop");
+        reqwest::Client::new().post(gateway.url("/api/v1/simulation/stop")).send().await.expect("stop");
     assert_eq!(stopped.status().as_u16(), 200, "{:?}", stopped.text().await);
+    assert_eq!(
+        driver.health().await.expect("health").simulation,
+        marquee_shared::SimulationState::Stopped { symbols: 5 }
+    );
     while let Some(message) = client.try_next(Duration::from_millis(500)).await {
         if let ServerMessage::Ticks { ticks } = message {
             for tick in ticks {

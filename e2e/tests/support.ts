@@ -48,6 +48,9 @@ export interface MarqueeOptions {
    * server never inherits `MARQUEE_*` or `ALPHAVANTAGE_*` variables from the
    * test runner's environment, so a developer's key cannot change a test. */
   env?: Record<string, string>;
+  /** The store's directory; default: a new one. Processes of one split
+   * deployment on this machine share one. */
+  dataDir?: string;
 }
 
 /** The parts of `GET /health` the tests read. */
@@ -85,10 +88,12 @@ export function stage(body: Health, name: string): StageHealth {
 export class MarqueeProcess {
   private child?: ChildProcess;
   readonly port = freePort();
-  readonly dataDir = freshDataDir();
+  readonly dataDir: string;
   readonly url = `http://127.0.0.1:${this.port}`;
 
-  constructor(private readonly options: MarqueeOptions = {}) {}
+  constructor(private readonly options: MarqueeOptions = {}) {
+    this.dataDir = options.dataDir ?? freshDataDir();
+  }
 
   /** Starts the server and waits until `/health` answers (200 or 503). */
   async start(): Promise<void> {

@@ -39,6 +39,11 @@ pub struct AppState {
     metrics: watch::Receiver<Metrics>,
     static_dir: PathBuf,
     operator_token: Option<Secret>,
+    /// The roles of this process, the others it knows of, and a client to
+    /// forward operator requests to them.
+    roles: crate::config::Roles,
+    instances: Arc<crate::instances::Instances>,
+    http: reqwest::Client,
     #[cfg(feature = "sns")]
     sns: Option<Arc<crate::sns::Endpoint>>,
     shutdown: CancellationToken,
@@ -56,6 +61,9 @@ impl AppState {
             metrics: pipeline.metrics.clone(),
             static_dir: config.static_dir.clone(),
             operator_token: config.secrets.operator_token.clone(),
+            roles: config.cluster.roles.clone(),
+            instances: Arc::clone(&pipeline.instances),
+            http: reqwest::Client::new(),
             #[cfg(feature = "sns")]
             sns: pipeline.sns.clone(),
             shutdown,
@@ -72,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::get))
         .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(&state))
         .merge(static_files::router(&state.static_dir))
         // A 503 from /health while stages start is expected: a warning, not an error.
         // Handlers log their own internal errors once, at error level.

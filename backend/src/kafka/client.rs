@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
@@ -70,6 +71,9 @@ impl Kafka {
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", reset)
             .set("enable.partition.eof", "false")
+            // A ticker is read as it is written: ask the broker not to hold a
+            // fetch for long waiting for more (librdkafka's default is 500 ms).
+            .set("fetch.wait.max.ms", "20")
             // A receiver that dies hands its partitions on within seconds,
             // not the default 45 s: the ticker must keep moving.
             .set("session.timeout.ms", "6000")
@@ -113,6 +117,24 @@ impl ClientContext for Figures {
 
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::warn!(%error, reason, stage = self.stats.health().name, "kafka");
+    }
+
+    /// librdkafka's own log, one level down: it reports every failed
+    /// reconnect as an error, while a broker that is away is a dependency
+    /// down (shown in /health), retried by itself.
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical => {
+                tracing::error!(facility, "librdkafka: {message}");
+            }
+            RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
+                tracing::warn!(facility, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(facility, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Debug => tracing::debug!(facility, "librdkafka: {message}"),
+        }
     }
 }
 

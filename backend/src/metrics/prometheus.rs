@@ -75,6 +75,29 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
         }
     }
 
+    w.family(
+        "marquee_kafka_producer_queue",
+        "gauge",
+        "Messages waiting in the stage's Kafka producer (librdkafka).",
+    );
+    for stage in &stages {
+        let health = stage.health();
+        if let Some(queue) = health.queue {
+            w.value("marquee_kafka_producer_queue", &[("stage", &health.name)], queue as f64);
+        }
+    }
+    w.family(
+        "marquee_kafka_consumer_lag",
+        "gauge",
+        "Messages the stage's Kafka consumer has yet to read (librdkafka).",
+    );
+    for stage in &stages {
+        let health = stage.health();
+        if let Some(lag) = health.lag {
+            w.value("marquee_kafka_consumer_lag", &[("stage", &health.name)], lag as f64);
+        }
+    }
+
     let help = format!(
         "Age of a tick (event time to hand-off) when the stage is done with it; quantiles over the last {WINDOW_SECS} s. \
          The gateway's is end to end (event time to WebSocket send)."
@@ -161,5 +184,30 @@ mod tests {
         let mut out = String::new();
         Writer { out: &mut out }.value("m", &[("stage", "x\"y"), ("quantile", "0.5")], 2.0);
         assert_eq!(out, "m{stage=\"x\\\"y\",quantile=\"0.5\"} 2\n");
+    }
+
+    #[test]
+    fn kafka_figures_appear_only_for_stages_that_have_them() {
+        let stats = PipelineStats::new();
+        stats.driver.set_queue(12);
+        stats.receiver.set_lag(340);
+        let sample = Metrics {
+            ts: 0,
+            uptime_ms: 0,
+            clients: 0,
+            stages: vec![],
+            end_to_end: None,
+            throughput: vec![],
+            dependencies: vec![],
+            instances: vec![],
+        };
+        let text = render(&stats, &sample);
+        assert!(text.contains("marquee_kafka_producer_queue{stage=\"driver\"} 12\n"), "{text}");
+        assert!(text.contains("marquee_kafka_consumer_lag{stage=\"receiver\"} 340\n"), "{text}");
+        assert_eq!(
+            text.matches("marquee_kafka_consumer_lag{").count(),
+            1,
+            "no lag for stages without a consumer"
+        );
     }
 }

@@ -121,6 +121,37 @@ mod kafka {
         }
         app.stop().await.expect("clean stop");
     }
+
+    #[tokio::test]
+    async fn a_gateway_alone_says_which_process_an_operator_action_needs() {
+        let mut config = config(5);
+        config.cluster.roles = marquee::config::Roles::from_iter([marquee::config::Role::Gateway]);
+        config.cluster.kafka = Some(KafkaConfig {
+            brokers: format!("127.0.0.1:{}", free_port()),
+            ticks_topic: "t".into(),
+            bars_topic: "b".into(),
+            alerts_topic: "a".into(),
+            heartbeats_topic: "h".into(),
+            receiver_group: "r".into(),
+            options: vec![],
+            consumer_options: vec![],
+        });
+        let app = spawn_app(config).await;
+        let client = reqwest::Client::new();
+        for (path, role) in [("/api/v1/simulation/stop", "driver"), ("/api/v1/fetch", "ingest")] {
+            let response =
+                client.post(app.url(path)).json(&serde_json::json!({"symbols": ["IBM"]})).send().await;
+            let response = response.expect("answer");
+            assert_eq!(response.status().as_u16(), 503, "{path}");
+            let body: serde_json::Value = response.json().await.expect("json");
+            let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
+            assert!(message.contains(&format!("no {role} process is running")), "{path}: {message}");
+        }
+        // Reading needs no other process: the store answers here.
+        let symbols: Vec<serde_json::Value> = app.get_json("/api/v1/symbols", 200).await;
+        assert!(symbols.is_empty(), "this gateway's store holds nothing (it does not ingest)");
+        app.stop().await.expect("clean stop");
+    }
 }
 
 #[cfg(feature = "sns")]

@@ -7,13 +7,28 @@ use crate::chart::{self, ChartTheme};
 use crate::format;
 use crate::state::Dashboard;
 
-/// Every stage with its measured figures, the last minute's throughput and
-/// the latencies the server and this page measured.
+/// Every stage with its measured figures (grouped by process when the
+/// stages run in several), the last minute's throughput and the latencies
+/// the server and this page measured.
 #[component]
 pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl IntoView {
-    let stages = Memo::new(move |_| {
-        dash.with(|d| d.market.metrics.as_ref().map(|m| m.stages.clone()).unwrap_or_default())
+    // Each running instance with the names of its stages: the shape of the
+    // cards, which changes only when instances or stages come and go.
+    let instances = Memo::new(move |_| {
+        dash.with(|d| {
+            d.market
+                .metrics
+                .as_ref()
+                .map(|m| {
+                    m.instances
+                        .iter()
+                        .map(|i| (i.id.clone(), i.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
     });
+    let split = Signal::derive(move || instances.with(|i| i.len() > 1));
     let dependencies = Memo::new(move |_| {
         dash.with(|d| d.market.metrics.as_ref().map(|m| m.dependencies.clone()).unwrap_or_default())
     });
@@ -73,11 +88,11 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
                 <h2 class="panel-title">"Pipeline"</h2>
                 <span class="muted">"clients " <b data-testid="clients-count">{clients}</b></span>
             </div>
-            <div class="stages">
-                <For each=move || stages.get() key=|stage| stage.name.clone() let:stage>
-                    <StageCard dash=dash name=stage.name.clone() />
+            <div class="instances">
+                <For each=move || instances.get() key=|instance| instance.clone() let:instance>
+                    <InstanceGroup dash=dash id=instance.0 stages=instance.1 split=split />
                 </For>
-                <Show when=move || stages.with(|s| s.is_empty())>
+                <Show when=move || instances.with(|i| i.is_empty())>
                     <p class="empty">"Waiting for the first measurements…"</p>
                 </Show>
             </div>
@@ -117,24 +132,69 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
     }
 }
 
+fn status_name(status: Option<Status>) -> &'static str {
+    match status {
+        Some(Status::Up) => "up",
+        Some(Status::Degraded) => "degraded",
+        Some(Status::Down) | None => "down",
+    }
+}
+
+/// One process's stages; headed by its roles and address when there are
+/// several processes (in one, the heading would say nothing new).
 #[component]
-fn StageCard(dash: RwSignal<Dashboard>, name: String) -> impl IntoView {
+fn InstanceGroup(
+    dash: RwSignal<Dashboard>,
+    id: String,
+    stages: Vec<String>,
+    split: Signal<bool>,
+) -> impl IntoView {
+    let key = id.clone();
+    let instance = Memo::new(move |_| {
+        dash.with(|d| {
+            d.market.metrics.as_ref().and_then(|m| m.instances.iter().find(|i| i.id == key).cloned())
+        })
+    });
+    let status = move || instance.with(|i| status_name(i.as_ref().map(|i| i.status)));
+    let roles = move || instance.with(|i| i.as_ref().map(|i| i.roles.join(" + ")).unwrap_or_default());
+    let address = move || instance.with(|i| i.as_ref().map(|i| i.address.clone()).unwrap_or_default());
+    let cards = stages
+        .into_iter()
+        .map(|name| view! { <StageCard dash=dash instance=id.clone() name=name /> })
+        .collect_view();
+    view! {
+        <div class=move || format!("instance instance-{}", status()) data-testid="instance" data-status=status
+            data-roles=roles>
+            <Show when=move || split.get()>
+                <div class="instance-head" title=address>
+                    <span class="dot"></span>
+                    <b>{roles}</b>
+                    <span class="muted">{address}</span>
+                </div>
+            </Show>
+            <div class="stages">{cards}</div>
+        </div>
+    }
+}
+
+#[component]
+fn StageCard(dash: RwSignal<Dashboard>, instance: String, name: String) -> impl IntoView {
     let key = name.clone();
     let stage = Memo::new(move |_| {
         dash.with(|d| {
-            d.market.metrics.as_ref().and_then(|m| m.stages.iter().find(|s| s.name == key).cloned())
+            d.market
+                .metrics
+                .as_ref()
+                .and_then(|m| m.instances.iter().find(|i| i.id == instance))
+                .and_then(|i| i.stages.iter().find(|s| s.name == key).cloned())
         })
     });
     let text = move |render: fn(&StageHealth) -> String| {
         move || stage.with(|s| s.as_ref().map(render).unwrap_or_default())
     };
-    let status = move || {
-        stage.with(|s| match s.as_ref().map(|s| s.status) {
-            Some(Status::Up) => "up",
-            Some(Status::Degraded) => "degraded",
-            Some(Status::Down) | None => "down",
-        })
-    };
+    let status = move || stage.with(|s| status_name(s.as_ref().map(|s| s.status)));
+    let has_queue = move || stage.with(|s| s.as_ref().is_some_and(|s| s.queue.is_some()));
+    let has_lag = move || stage.with(|s| s.as_ref().is_some_and(|s| s.lag.is_some()));
     let has_buffer = move || stage.with(|s| s.as_ref().is_some_and(|s| s.buffer_fill.is_some()));
     let title = name.clone();
     view! {
@@ -154,6 +214,12 @@ fn StageCard(dash: RwSignal<Dashboard>, name: String) -> impl IntoView {
                 <span>"errors " <b data-testid="stage-errors">{text(|s| format!("{} ({:.1}/s)", s.errors, s.error_rate))}</b></span>
                 <Show when=has_buffer>
                     <span>"buffer " <b data-testid="stage-buffer">{text(|s| format!("{:.0}%", s.buffer_fill.unwrap_or(0.0) * 100.0))}</b></span>
+                </Show>
+                <Show when=has_queue>
+                    <span title="Kafka producer queue">"queue " <b data-testid="stage-queue">{text(|s| s.queue.unwrap_or(0).to_string())}</b></span>
+                </Show>
+                <Show when=has_lag>
+                    <span title="Kafka consumer lag">"lag " <b data-testid="stage-lag">{text(|s| s.lag.unwrap_or(0).to_string())}</b></span>
                 </Show>
                 <span>"skipped " <b>{text(|s| s.dropped.to_string())}</b></span>
             </div>

@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 mod fetch;
+mod forward;
 mod import;
 mod market;
 mod params;
@@ -14,7 +15,16 @@ pub use error::ApiError;
 
 use super::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let ingest = Router::new()
+        .route("/fetch", post(fetch::submit))
+        .route("/fetch/{job}", get(fetch::job))
+        .route("/import", post(import::import).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), forward::to_ingest));
+    let driver = Router::new()
+        .route("/simulation/speed", put(simulation::speed))
+        .route("/simulation/{action}", post(simulation::act))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), forward::to_driver));
     Router::new()
         .route("/symbols", get(market::symbols))
         .route("/quotes/{symbol}", get(market::quote))
@@ -24,12 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/events", get(market::events))
         .route("/indicators/{symbol}", get(market::indicators))
         .route("/alerts", get(market::alerts))
-        .route("/fetch", post(fetch::submit))
-        .route("/fetch/{job}", get(fetch::job))
-        .route("/import", post(import::import).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
         .route("/simulation", get(simulation::state))
-        .route("/simulation/speed", put(simulation::speed))
-        .route("/simulation/{action}", post(simulation::act))
+        .merge(ingest)
+        .merge(driver)
         .fallback(|| async {
             ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
