@@ -22,8 +22,10 @@ RUN npm ci --prefix frontend --no-audit --no-fund \
 RUN cargo build --release --locked -p marquee --features kafka,sns,mongo
 
 FROM debian:bookworm-slim
+# The server links only zlib besides libc (librdkafka is built in); curl is
+# for the health check, ca-certificates for https to AWS and Alpha Vantage.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl libcurl4 libssl3 libsasl2-2 zlib1g \
+ && apt-get install -y --no-install-recommends ca-certificates curl zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /srv/marquee marquee
 COPY --from=build /src/target/release/marquee /usr/local/bin/marquee

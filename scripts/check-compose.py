@@ -42,6 +42,19 @@ def depends_on(service):
     return list(deps) if isinstance(deps, (list, dict)) else []
 
 
+def dockerfile_problems(path, env):
+    """The image must build the server with every engine the service uses."""
+    with open(path) as f:
+        text = f.read()
+    builds = re.findall(r"cargo build[^\n]*-p marquee[^\n]*", text)
+    if not builds:
+        return [f"{os.path.basename(path)} does not build the marquee server"]
+    features = set(re.findall(r"--features\s+([\w,]+)", builds[-1])[0].split(",")) if "--features" in builds[-1] else set()
+    needs = {"MARQUEE_KAFKA_BROKERS": "kafka", "MARQUEE_SNS_TOPIC_ARN": "sns", "MARQUEE_MONGODB_URL": "mongo"}
+    return [f"uses {var} but the image is built without the {feature} feature"
+            for var, feature in needs.items() if env.get(var) and feature not in features]
+
+
 def problems(compose, schema, base_dir, known_env):
     found = []
     # The schema names draft 2019-09 (with a trailing '#' jsonschema does not look up).
@@ -61,6 +74,9 @@ def problems(compose, schema, base_dir, known_env):
                 found.append(f"{name}: build context {context!r} does not exist")
             elif not os.path.isfile(os.path.join(context_dir, dockerfile)):
                 found.append(f"{name}: no {dockerfile} in build context {context!r}")
+            else:
+                found.extend(f"{name}: {p}" for p in dockerfile_problems(
+                    os.path.join(context_dir, dockerfile), environment(service)))
         for dep in depends_on(service):
             if dep not in services:
                 found.append(f"{name}: depends_on names {dep!r}, which is not a service")
@@ -104,6 +120,8 @@ def self_test(compose, schema, base_dir, known_env):
         "a split role without Kafka": lambda c: c["services"]["receiver"]["environment"].pop(
             "MARQUEE_KAFKA_BROKERS"),
         "an unknown service key": lambda c: c["services"]["mongodb"].update(imagee="mongo"),
+        "a Dockerfile without the engines": lambda c: c["services"]["driver"].update(
+            build={"context": ".", "dockerfile": "scripts/check-compose.py"}),
     }
     return [what for what, change in breakages.items()
             if not problems(broken(change), schema, base_dir, known_env)]

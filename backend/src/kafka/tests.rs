@@ -227,16 +227,7 @@ fn roles(roles: &[Role]) -> crate::config::Roles {
 }
 
 fn metrics_now() -> marquee_shared::Metrics {
-    marquee_shared::Metrics {
-        ts: crate::time::now_ns(),
-        uptime_ms: 1,
-        clients: 0,
-        stages: vec![],
-        end_to_end: None,
-        throughput: vec![],
-        dependencies: vec![],
-        instances: vec![],
-    }
+    marquee_shared::Metrics { ts: crate::time::now_ns(), ..Default::default() }
 }
 
 #[tokio::test]

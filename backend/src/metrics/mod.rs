@@ -317,16 +317,7 @@ mod tests {
     fn the_throughput_history_keeps_one_minute() {
         let (mut sampler, _stats, _hub) = sampler();
         let start = sampler.previous_at;
-        let mut last = Metrics {
-            ts: 0,
-            uptime_ms: 0,
-            clients: 0,
-            stages: vec![],
-            end_to_end: None,
-            throughput: vec![],
-            dependencies: vec![],
-            instances: vec![],
-        };
+        let mut last = Metrics::default();
         for second in 1..=75 {
             last = sampler.sample(start + Duration::from_secs(second), vec![]);
         }

@@ -191,17 +191,7 @@ mod tests {
         let stats = PipelineStats::new();
         stats.driver.set_queue(12);
         stats.receiver.set_lag(340);
-        let sample = Metrics {
-            ts: 0,
-            uptime_ms: 0,
-            clients: 0,
-            stages: vec![],
-            end_to_end: None,
-            throughput: vec![],
-            dependencies: vec![],
-            instances: vec![],
-        };
-        let text = render(&stats, &sample);
+        let text = render(&stats, &Metrics::default());
         assert!(text.contains("marquee_kafka_producer_queue{stage=\"driver\"} 12\n"), "{text}");
         assert!(text.contains("marquee_kafka_consumer_lag{stage=\"receiver\"} 340\n"), "{text}");
         assert_eq!(
