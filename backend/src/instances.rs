@@ -14,6 +14,10 @@ use crate::config::{Role, Roles};
 pub const STALE_AFTER: Duration = Duration::from_secs(5);
 /// After this long without a heartbeat an instance is no longer listed.
 pub const FORGET_AFTER: Duration = Duration::from_secs(60);
+/// How far apart two machines' clocks may be. A heartbeat sent longer ago
+/// than [`STALE_AFTER`] and this (by its sender's clock) arrives too late to
+/// say its sender is alive: a backlog read after a broker outage, say.
+const CLOCK_SKEW: Duration = Duration::from_secs(10);
 
 /// One process's heartbeat: itself and, from a driver, the simulation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,18 +78,26 @@ impl Instances {
 
     /// Notes a heartbeat (this process's own are ignored: it knows itself).
     pub fn record(&self, heartbeat: Heartbeat) {
-        self.record_at(heartbeat, Instant::now());
+        self.record_at(heartbeat, Instant::now(), crate::time::now_ns());
     }
 
-    fn record_at(&self, heartbeat: Heartbeat, now: Instant) {
-        if heartbeat.instance.id != self.this {
-            let mut seen = self.seen();
-            let newer = seen
-                .get(&heartbeat.instance.id)
-                .is_none_or(|(old, _)| old.instance.seen <= heartbeat.instance.seen);
-            if newer {
-                seen.insert(heartbeat.instance.id.clone(), (heartbeat, now));
-            }
+    fn record_at(&self, heartbeat: Heartbeat, now: Instant, now_ns: i64) {
+        if heartbeat.instance.id == self.this {
+            return;
+        }
+        let sent_ago = Duration::from_nanos(u64::try_from(now_ns - heartbeat.instance.seen).unwrap_or(0));
+        // A late heartbeat is kept (it is the latest word) but shows as silent.
+        let alive_at = if sent_ago > STALE_AFTER + CLOCK_SKEW {
+            now.checked_sub(STALE_AFTER).unwrap_or(now)
+        } else {
+            now
+        };
+        let mut seen = self.seen();
+        let newer = seen
+            .get(&heartbeat.instance.id)
+            .is_none_or(|(old, _)| old.instance.seen <= heartbeat.instance.seen);
+        if newer {
+            seen.insert(heartbeat.instance.id.clone(), (heartbeat, alive_at));
         }
     }
 
@@ -153,13 +165,16 @@ mod tests {
         Instances::new(&ThisInstance { id: "me".into(), roles: Roles::all(), address: "http://me".into() })
     }
 
+    /// Sent `ago` before the clock reads 1000 s.
+    const NOW_NS: i64 = 1_000_000_000_000;
+
     #[test]
     fn silent_instances_turn_down_then_disappear() {
         let list = instances();
         let start = Instant::now();
-        list.record_at(beat("me", &["gateway"], 1, None), start);
-        list.record_at(beat("r1", &["receiver"], 1, None), start);
-        list.record_at(beat("d1", &["driver"], 1, None), start + Duration::from_secs(4));
+        list.record_at(beat("me", &["gateway"], 1, None), start, 1);
+        list.record_at(beat("r1", &["receiver"], 1, None), start, 1);
+        list.record_at(beat("d1", &["driver"], 1, None), start + Duration::from_secs(4), 1);
         let at = |s: u64| list.others(start + Duration::from_secs(s));
         let statuses = |v: Vec<Instance>| v.into_iter().map(|i| (i.id, i.status)).collect::<Vec<_>>();
         assert_eq!(
@@ -177,7 +192,7 @@ mod tests {
         let list = instances();
         let start = Instant::now();
         let running = SimulationState::Stopped { symbols: 7 };
-        list.record_at(beat("d1", &["ingest", "driver"], 1, Some(running)), start);
+        list.record_at(beat("d1", &["ingest", "driver"], 1, Some(running)), start, 1);
         assert_eq!(list.simulation(start + Duration::from_secs(1)), Some(running));
         assert_eq!(list.address_of(Role::Driver, start).as_deref(), Some("http://d1"));
         assert_eq!(list.address_of(Role::Receiver, start), None);
@@ -189,8 +204,24 @@ mod tests {
     fn an_older_heartbeat_arriving_late_does_not_replace_a_newer_one() {
         let list = instances();
         let start = Instant::now();
-        list.record_at(beat("r1", &["receiver"], 20, None), start);
-        list.record_at(beat("r1", &["receiver"], 10, None), start + Duration::from_secs(1));
+        list.record_at(beat("r1", &["receiver"], 20, None), start, 20);
+        list.record_at(beat("r1", &["receiver"], 10, None), start + Duration::from_secs(1), 20);
         assert_eq!(list.others(start + Duration::from_secs(2))[0].seen, 20);
+    }
+
+    #[test]
+    fn a_heartbeat_sent_long_ago_does_not_say_its_sender_is_alive() {
+        let list = instances();
+        let start = Instant::now() + Duration::from_secs(100);
+        let old = NOW_NS - 30_000_000_000;
+        list.record_at(
+            beat("d1", &["driver"], old, Some(SimulationState::Stopped { symbols: 1 })),
+            start,
+            NOW_NS,
+        );
+        assert_eq!(list.others(start)[0].status, Status::Down, "30 s late");
+        assert_eq!(list.address_of(Role::Driver, start), None);
+        list.record_at(beat("d1", &["driver"], NOW_NS - 1_000_000_000, None), start, NOW_NS);
+        assert_eq!(list.others(start)[0].status, Status::Up, "a second late is fine");
     }
 }

@@ -163,6 +163,8 @@ pub enum ConfigError {
     SplitNeedsKafka(String),
     #[error("--advertise-url must start with http:// or https://, got {0:?}")]
     AdvertiseUrl(String),
+    #[error("listening on {0} with --role: set --advertise-url to an address other processes can reach")]
+    AdvertiseNeeded(SocketAddr),
     #[error("{0:?} is not a legal Kafka topic or group name: use 1 to 249 of a-z A-Z 0-9 . _ -")]
     KafkaName(String),
     #[error("--kafka-options takes key=value pairs, got {0:?}")]
@@ -293,7 +295,7 @@ impl Config {
             load_demo,
             symbols,
             alphavantage,
-            cluster: args.cluster.to_config()?,
+            cluster: cluster(&args.cluster, args.listen)?,
             secrets,
         })
     }
@@ -323,6 +325,16 @@ impl Config {
             secrets: Secrets::default(),
         }
     }
+}
+
+/// The cluster settings; a process of a split deployment must be reachable
+/// at the address it advertises (0.0.0.0 is not an address to reach).
+fn cluster(args: &ClusterArgs, listen: SocketAddr) -> Result<ClusterConfig, ConfigError> {
+    let cluster = args.to_config()?;
+    if !cluster.roles.is_all() && cluster.advertise_url.is_none() && listen.ip().is_unspecified() {
+        return Err(ConfigError::AdvertiseNeeded(listen));
+    }
+    Ok(cluster)
 }
 
 #[cfg(test)]

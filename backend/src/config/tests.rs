@@ -91,6 +91,22 @@ fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
     assert!(matches!(&split, Err(ConfigError::SplitNeedsKafka(roles)) if roles == "receiver"), "{split:?}");
     let message = split.expect_err("refused").to_string();
     assert!(message.contains("--kafka-brokers"), "{message}");
+    if cfg!(feature = "kafka") {
+        let unreachable =
+            config(&["--role", "gateway", "--kafka-brokers", "k:9092", "--listen", "0.0.0.0:8080"]);
+        assert!(matches!(unreachable, Err(ConfigError::AdvertiseNeeded(_))), "{unreachable:?}");
+        let advertised = config(&[
+            "--role",
+            "gateway",
+            "--kafka-brokers",
+            "k:9092",
+            "--listen",
+            "0.0.0.0:8080",
+            "--advertise-url",
+            "http://gateway:8080/",
+        ]);
+        assert_eq!(advertised.expect("valid").cluster.advertise_url.as_deref(), Some("http://gateway:8080"));
+    }
     let unknown = Cli::try_parse_from(["marquee", "serve", "--role", "broker"]);
     assert!(unknown.is_err(), "an unknown role is refused by the parser");
 }

@@ -4,8 +4,8 @@
 
 mod controller;
 mod random_walk;
+mod resume;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ pub use controller::{Command, Refusal};
 use controller::{Action, Controller};
 use marquee_shared::{Event, EventKind, SimulationState, SymbolInfo, SymbolSummary, Tick};
 pub use random_walk::{RandomWalk, Seed, WalkParams};
+pub use resume::RecentTicks;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -107,6 +108,10 @@ pub struct Driver {
     symbols: Vec<SymbolInfo>,
     walk: Option<RandomWalk>,
     clock: Interval,
+    /// Where each symbol stood when the walk last stopped in this process.
+    stopped_at: Vec<crate::store::LastTick>,
+    /// Ticks made that the store may not hold yet (in flight on Kafka).
+    recent: Option<Arc<dyn RecentTicks>>,
 }
 
 impl Driver {
@@ -136,8 +141,17 @@ impl Driver {
             symbols: Vec::new(),
             walk: None,
             clock,
+            stopped_at: Vec::new(),
+            recent: None,
         };
         (driver, DriverHandle { commands: Some(commands_tx), state: state_rx })
+    }
+
+    /// Also resumes each symbol after the ticks `recent` knows of (Kafka's
+    /// tail, when the driver's ticks go through Kafka).
+    pub fn with_recent_ticks(mut self, recent: Arc<dyn RecentTicks>) -> Self {
+        self.recent = Some(recent);
+        self
     }
 
     /// Runs until `shutdown` fires or the tick consumer goes away.
@@ -247,7 +261,9 @@ impl Driver {
                 self.start(symbols, by_threshold).await?;
             }
             Action::Stop => {
-                self.walk = None;
+                if let Some(walk) = self.walk.take() {
+                    self.stopped_at = resume::positions(&walk);
+                }
                 self.events
                     .emit(EventKind::SimulationStopped { reason: "stopped by the operator".into() })
                     .await;
@@ -260,10 +276,20 @@ impl Driver {
     }
 
     /// Seeds the walk from each symbol's latest close, resuming seq and price
-    /// from the last stored tick where there is one.
+    /// from the newest tick made before: stored, still in flight on Kafka, or
+    /// where this process's walk last stopped. A seq is never made twice.
     async fn start(&mut self, symbols: Vec<SymbolSummary>, by_threshold: bool) -> Result<(), StoreError> {
-        let last_ticks: HashMap<_, _> =
-            self.store.last_ticks().await?.into_iter().map(|t| (t.symbol.clone(), t)).collect();
+        let mut known = self.store.last_ticks().await?;
+        known.extend(self.stopped_at.iter().cloned());
+        if let Some(recent) = &self.recent {
+            match recent.last_ticks().await {
+                Ok(ticks) => known.extend(ticks),
+                Err(err) => {
+                    tracing::warn!(%err, "cannot read the newest ticks in flight; resuming from the store")
+                }
+            }
+        }
+        let last_ticks = resume::newest_per_symbol(known);
         let seeds = symbols
             .iter()
             .map(|s| match last_ticks.get(&s.symbol) {

@@ -142,6 +142,11 @@ impl RandomWalk {
             .collect()
     }
 
+    /// Where each symbol stands: its last seq and price.
+    pub fn positions(&self) -> impl Iterator<Item = (&str, u64, f64)> {
+        self.symbols.iter().map(|s| (s.symbol.as_str(), s.seq, s.price))
+    }
+
     /// How many symbols tick on every step.
     pub fn len(&self) -> usize {
         self.symbols.len()

@@ -29,6 +29,7 @@ pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
                 }
                 Rejected::Unverified(_) => (StatusCode::FORBIDDEN, "bad_signature"),
                 Rejected::WrongTopic(_) => (StatusCode::FORBIDDEN, "wrong_topic"),
+                Rejected::Stale(_) => (StatusCode::FORBIDDEN, "stale_message"),
                 Rejected::Json(_) | Rejected::NotAnEvent(_) | Rejected::Type(_) => {
                     (StatusCode::BAD_REQUEST, "bad_message")
                 }

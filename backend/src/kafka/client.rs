@@ -43,16 +43,21 @@ impl Kafka {
     }
 
     /// An idempotent producer (`acks=all`, ordered per partition through
-    /// retries) that records its queue depth on `stats`.
-    pub fn producer(&self, stats: Arc<StageStats>) -> Result<FutureProducer<Figures>, KafkaError> {
+    /// retries) that records its queue depth on `stats` and gives a message
+    /// up after `give_up` (`None`: never, for ticks: while the broker is away
+    /// the queue fills and the driver waits; nothing is dropped).
+    pub fn producer(
+        &self,
+        stats: Arc<StageStats>,
+        give_up: Option<std::time::Duration>,
+    ) -> Result<FutureProducer<Figures>, KafkaError> {
         let mut config = self.base();
+        let timeout_ms = give_up.map_or(0, |d| d.as_millis().max(1));
         config
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "2")
-            // Never give up on a tick: while the broker is away the queue
-            // fills and the driver waits (backpressure), nothing is dropped.
-            .set("message.timeout.ms", "0");
+            .set("message.timeout.ms", timeout_ms.to_string());
         self.with_options(config).create_with_context(Figures { stats, measure: Measure::Queue })
     }
 

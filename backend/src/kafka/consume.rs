@@ -111,6 +111,12 @@ pub async fn consume_ticks(
         }
     }
     tracing::info!("tick consumer stopped");
+    close(consumer);
+}
+
+/// Leaves the group off the async threads: librdkafka's close blocks.
+fn close<C: Send + 'static>(consumer: C) {
+    drop(tokio::task::spawn_blocking(move || drop(consumer)));
 }
 
 /// Commits `next` offsets per partition when called.
@@ -170,11 +176,13 @@ pub async fn consume_for_gateway(
         }
         for update in updates.into_updates() {
             if out.send(update).await.is_err() {
+                close(consumer);
                 return;
             }
         }
     }
     tracing::info!("gateway consumer stopped");
+    close(consumer);
 }
 
 /// What one gathered batch holds, by kind.

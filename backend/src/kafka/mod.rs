@@ -10,7 +10,9 @@
 //!   ([`produce_updates`]);
 //! - every gateway reads ticks, bars, alerts and heartbeats in a group of
 //!   its own, from the newest offset on ([`consume_for_gateway`]);
-//! - every process sends a heartbeat a second ([`produce_heartbeats`]).
+//! - every process sends a heartbeat a second ([`produce_heartbeats`]);
+//! - a driver that starts reads the newest ticks back ([`TicksTail`]) and
+//!   resumes each symbol after them, so no seq is made twice.
 //!
 //! Messages are JSON of the `shared` crate's types. librdkafka's own
 //! statistics give the producer queue depth and the consumer lag.
@@ -20,12 +22,14 @@ mod client;
 mod consume;
 mod produce;
 mod records;
+mod tail;
 
 pub use check::KafkaCheck;
 pub use client::Kafka;
 pub use consume::{consume_for_gateway, consume_ticks};
 pub use produce::{produce_heartbeats, produce_ticks, produce_updates};
 pub use records::BarRecord;
+pub use tail::TicksTail;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use marquee_shared::{Metrics, Tick};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -19,6 +19,11 @@ use crate::stats::StageStats;
 
 /// How long to wait before offering a message again to a full producer queue.
 const QUEUE_FULL_WAIT: Duration = Duration::from_millis(20);
+/// Waits between attempts to send what Kafka refused, doubling up to the last.
+const FIRST_RETRY: Duration = Duration::from_millis(200);
+const MAX_RETRY: Duration = Duration::from_secs(5);
+/// After shutdown, how long acknowledgements are still waited for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// One message to send: the topic, its key and its JSON.
 struct Outgoing<'a> {
@@ -37,66 +42,136 @@ impl<'a> Outgoing<'a> {
             }
         }
     }
+
+    fn record(&self) -> FutureRecord<'_, String, Vec<u8>> {
+        FutureRecord::to(self.topic).key(&self.key).payload(&self.payload)
+    }
 }
 
-/// Queues every message (waiting while the producer's queue is full), then
-/// waits for the brokers to acknowledge them all. Returns how many failed.
-async fn send_all(producer: &FutureProducer<Figures>, messages: Vec<Outgoing<'_>>) -> u64 {
-    let mut deliveries: Vec<DeliveryFuture> = Vec::with_capacity(messages.len());
-    for message in &messages {
-        loop {
-            let record = FutureRecord::to(message.topic).key(&message.key).payload(&message.payload);
-            match producer.send_result(record) {
-                Ok(delivery) => {
-                    deliveries.push(delivery);
-                    break;
-                }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
-                }
-                Err((err, _)) => {
-                    tracing::error!(%err, topic = message.topic, "cannot queue a message for Kafka");
-                    break;
+/// Queues a message, waiting while the producer's queue is full.
+async fn enqueue(
+    producer: &FutureProducer<Figures>,
+    message: &Outgoing<'_>,
+) -> Result<DeliveryFuture, KafkaError> {
+    loop {
+        match producer.send_result(message.record()) {
+            Ok(delivery) => return Ok(delivery),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                tokio::time::sleep(QUEUE_FULL_WAIT).await;
+            }
+            Err((err, _)) => return Err(err),
+        }
+    }
+}
+
+/// Sends every message and waits until the brokers have them all, sending
+/// again what they refused (with backoff) until they take it. Gives up only
+/// at shutdown, after [`SHUTDOWN_GRACE`]; returns how many were not confirmed.
+async fn deliver_all(
+    producer: &FutureProducer<Figures>,
+    mut messages: Vec<Outgoing<'_>>,
+    stats: &StageStats,
+    shutdown: &CancellationToken,
+) -> usize {
+    let mut wait = FIRST_RETRY;
+    loop {
+        let mut failed = Vec::new();
+        let mut last_error = String::new();
+        let mut pending = Vec::with_capacity(messages.len());
+        for (index, message) in messages.iter().enumerate() {
+            match enqueue(producer, message).await {
+                Ok(delivery) => pending.push((index, delivery)),
+                Err(err) => {
+                    last_error = err.to_string();
+                    failed.push(index);
                 }
             }
         }
-    }
-    let mut failed = (messages.len() - deliveries.len()) as u64;
-    for delivery in deliveries {
-        match delivery.await {
-            Ok(Ok(_)) => {}
-            Ok(Err((err, _))) => {
-                tracing::error!(%err, "Kafka did not take a message");
-                failed += 1;
+        let confirmed = async {
+            let mut refused = Vec::new();
+            for (index, delivery) in pending {
+                match delivery.await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((err, _))) => refused.push((index, err.to_string())),
+                    Err(_cancelled) => refused.push((index, "the producer dropped it".to_owned())),
+                }
             }
-            Err(_cancelled) => failed += 1,
+            refused
+        };
+        let grace = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            refused = confirmed => {
+                for (index, err) in refused {
+                    last_error = err;
+                    failed.push(index);
+                }
+            }
+            () = grace => {
+                tracing::error!(messages = messages.len(), "shutdown: Kafka has not confirmed these messages");
+                return messages.len();
+            }
         }
+        if failed.is_empty() {
+            return 0;
+        }
+        stats.add_errors(failed.len() as u64);
+        stats.set_degraded(format!("Kafka refused {} messages (retrying): {last_error}", failed.len()));
+        tracing::warn!(
+            messages = failed.len(),
+            error = last_error,
+            retry_ms = wait.as_millis() as u64,
+            "Kafka refused messages; sending them again"
+        );
+        if shutdown.is_cancelled() {
+            return failed.len();
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return failed.len(),
+            () = tokio::time::sleep(wait) => wait = (wait * 2).min(MAX_RETRY),
+        }
+        failed.sort_unstable();
+        let mut keep = failed.into_iter().peekable();
+        messages = messages
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, m)| (keep.next_if_eq(&index).is_some()).then_some(m))
+            .collect();
     }
-    failed
 }
 
 /// The driver's side: every tick to `topic`, keyed by symbol, batch after
-/// batch. A batch is acknowledged by the brokers before the next is read,
-/// so a slow or absent broker holds the driver back through the channel.
+/// batch. A batch is confirmed by the brokers before the next is read, so a
+/// slow or absent broker holds the driver back through the channel; what
+/// they refuse is sent again.
 pub async fn produce_ticks(
     mut input: mpsc::Receiver<Vec<Tick>>,
     producer: FutureProducer<Figures>,
     topic: String,
     stats: Arc<StageStats>,
+    shutdown: CancellationToken,
 ) {
+    let mut unconfirmed = 0;
     while let Some(batch) = input.recv().await {
         let messages = batch.iter().filter_map(|tick| Outgoing::json(&topic, &tick.symbol, tick)).collect();
-        let failed = send_all(&producer, messages).await;
-        if failed > 0 {
-            stats.add_errors(failed);
-        }
+        unconfirmed += deliver_all(&producer, messages, &stats, &shutdown).await;
     }
-    tracing::info!("tick producer stopped");
+    if unconfirmed > 0 {
+        tracing::error!(ticks = unconfirmed, "tick producer stopped with ticks Kafka never confirmed");
+    } else {
+        tracing::info!("tick producer stopped");
+    }
 }
 
 /// A receiver's side: closed and forming bars to `bars_topic`, alerts to
-/// `alerts_topic`, keyed by symbol. Ticks are not sent again: gateways read
-/// them from the ticks topic.
+/// `alerts_topic`, keyed by symbol. It never waits for the brokers, so a
+/// slow bars topic cannot hold up storing ticks: messages are queued (the
+/// producer gives them up after its timeout; bars are in the store anyway),
+/// and forming bars that find the queue full are skipped (counted), the next
+/// second brings fresh ones. Ticks are not sent again: gateways read them
+/// from the ticks topic.
 pub async fn produce_updates(
     mut input: mpsc::Receiver<Update>,
     producer: FutureProducer<Figures>,
@@ -113,20 +188,49 @@ pub async fn produce_updates(
                 })
                 .collect()
         };
-        let messages = match update {
-            Update::Bars(closed) => bars(closed, true),
-            Update::Forming(forming) => bars(forming, false),
+        let (messages, skippable) = match update {
+            Update::Bars(closed) => (bars(closed, true), false),
+            Update::Forming(forming) => (bars(forming, false), true),
             Update::Alerts(alerts) => {
-                alerts.iter().filter_map(|a| Outgoing::json(&alerts_topic, &a.symbol, a)).collect()
+                (alerts.iter().filter_map(|a| Outgoing::json(&alerts_topic, &a.symbol, a)).collect(), false)
             }
             Update::Ticks(_) | Update::Metrics(_) | Update::Health(_) => continue,
         };
-        let failed = send_all(&producer, messages).await;
-        if failed > 0 {
-            stats.add_errors(failed);
+        if messages.is_empty() {
+            continue;
+        }
+        for message in &messages {
+            let queued = if skippable {
+                producer.send_result(message.record()).map_err(|(err, _)| err)
+            } else {
+                enqueue(&producer, message).await
+            };
+            match queued {
+                Ok(delivery) => {
+                    let stats = Arc::clone(&stats);
+                    tokio::spawn(async move {
+                        if !matches!(delivery.await, Ok(Ok(_))) {
+                            stats.add_errors(1);
+                        }
+                    });
+                }
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => stats.add_dropped(1),
+                Err(err) => {
+                    stats.add_errors(1);
+                    tracing::warn!(%err, topic = message.topic, "cannot queue a bar or alert for Kafka");
+                }
+            }
         }
     }
-    tracing::info!("bar and alert producer stopped");
+    // Dropping a producer discards what it holds: deliver that first.
+    let flushed = tokio::task::spawn_blocking(move || producer.flush(SHUTDOWN_GRACE)).await;
+    match flushed {
+        Ok(Ok(())) => tracing::info!("bar and alert producer stopped"),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "bar and alert producer stopped with messages Kafka did not take")
+        }
+        Err(err) => tracing::warn!(%err, "bar and alert producer stopped without flushing"),
+    }
 }
 
 /// Every process's side: a heartbeat each time the figures are sampled.
@@ -144,9 +248,9 @@ pub async fn produce_heartbeats(
         }
         let beat = heartbeat(&metrics.borrow_and_update());
         let Some(message) = Outgoing::json(&topic, &beat.instance.id, &beat) else { continue };
-        // A heartbeat is worth only its moment: don't queue up old ones.
-        let record = FutureRecord::to(message.topic).key(&message.key).payload(&message.payload);
-        if let Err((err, _)) = producer.send_result(record) {
+        // A heartbeat is worth only its moment: the producer gives it up
+        // soon, and one that finds the queue full is skipped.
+        if let Err((err, _)) = producer.send_result(message.record()) {
             tracing::debug!(%err, "heartbeat not sent");
         }
     }

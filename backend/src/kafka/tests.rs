@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::config::{KafkaConfig, Role};
+use crate::driver::RecentTicks;
 use crate::hub::Update;
 use crate::instances::{Instances, ThisInstance};
 use crate::receiver::TickSource;
@@ -75,9 +76,10 @@ async fn ticks_keep_their_order_per_symbol_and_only_stored_batches_are_committed
     let (ticks, input) = mpsc::channel(4);
     let producing = tokio::spawn(produce_ticks(
         input,
-        kafka.producer(Arc::clone(&driver)).expect("producer"),
+        kafka.producer(Arc::clone(&driver), None).expect("producer"),
         config.ticks_topic.clone(),
         Arc::clone(&driver),
+        CancellationToken::new(),
     ));
     for seq in 1..=20 {
         ticks.send(vec![tick("AAA", seq), tick("BBB", seq), tick("CCC", seq)]).await.expect("send");
@@ -157,7 +159,7 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
     let (out, input) = mpsc::channel(8);
     let producing = tokio::spawn(produce_updates(
         input,
-        kafka.producer(Arc::clone(&producer_stats)).expect("producer"),
+        kafka.producer(Arc::clone(&producer_stats), None).expect("producer"),
         config.bars_topic.clone(),
         config.alerts_topic.clone(),
         producer_stats,
@@ -177,9 +179,10 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
     let driver = Arc::new(StageStats::new("driver"));
     let producing = tokio::spawn(produce_ticks(
         input,
-        kafka.producer(Arc::clone(&driver)).expect("producer"),
+        kafka.producer(Arc::clone(&driver), None).expect("producer"),
         config.ticks_topic.clone(),
         driver,
+        CancellationToken::new(),
     ));
     ticks.send(vec![tick("AAA", 1)]).await.expect("send");
     drop(ticks);
@@ -203,7 +206,7 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
     let sending = tokio::spawn(produce_heartbeats(
         watched,
         move |m| driver.heartbeat(m, simulation),
-        kafka.producer(Arc::new(StageStats::new("heartbeats"))).expect("producer"),
+        kafka.producer(Arc::new(StageStats::new("heartbeats")), None).expect("producer"),
         config.heartbeats_topic.clone(),
         beats.clone(),
     ));
@@ -252,4 +255,36 @@ async fn the_check_names_a_missing_topic_and_a_broker_that_does_not_answer() {
         KafkaCheck::new(&nobody, vec!["x".into()]).expect("check").check(Duration::from_millis(500)).await;
     assert_eq!(down.status, marquee_shared::Status::Down);
     assert!(down.detail.contains("127.0.0.1:1") && down.detail.contains("no answer"), "{down:?}");
+}
+
+#[tokio::test]
+async fn the_tail_gives_the_newest_seq_of_every_symbol() {
+    let brokers = brokers();
+    let config = fresh(&brokers, "tail").await;
+    let kafka = Kafka::new(config.clone(), "test");
+    let tail = TicksTail::new(kafka.clone());
+    assert!(tail.last_ticks().await.expect("an empty topic").is_empty());
+
+    let driver = Arc::new(StageStats::new("driver"));
+    let (ticks, input) = mpsc::channel(4);
+    let producing = tokio::spawn(produce_ticks(
+        input,
+        kafka.producer(Arc::clone(&driver), None).expect("producer"),
+        config.ticks_topic.clone(),
+        driver,
+        CancellationToken::new(),
+    ));
+    for seq in 1..=10 {
+        let mut batch = vec![tick("AAA", seq)];
+        if seq <= 4 {
+            batch.push(tick("BBB", seq));
+        }
+        ticks.send(batch).await.expect("send");
+    }
+    drop(ticks);
+    producing.await.expect("producer task");
+    let mut newest: Vec<(String, u64)> =
+        tail.last_ticks().await.expect("tail").into_iter().map(|t| (t.symbol, t.seq)).collect();
+    newest.sort();
+    assert_eq!(newest, [("AAA".to_owned(), 10), ("BBB".to_owned(), 4)]);
 }

@@ -42,8 +42,12 @@ pub async fn event_bus(
         let endpoint = if roles.has(Role::Driver) || roles.has(Role::Gateway) {
             let verifier = sns.verify.then(|| crate::sns::verify::Verifier::new(&sns.region));
             let url = format!("{}{}", this.address, crate::sns::ENDPOINT_PATH);
-            let endpoint =
-                Arc::new(crate::sns::Endpoint::new(sns.topic_arn.clone(), verifier, client, local, url));
+            let mut endpoint = crate::sns::Endpoint::new(sns.topic_arn.clone(), verifier, client, local, url);
+            if sns.verify {
+                // A genuinely signed message replayed an hour later is refused.
+                endpoint = endpoint.refusing_older_than(std::time::Duration::from_secs(3600));
+            }
+            let endpoint = Arc::new(endpoint);
             let running = Arc::clone(&endpoint);
             let shutdown = shutdown.clone();
             tasks.spawn(async move { running.run(shutdown).await });

@@ -19,6 +19,8 @@ use crate::stats::StageStats;
 /// Updates (bars, alerts) a receiver may run ahead of its Kafka producer.
 #[cfg(feature = "kafka")]
 const UPDATE_CHANNEL: usize = 64;
+#[cfg(feature = "kafka")]
+use std::time::Duration;
 
 /// The engine between stages.
 #[derive(Debug)]
@@ -52,19 +54,36 @@ impl Links {
         ticks: mpsc::Receiver<Vec<Tick>>,
         stats: &Arc<StageStats>,
         tasks: &TaskTracker,
+        shutdown: &CancellationToken,
     ) -> anyhow::Result<Option<mpsc::Receiver<Vec<Tick>>>> {
         match self {
             Links::InProcess => {
-                let _ = (stats, tasks);
+                let _ = (stats, tasks, shutdown);
                 Ok(Some(ticks))
             }
             #[cfg(feature = "kafka")]
             Links::Kafka(kafka) => {
-                let producer = kafka.producer(Arc::clone(stats))?;
+                let producer = kafka.producer(Arc::clone(stats), None)?;
                 let topic = kafka.config.ticks_topic.clone();
-                tasks.spawn(crate::kafka::produce_ticks(ticks, producer, topic, Arc::clone(stats)));
+                tasks.spawn(crate::kafka::produce_ticks(
+                    ticks,
+                    producer,
+                    topic,
+                    Arc::clone(stats),
+                    shutdown.clone(),
+                ));
                 Ok(None)
             }
+        }
+    }
+
+    /// What a driver must resume after besides the store: the ticks still
+    /// in flight on Kafka.
+    pub fn recent_ticks(&self) -> Option<Arc<dyn crate::driver::RecentTicks>> {
+        match self {
+            Links::InProcess => None,
+            #[cfg(feature = "kafka")]
+            Links::Kafka(kafka) => Some(Arc::new(crate::kafka::TicksTail::new(kafka.as_ref().clone()))),
         }
     }
 
@@ -83,7 +102,8 @@ impl Links {
             #[cfg(feature = "kafka")]
             Links::Kafka(kafka) => {
                 let (out, updates) = mpsc::channel(UPDATE_CHANNEL);
-                let producer = kafka.producer(Arc::clone(stats))?;
+                // Bars and alerts are in the store too: give one up after 30 s.
+                let producer = kafka.producer(Arc::clone(stats), Some(Duration::from_secs(30)))?;
                 let (bars, alerts) = (kafka.config.bars_topic.clone(), kafka.config.alerts_topic.clone());
                 tasks.spawn(crate::kafka::produce_updates(
                     updates,
@@ -191,7 +211,8 @@ impl Links {
             }
             #[cfg(feature = "kafka")]
             Links::Kafka(kafka) => {
-                let producer = kafka.producer(Arc::new(StageStats::new("heartbeats")))?;
+                let producer =
+                    kafka.producer(Arc::new(StageStats::new("heartbeats")), Some(Duration::from_secs(2)))?;
                 let this = this.clone();
                 let heartbeat = move |m: &Metrics| this.heartbeat(m, driver.state());
                 let topic = kafka.config.heartbeats_topic.clone();

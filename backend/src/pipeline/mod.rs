@@ -96,16 +96,19 @@ impl Pipeline {
         let mut local_ticks = None;
         let driver = if roles.has(Role::Driver) {
             let (driver_out, ticks) = mpsc::channel(TICK_CHANNEL);
-            let (driver, handle) = Driver::new(
+            let (mut driver, handle) = Driver::new(
                 driver_settings(config),
                 Arc::clone(&store),
                 events.as_source("driver"),
                 driver_out,
                 Arc::clone(&stats.driver),
             );
+            if let Some(recent) = links.recent_ticks() {
+                driver = driver.with_recent_ticks(recent);
+            }
             // Subscribed to events before anything is loaded.
             tasks.spawn(driver.run(shutdown.clone()));
-            local_ticks = links.send_ticks(ticks, &stats.driver, &tasks)?;
+            local_ticks = links.send_ticks(ticks, &stats.driver, &tasks, &shutdown)?;
             handle
         } else {
             stats.driver.set_stopped("runs in another process");

@@ -12,6 +12,7 @@
 pub mod buffer;
 mod source;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,9 @@ pub use source::{Ack, Batch, TickSource};
 
 /// How often the bars still forming are sent on.
 const FORMING_EVERY: Duration = Duration::from_secs(1);
+/// A symbol with no tick for this long has no forming bar to send (its
+/// ticks may now go to another receiver, after a Kafka rebalance).
+const FORMING_STALE: Duration = Duration::from_secs(5);
 /// How long to wait before retrying a failed write, doubling up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(5);
@@ -57,6 +61,7 @@ pub async fn run(
     store_stats.set_running("storing ticks");
     let mut buffer = TickBuffer::new(limits);
     let mut analytics = Analytics::default();
+    let mut last_tick: HashMap<String, Instant> = HashMap::new();
     let mut hub = Hub { out, open: true };
     let mut forming = tokio::time::interval(FORMING_EVERY);
     forming.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -69,6 +74,7 @@ pub async fn run(
                 hub.send(Update::Ticks(batch.clone())).await;
                 let mut output = Output::default();
                 let mut event_times = Vec::with_capacity(batch.len());
+                let now = Instant::now();
                 for tick in batch {
                     if buffer.is_duplicate(&tick) {
                         stats.add_dropped(1);
@@ -76,16 +82,27 @@ pub async fn run(
                     }
                     analytics.on_tick(&tick, &mut output);
                     event_times.push(tick.ts);
+                    match last_tick.get_mut(&tick.symbol) {
+                        Some(at) => *at = now,
+                        None => {
+                            last_tick.insert(tick.symbol.clone(), now);
+                        }
+                    }
                     accept(&mut buffer, tick, &mut writes).await;
                 }
-                // Called after the next flush, which holds this whole batch.
+                // Called after the next flush, which holds this whole batch;
+                // at once if nothing is held (all stored or all duplicates).
                 writes.acks.extend(on_stored);
+                if buffer.is_empty() {
+                    writes.acks.drain(..).for_each(|ack| ack());
+                }
                 stats.latency.record_ages(now_ns(), event_times);
                 publish(output, &store, &mut hub, stats).await;
             }
             () = sleep_until(due), if due.is_some() => {}
             _ = forming.tick() => {
-                let bars = analytics.forming_bars();
+                let mut bars = analytics.forming_bars();
+                bars.retain(|b| last_tick.get(&b.bar.symbol).is_some_and(|at| at.elapsed() < FORMING_STALE));
                 if !bars.is_empty() {
                     hub.send(Update::Forming(bars)).await;
                 }

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use marquee_shared::{Dependency, Event, Status};
@@ -16,6 +16,10 @@ use super::verify::{Verifier, VerifyError};
 
 /// Message ids remembered to drop SNS's repeated deliveries.
 const REMEMBERED: usize = 512;
+/// How often SNS is asked whether it has confirmed the subscription.
+const CONFIRM_CHECK: Duration = Duration::from_secs(2);
+/// A signed message from further in the future than this is refused.
+const MAX_AHEAD: Duration = Duration::from_secs(300);
 /// Waits between attempts to subscribe, doubling up to the last.
 const SUBSCRIBE_RETRY: Duration = Duration::from_secs(1);
 const SUBSCRIBE_RETRY_MAX: Duration = Duration::from_secs(30);
@@ -33,8 +37,20 @@ pub enum Rejected {
     NotAnEvent(String),
     #[error("unknown SNS message type {0:?}")]
     Type(String),
+    #[error("the message was sent at {0}, too long ago (or ahead) to be taken: a replay?")]
+    Stale(String),
     #[error("cannot confirm the subscription: {0}")]
     Confirm(String),
+}
+
+/// Refuses a message sent more than `max_age` before `now`, or well after it.
+pub(super) fn check_age(sent: &str, max_age: Duration, now: jiff::Timestamp) -> Result<(), Rejected> {
+    let stale = || Rejected::Stale(sent.to_owned());
+    let at: jiff::Timestamp = sent.parse().map_err(|_| stale())?;
+    let age = now.duration_since(at);
+    let too_old = jiff::SignedDuration::try_from(max_age).is_ok_and(|max| age > max);
+    let too_new = jiff::SignedDuration::try_from(MAX_AHEAD).is_ok_and(|ahead| -age > ahead);
+    if too_old || too_new { Err(stale()) } else { Ok(()) }
 }
 
 /// What a posted message did.
@@ -58,6 +74,10 @@ pub struct Endpoint {
     /// Where SNS posts to: this process's advertised URL and the endpoint path.
     url: String,
     subscription: Mutex<Option<String>>,
+    /// True once SNS has confirmed the subscription (or delivered through it).
+    confirmed: AtomicBool,
+    /// Signed messages older than this are refused (replays); `None`: any age.
+    max_age: Option<Duration>,
     seen: Mutex<VecDeque<String>>,
     /// Events passed on, and messages refused, since start.
     received: AtomicU64,
@@ -84,19 +104,35 @@ impl Endpoint {
             local,
             url,
             subscription: Mutex::new(None),
+            confirmed: AtomicBool::new(false),
+            max_age: None,
             seen: Mutex::new(VecDeque::with_capacity(REMEMBERED)),
             received: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         }
     }
 
-    /// The subscription as a dependency: up once SNS has a subscription for
-    /// this endpoint, with what has arrived through it.
+    /// Refuses signed messages sent longer ago than `max_age` (replays).
+    pub fn refusing_older_than(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// The subscription as a dependency: up once SNS has confirmed it, with
+    /// what has arrived through it.
     pub fn dependency(&self) -> Dependency {
         let subscription = self.subscription.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let (received, refused) =
             (self.received.load(Ordering::Relaxed), self.refused.load(Ordering::Relaxed));
+        let confirmed = self.confirmed.load(Ordering::Relaxed);
         let (status, detail) = match subscription {
+            Some(arn) if !confirmed => (
+                Status::Down,
+                format!(
+                    "SNS: {} subscribed ({arn}), waiting for SNS to confirm; {received} events received, {refused} messages refused",
+                    self.url
+                ),
+            ),
             Some(arn) => (
                 Status::Up,
                 format!(
@@ -133,12 +169,17 @@ impl Endpoint {
         }
         if let Some(verifier) = &self.verifier {
             verifier.verify(&message).await?;
+            if let Some(max_age) = self.max_age {
+                check_age(&message.timestamp, max_age, jiff::Timestamp::now())?;
+            }
         }
         match message.kind.as_str() {
             "Notification" => {
                 if self.repeated(&message.message_id) {
                     return Ok(Received::Repeated);
                 }
+                // A delivery is proof the subscription works.
+                self.confirmed.store(true, Ordering::Relaxed);
                 let event: Event = serde_json::from_str(&message.message)
                     .map_err(|e| Rejected::NotAnEvent(e.to_string()))?;
                 if self.local.send(event.clone()).is_err() {
@@ -157,8 +198,13 @@ impl Endpoint {
                     .await
                     .map_err(|e| Rejected::Confirm(super::describe(e)))?;
                 tracing::info!(subscription = ?confirmed.subscription_arn(), "SNS subscription confirmed");
-                *self.subscription.lock().unwrap_or_else(|p| p.into_inner()) =
-                    confirmed.subscription_arn().map(str::to_owned);
+                // The ARN from our own Subscribe call stays: the one confirmed
+                // here could belong to another endpoint (a replayed message).
+                let mut held = self.subscription.lock().unwrap_or_else(|p| p.into_inner());
+                if held.is_none() {
+                    *held = confirmed.subscription_arn().map(str::to_owned);
+                }
+                self.confirmed.store(true, Ordering::Relaxed);
                 Ok(Received::Confirmed)
             }
             "UnsubscribeConfirmation" => {
@@ -166,10 +212,38 @@ impl Endpoint {
                     topic = self.topic_arn,
                     "this endpoint was unsubscribed from the events topic"
                 );
-                *self.subscription.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                // The ARN is kept: a replayed confirmation must not make this
+                // process forget to unsubscribe at shutdown.
+                self.confirmed.store(false, Ordering::Relaxed);
                 Ok(Received::Unsubscribed)
             }
             other => Err(Rejected::Type(other.to_owned())),
+        }
+    }
+
+    /// Asks SNS until it says the subscription is confirmed (it posts a
+    /// `SubscriptionConfirmation`, handled in [`Endpoint::receive`]; an
+    /// emulator may confirm at once).
+    async fn wait_for_confirmation(&self, arn: &str, shutdown: &CancellationToken) {
+        while !self.confirmed.load(Ordering::Relaxed) {
+            let attributes = self.client.get_subscription_attributes().subscription_arn(arn).send().await;
+            match attributes {
+                Ok(answer) => {
+                    let pending = answer.attributes().and_then(|a| a.get("PendingConfirmation"));
+                    if pending.is_some_and(|p| p == "false") {
+                        tracing::info!(subscription = arn, "SNS subscription confirmed");
+                        self.confirmed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+                Err(err) => {
+                    tracing::debug!(err = super::describe(err), "cannot read the subscription's state")
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(CONFIRM_CHECK) => {}
+            }
         }
     }
 
@@ -203,9 +277,10 @@ impl Endpoint {
             match answer {
                 Ok(subscribed) => {
                     tracing::info!(endpoint = self.url, subscription = ?subscribed.subscription_arn(), "subscribed to SNS events");
-                    let mut held = self.subscription.lock().unwrap_or_else(|p| p.into_inner());
-                    if held.is_none() {
-                        *held = subscribed.subscription_arn().map(str::to_owned);
+                    let arn = subscribed.subscription_arn().map(str::to_owned);
+                    *self.subscription.lock().unwrap_or_else(|p| p.into_inner()) = arn.clone();
+                    if let Some(arn) = arn {
+                        self.wait_for_confirmation(&arn, &shutdown).await;
                     }
                     break;
                 }
@@ -221,7 +296,6 @@ impl Endpoint {
         }
         shutdown.cancelled().await;
         let held = self.subscription.lock().unwrap_or_else(|p| p.into_inner()).take();
-        // Only a real ARN: SNS answers "pending confirmation" until confirmed.
         if let Some(arn) = held.filter(|arn| arn.starts_with("arn:")) {
             match self.client.unsubscribe().subscription_arn(&arn).send().await {
                 Ok(_) => tracing::info!(subscription = arn, "unsubscribed from SNS events"),

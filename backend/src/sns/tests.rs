@@ -85,3 +85,29 @@ async fn a_subscription_confirmation_is_only_confirmed_when_signed() {
     assert!(matches!(endpoint.receive(&genuine).await, Err(Rejected::Confirm(_))));
     let _ = message;
 }
+
+#[test]
+fn old_or_future_messages_are_refused_as_replays() {
+    let now: jiff::Timestamp = "2026-11-23T12:30:00Z".parse().expect("time");
+    let hour = std::time::Duration::from_secs(3600);
+    assert!(super::endpoint::check_age("2026-11-23T12:00:01.000Z", hour, now).is_ok());
+    assert!(matches!(
+        super::endpoint::check_age("2026-11-23T11:00:00.000Z", hour, now),
+        Err(Rejected::Stale(_))
+    ));
+    assert!(matches!(
+        super::endpoint::check_age("2026-11-23T12:40:00.000Z", hour, now),
+        Err(Rejected::Stale(_))
+    ));
+    assert!(matches!(super::endpoint::check_age("yesterday", hour, now), Err(Rejected::Stale(_))));
+}
+
+#[tokio::test]
+async fn a_genuine_but_old_notification_is_refused_when_ages_are_checked() {
+    let (endpoint, mut events) = endpoint();
+    let endpoint = endpoint.refusing_older_than(std::time::Duration::from_secs(60));
+    // The fixtures were signed on 2026-11-23 at noon: more than a minute ago.
+    let refused = endpoint.receive(&body(&fixture_json("notification-v1.json"))).await;
+    assert!(matches!(refused, Err(Rejected::Stale(_))), "{refused:?}");
+    assert!(events.try_recv().is_err());
+}

@@ -176,7 +176,20 @@ async fn live_bars_upsert_by_start_and_alerts_come_back_newest_first(store: &dyn
     let bars = store.analyzed_bars(BarInterval::OneMinute, query.clone()).await.expect("read");
     assert_eq!(bars.iter().map(|b| (b.bar.start, b.bar.close)).collect::<Vec<_>>(), [(2, 2.5), (3, 3.0)]);
     assert_eq!(bars[0].indicators.sma20, Some(2.5));
-    assert!(store.analyzed_bars(BarInterval::FiveMinutes, query).await.expect("read").is_empty());
+    assert!(store.analyzed_bars(BarInterval::FiveMinutes, query.clone()).await.expect("read").is_empty());
+
+    // A bar built from fewer trades (a receiver that took over mid-bar)
+    // does not replace the one built from more; one from as many or more does.
+    let traded = |close: f64, trades: u64| {
+        let mut bar = live(3, close);
+        bar.bar.trades = trades;
+        bar
+    };
+    assert_eq!(store.upsert_analyzed_bars(vec![traded(3.5, 10)]).await.expect("upsert"), 1);
+    assert_eq!(store.upsert_analyzed_bars(vec![traded(9.9, 4)]).await.expect("upsert"), 0, "fewer trades");
+    assert_eq!(store.upsert_analyzed_bars(vec![traded(3.6, 10)]).await.expect("upsert"), 1, "as many");
+    let bars = store.analyzed_bars(BarInterval::OneMinute, query).await.expect("read");
+    assert_eq!((bars[1].bar.close, bars[1].bar.trades), (3.6, 10));
 
     let alert = |ts: i64| Alert {
         symbol: "A".into(),

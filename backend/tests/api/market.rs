@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use marquee_shared::{
-    ApiError, Bar, Company, DataSource, Event, Health, Quote, SimulationState, SymbolSummary, Tick,
+    ApiError, Bar, Company, DataSource, Event, Health, Quote, ServerMessage, SimulationState, SymbolSummary,
+    Tick,
 };
 
-use crate::helpers::{TestApp, config, spawn_app, spawn_app_in};
+use crate::helpers::{TestApp, config, next_message, spawn_app, spawn_app_in};
 
 /// Polls the simulation state until it satisfies `done`.
 async fn wait_for_simulation(app: &TestApp, done: impl Fn(&SimulationState) -> bool) -> SimulationState {
@@ -141,6 +142,38 @@ async fn after_a_restart_data_is_intact_and_streaming_resumes_where_it_stopped()
     assert!(seqs.last().copied().unwrap_or(0) > last_seq);
     let symbols: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
     assert_eq!(symbols.len(), 5);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn stopping_and_starting_at_once_makes_no_seq_twice_even_before_the_store_has_it() {
+    let mut config = config(5);
+    // The store lags far behind: ticks wait up to 10 s in the buffer.
+    config.buffer.max_age = Duration::from_secs(10);
+    config.buffer.batch = 100_000;
+    config.buffer.capacity = 100_000;
+    let app = spawn_app(config).await;
+    wait_for_simulation(&app, |s| matches!(s, SimulationState::Running { .. })).await;
+    let mut ws = app.connect().await;
+    let mut seqs: Vec<u64> = Vec::new();
+    while seqs.len() < 5 {
+        if let Some(ServerMessage::Ticks { ticks }) = next_message(&mut ws).await {
+            seqs.extend(ticks.iter().filter(|t| t.symbol == "MSFT").map(|t| t.seq));
+        }
+    }
+    let client = reqwest::Client::new();
+    for action in ["stop", "start"] {
+        let response =
+            client.post(app.url(&format!("/api/v1/simulation/{action}"))).send().await.expect(action);
+        assert_eq!(response.status().as_u16(), 200, "{action}");
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(ServerMessage::Ticks { ticks }) = next_message(&mut ws).await {
+            seqs.extend(ticks.iter().filter(|t| t.symbol == "MSFT").map(|t| t.seq));
+        }
+    }
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "one seq after another, none made twice: {seqs:?}");
     app.stop().await.expect("clean stop");
 }
 

@@ -169,6 +169,13 @@ impl Marquee {
         health.stages.iter().find(|s| s.name == stage).map(|s| s.processed).expect("the stage runs here")
     }
 
+    /// SIGTERM, and waits for the process to finish its clean shutdown.
+    pub fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        self.child.wait().ok();
+    }
+
     /// SIGKILL: no flush, no commit, no goodbye.
     pub fn kill(&mut self) {
         self.child.kill().ok();

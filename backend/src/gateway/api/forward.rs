@@ -19,6 +19,9 @@ use crate::gateway::AppState;
 const MAX_BODY: usize = 32 * 1024 * 1024;
 /// How long the other process may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// Marks a forwarded request: one that arrives with it is never forwarded
+/// again (a process advertising a wrong address would otherwise loop).
+const FORWARDED: &str = "x-marquee-forwarded";
 
 pub async fn to_driver(State(state): State<AppState>, request: Request, next: Next) -> Response {
     forward(state, Role::Driver, request, next).await
@@ -32,6 +35,13 @@ async fn forward(state: AppState, role: Role, request: Request, next: Next) -> R
     if state.roles.has(role) {
         return next.run(request).await;
     }
+    if request.headers().contains_key(FORWARDED) {
+        let message = format!(
+            "this process does not run the {} role, yet a request for it was forwarded here: check --advertise-url",
+            role.as_str()
+        );
+        return ApiError::new(StatusCode::LOOP_DETECTED, "forward_loop", message).into_response();
+    }
     let Some(address) = state.instances.address_of(role, Instant::now()) else {
         let message = format!("no {} process is running (none has sent a heartbeat for 5 s)", role.as_str());
         return ApiError::unavailable(message).into_response();
@@ -43,7 +53,8 @@ async fn forward(state: AppState, role: Role, request: Request, next: Next) -> R
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
             .into_response();
     };
-    let mut outgoing = state.http.request(parts.method, &url).timeout(TIMEOUT).body(body);
+    let mut outgoing =
+        state.http.request(parts.method, &url).timeout(TIMEOUT).header(FORWARDED, "1").body(body);
     for name in [header::AUTHORIZATION, header::CONTENT_TYPE] {
         if let Some(value) = parts.headers.get(&name) {
             outgoing = outgoing.header(name, value);

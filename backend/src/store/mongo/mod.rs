@@ -172,6 +172,15 @@ fn range(field: &str, q: &BarQuery) -> Document {
     doc! { "symbol": &q.symbol, field: { "$gte": q.from.unwrap_or(i64::MIN), "$lte": q.to.unwrap_or(i64::MAX) } }
 }
 
+/// True if `err` is a single write refused for a duplicate key.
+fn is_duplicate_key(err: &Error) -> bool {
+    match &*err.kind {
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(e)) => e.code == DUPLICATE_KEY,
+        ErrorKind::Command(e) => e.code == DUPLICATE_KEY,
+        _ => false,
+    }
+}
+
 /// How many duplicates `err` reports, if duplicates are all it reports.
 fn duplicates_only(err: &Error) -> Option<u64> {
     let ErrorKind::InsertMany(failure) = &*err.kind else { return None };
@@ -325,13 +334,21 @@ impl Store for MongoStore {
             let mut written = 0;
             for bar in bars {
                 let b = &bar.bar;
-                let key = doc! { "symbol": &b.symbol, "interval": b.interval.as_str(), "start": b.start };
-                self.collection::<AnalyzedBar>("live_bars")
-                    .replace_one(key, &bar)
-                    .upsert(true)
-                    .await
-                    .map_err(error)?;
-                written += 1;
+                // A bar built from fewer trades (by a receiver that took over
+                // mid-bar) never replaces one built from more: the filter then
+                // matches nothing, and the upsert's insert hits the unique key.
+                let trades = i64::try_from(b.trades).unwrap_or(i64::MAX);
+                let key = doc! {
+                    "symbol": &b.symbol, "interval": b.interval.as_str(), "start": b.start,
+                    "trades": { "$lte": trades },
+                };
+                let replaced =
+                    self.collection::<AnalyzedBar>("live_bars").replace_one(key, &bar).upsert(true).await;
+                match replaced {
+                    Ok(_) => written += 1,
+                    Err(err) if is_duplicate_key(&err) => {}
+                    Err(err) => return Err(error(err)),
+                }
             }
             Ok(written)
         })

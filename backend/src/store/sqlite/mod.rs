@@ -35,7 +35,7 @@ impl SqliteStore {
         let conn = Connection::open(dir.join("marquee.db")).map_err(engine)?;
         // Processes on one machine may share the directory (`--role`): wait
         // for another's write instead of failing at once.
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(engine)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(engine)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(engine)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(engine)?;
         Self::init(conn)
@@ -323,18 +323,27 @@ impl Store for SqliteStore {
 
     fn upsert_analyzed_bars(&self, bars: Vec<AnalyzedBar>) -> StoreFuture<'_, u64> {
         self.with(move |conn| {
+            let mut written = 0;
             let tx = conn.transaction().map_err(engine)?;
             {
+                // A bar built from fewer trades (by a receiver that took over
+                // mid-bar) never replaces one built from more.
                 let mut insert = tx
-                    .prepare_cached("INSERT OR REPLACE INTO live_bars (symbol, interval, start, body) VALUES (?1, ?2, ?3, ?4)")
+                    .prepare_cached(
+                        "INSERT INTO live_bars (symbol, interval, start, body) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (symbol, interval, start) DO UPDATE SET body = excluded.body
+                         WHERE json_extract(excluded.body, '$.trades') >= json_extract(live_bars.body, '$.trades')",
+                    )
                     .map_err(engine)?;
                 for b in &bars {
                     let body = serde_json::to_string(b).map_err(|e| StoreError::Engine(e.to_string()))?;
-                    insert.execute(params![b.bar.symbol, b.bar.interval.as_str(), b.bar.start, body]).map_err(engine)?;
+                    written += insert
+                        .execute(params![b.bar.symbol, b.bar.interval.as_str(), b.bar.start, body])
+                        .map_err(engine)? as u64;
                 }
             }
             tx.commit().map_err(engine)?;
-            Ok(bars.len() as u64)
+            Ok(written)
         })
     }
 
