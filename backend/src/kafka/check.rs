@@ -7,12 +7,14 @@ use std::time::Duration;
 use marquee_shared::{Dependency, Status};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
+use super::client::Quiet;
+
 use super::Kafka;
 
 /// Asks the brokers for the metadata of this process's topics.
 #[derive(Clone)]
 pub struct KafkaCheck {
-    client: Arc<BaseConsumer>,
+    client: Arc<BaseConsumer<Quiet>>,
     brokers: String,
     topics: Vec<String>,
 }

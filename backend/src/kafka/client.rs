@@ -90,11 +90,17 @@ impl Kafka {
         config.create_with_context(Figures { stats, measure: Measure::Lag })
     }
 
-    /// A client for metadata requests only (the health check).
-    pub(super) fn metadata_client(&self) -> Result<rdkafka::consumer::BaseConsumer, KafkaError> {
+    /// A client for metadata requests only (the health check, reading the
+    /// tail): its connection failures are what the check reports, so it
+    /// logs them at debug level only.
+    pub(super) fn metadata_client(&self) -> Result<rdkafka::consumer::BaseConsumer<Quiet>, KafkaError> {
         let mut config = self.base();
-        config.set("statistics.interval.ms", "0");
-        self.with_options(config).create()
+        config
+            .set("statistics.interval.ms", "0")
+            .set("group.id", format!("marquee-metadata-{}", uuid::Uuid::new_v4().simple()))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false");
+        self.with_options(config).create_with_context(Quiet)
     }
 }
 
@@ -144,6 +150,22 @@ impl ClientContext for Figures {
 }
 
 impl ConsumerContext for Figures {}
+
+/// A context that keeps librdkafka's complaints to debug level.
+#[derive(Debug, Clone, Copy)]
+pub struct Quiet;
+
+impl ClientContext for Quiet {
+    fn log(&self, _level: RDKafkaLogLevel, facility: &str, message: &str) {
+        tracing::debug!(facility, "librdkafka: {message}");
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::debug!(%error, reason, "kafka");
+    }
+}
+
+impl ConsumerContext for Quiet {}
 
 /// Messages not yet read, over every partition this consumer holds
 /// (librdkafka reports -1 where it does not know yet).

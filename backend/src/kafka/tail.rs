@@ -8,9 +8,9 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use marquee_shared::Tick;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::Kafka;
 use crate::driver::RecentTicks;
@@ -35,16 +35,7 @@ impl TicksTail {
 
     fn read(&self) -> Result<Vec<LastTick>, String> {
         let topic = &self.kafka.config.ticks_topic;
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", &self.kafka.config.brokers)
-            .set("group.id", format!("marquee-tail-{}", uuid::Uuid::new_v4().simple()))
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false");
-        for (key, value) in &self.kafka.config.options {
-            config.set(key, value);
-        }
-        let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
+        let consumer = self.kafka.metadata_client().map_err(|e| e.to_string())?;
         let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).map_err(|e| e.to_string())?;
         let partitions: Vec<i32> = metadata
             .topics()
