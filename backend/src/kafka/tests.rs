@@ -63,6 +63,22 @@ fn tick(symbol: &str, seq: u64) -> Tick {
     }
 }
 
+/// Sends `batches` through the driver's producer; its stats once all are confirmed.
+async fn produce(kafka: &Kafka, batches: Vec<Vec<Tick>>) -> Arc<StageStats> {
+    let driver = Arc::new(StageStats::new("driver"));
+    let (ticks, input) = mpsc::channel(4);
+    let producer = kafka.producer(Arc::clone(&driver), None).expect("producer");
+    let topic = kafka.config.ticks_topic.clone();
+    let producing =
+        tokio::spawn(produce_ticks(input, producer, topic, Arc::clone(&driver), CancellationToken::new()));
+    for batch in batches {
+        ticks.send(batch).await.expect("send");
+    }
+    drop(ticks);
+    producing.await.expect("producer task");
+    driver
+}
+
 async fn next<T>(rx: &mut mpsc::Receiver<T>) -> T {
     tokio::time::timeout(WAIT, rx.recv()).await.expect("in time").expect("open")
 }
@@ -72,20 +88,8 @@ async fn ticks_keep_their_order_per_symbol_and_only_stored_batches_are_committed
     let brokers = brokers();
     let config = fresh(&brokers, "ticks").await;
     let kafka = Kafka::new(config.clone(), "test");
-    let driver = Arc::new(StageStats::new("driver"));
-    let (ticks, input) = mpsc::channel(4);
-    let producing = tokio::spawn(produce_ticks(
-        input,
-        kafka.producer(Arc::clone(&driver), None).expect("producer"),
-        config.ticks_topic.clone(),
-        Arc::clone(&driver),
-        CancellationToken::new(),
-    ));
-    for seq in 1..=20 {
-        ticks.send(vec![tick("AAA", seq), tick("BBB", seq), tick("CCC", seq)]).await.expect("send");
-    }
-    drop(ticks);
-    producing.await.expect("producer task");
+    let batches = (1..=20).map(|seq| vec![tick("AAA", seq), tick("BBB", seq), tick("CCC", seq)]).collect();
+    let driver = produce(&kafka, batches).await;
     assert_eq!(driver.health().errors, 0, "every tick acknowledged");
 
     // A first receiver reads everything but says only the first batch is stored.
@@ -175,18 +179,7 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
     out.send(Update::Alerts(vec![alert.clone()])).await.expect("send");
     drop(out);
     producing.await.expect("producer task");
-    let (ticks, input) = mpsc::channel(1);
-    let driver = Arc::new(StageStats::new("driver"));
-    let producing = tokio::spawn(produce_ticks(
-        input,
-        kafka.producer(Arc::clone(&driver), None).expect("producer"),
-        config.ticks_topic.clone(),
-        driver,
-        CancellationToken::new(),
-    ));
-    ticks.send(vec![tick("AAA", 1)]).await.expect("send");
-    drop(ticks);
-    producing.await.expect("producer task");
+    produce(&kafka, vec![vec![tick("AAA", 1)]]).await;
 
     let mut got_alert = false;
     let mut got_tick = false;
@@ -265,24 +258,10 @@ async fn the_tail_gives_the_newest_seq_of_every_symbol() {
     let tail = TicksTail::new(kafka.clone());
     assert!(tail.last_ticks().await.expect("an empty topic").is_empty());
 
-    let driver = Arc::new(StageStats::new("driver"));
-    let (ticks, input) = mpsc::channel(4);
-    let producing = tokio::spawn(produce_ticks(
-        input,
-        kafka.producer(Arc::clone(&driver), None).expect("producer"),
-        config.ticks_topic.clone(),
-        driver,
-        CancellationToken::new(),
-    ));
-    for seq in 1..=10 {
-        let mut batch = vec![tick("AAA", seq)];
-        if seq <= 4 {
-            batch.push(tick("BBB", seq));
-        }
-        ticks.send(batch).await.expect("send");
-    }
-    drop(ticks);
-    producing.await.expect("producer task");
+    let batches = (1..=10)
+        .map(|seq| if seq <= 4 { vec![tick("AAA", seq), tick("BBB", seq)] } else { vec![tick("AAA", seq)] })
+        .collect();
+    produce(&kafka, batches).await;
     let mut newest: Vec<(String, u64)> =
         tail.last_ticks().await.expect("tail").into_iter().map(|t| (t.symbol, t.seq)).collect();
     newest.sort();

@@ -15,16 +15,13 @@ use marquee_shared::{
     Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
 };
 use mongodb::bson::{Bson, Document, doc};
-use mongodb::error::{Error, ErrorKind};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
-
-/// MongoDB's code for a duplicate key.
-const DUPLICATE_KEY: i32 = 11_000;
+use super::{BarQuery, LastTick, Store, StoreFuture, StoreResult};
+use errors::{duplicates_only, error, is_duplicate_key};
 
 /// A stored intraday bar: the bar and its size.
 #[derive(Debug, Serialize, Deserialize)]
@@ -170,35 +167,6 @@ impl MongoStore {
 
 fn range(field: &str, q: &BarQuery) -> Document {
     doc! { "symbol": &q.symbol, field: { "$gte": q.from.unwrap_or(i64::MIN), "$lte": q.to.unwrap_or(i64::MAX) } }
-}
-
-/// True if `err` is a single write refused for a duplicate key.
-fn is_duplicate_key(err: &Error) -> bool {
-    match &*err.kind {
-        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(e)) => e.code == DUPLICATE_KEY,
-        ErrorKind::Command(e) => e.code == DUPLICATE_KEY,
-        _ => false,
-    }
-}
-
-/// How many duplicates `err` reports, if duplicates are all it reports.
-fn duplicates_only(err: &Error) -> Option<u64> {
-    let ErrorKind::InsertMany(failure) = &*err.kind else { return None };
-    if failure.write_concern_error.is_some() {
-        return None;
-    }
-    let errors = failure.write_errors.as_ref()?;
-    errors.iter().all(|e| e.code == DUPLICATE_KEY).then_some(errors.len() as u64)
-}
-
-fn error(err: Error) -> StoreError {
-    match &*err.kind {
-        ErrorKind::Io(_) | ErrorKind::ServerSelection { .. } | ErrorKind::ConnectionPoolCleared { .. } => {
-            StoreError::Unavailable(format!("MongoDB: {err}"))
-        }
-        ErrorKind::BsonDeserialization(_) => StoreError::Corrupt(format!("MongoDB: {err}")),
-        _ => StoreError::Engine(format!("MongoDB: {err}")),
-    }
 }
 
 impl Store for MongoStore {
@@ -407,5 +375,6 @@ fn by_symbol<T>(items: Vec<T>, symbol: impl Fn(&T) -> &String) -> Vec<(String, V
     groups
 }
 
+mod errors;
 #[cfg(test)]
 mod tests;
