@@ -69,15 +69,14 @@ impl PipelineStats {
         let stages: Vec<StageHealth> = self
             .stages()
             .iter()
-            .filter(|stage| sample.stages.iter().any(|s| s.name == stage.health().name))
-            .map(|stage| {
-                let mut health = stage.health();
-                if let Some(sampled) = sample.stages.iter().find(|s| s.name == health.name) {
-                    health.rate = sampled.rate;
-                    health.error_rate = sampled.error_rate;
-                    health.latency = sampled.latency;
-                }
-                health
+            .map(|stage| stage.health())
+            // Only the stages this process runs (those the sampler measured).
+            .filter_map(|mut health| {
+                let sampled = sample.stages.iter().find(|s| s.name == health.name)?;
+                health.rate = sampled.rate;
+                health.error_rate = sampled.error_rate;
+                health.latency = sampled.latency;
+                Some(health)
             })
             .collect();
         let others_down = sample.instances.iter().any(|i| i.status != marquee_shared::Status::Up);

@@ -4,13 +4,16 @@
 
 use std::fmt::Write;
 
-use marquee_shared::{Metrics, Status};
+use marquee_shared::{Metrics, StageHealth, Status};
 
 use super::PipelineStats;
 use super::latency::WINDOW_SECS;
 
 /// The content type Prometheus expects for this format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A per-stage figure only some stages have: name, type, help, reader.
+type OptionalFamily = (&'static str, &'static str, &'static str, fn(&StageHealth) -> Option<f64>);
 
 pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
     let mut out = String::with_capacity(4096);
@@ -21,10 +24,11 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
     w.family("marquee_clients", "gauge", "WebSocket clients connected now.");
     w.value("marquee_clients", &[], stats.clients.get() as f64);
 
+    // Each stage's state read once, so every family shows the same moment.
     let stages = stats.stages();
+    let healths: Vec<_> = stages.iter().map(|stage| stage.health()).collect();
     w.family("marquee_stage_up", "gauge", "1 when the stage is up, 0.5 when degraded, 0 when down.");
-    for stage in &stages {
-        let health = stage.health();
+    for health in &healths {
         let up = match health.status {
             Status::Up => 1.0,
             Status::Degraded => 0.5,
@@ -42,8 +46,7 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
         ("marquee_stage_errors_total", "Failures the stage counted.", Counter::Errors),
     ] {
         w.family(name, "counter", help);
-        for stage in &stages {
-            let health = stage.health();
+        for health in &healths {
             let value = match read {
                 Counter::Processed => health.processed,
                 Counter::Dropped => health.dropped,
@@ -60,41 +63,33 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
     for stage in &sample.stages {
         w.value("marquee_stage_error_rate", &[("stage", &stage.name)], stage.error_rate);
     }
-    w.family("marquee_stage_buffer_fill_ratio", "gauge", "How full the stage's buffer is, 0 to 1.");
-    for stage in &stages {
-        let health = stage.health();
-        if let Some(fill) = health.buffer_fill {
-            w.value("marquee_stage_buffer_fill_ratio", &[("stage", &health.name)], fill);
-        }
-    }
-    w.family("marquee_stage_flushes_total", "counter", "Batches the stage has written.");
-    for stage in &stages {
-        let health = stage.health();
-        if let Some(flushes) = health.flushes {
-            w.value("marquee_stage_flushes_total", &[("stage", &health.name)], flushes as f64);
-        }
-    }
-
-    w.family(
-        "marquee_kafka_producer_queue",
-        "gauge",
-        "Messages waiting in the stage's Kafka producer (librdkafka).",
-    );
-    for stage in &stages {
-        let health = stage.health();
-        if let Some(queue) = health.queue {
-            w.value("marquee_kafka_producer_queue", &[("stage", &health.name)], queue as f64);
-        }
-    }
-    w.family(
-        "marquee_kafka_consumer_lag",
-        "gauge",
-        "Messages the stage's Kafka consumer has yet to read (librdkafka).",
-    );
-    for stage in &stages {
-        let health = stage.health();
-        if let Some(lag) = health.lag {
-            w.value("marquee_kafka_consumer_lag", &[("stage", &health.name)], lag as f64);
+    let optional: [OptionalFamily; 4] = [
+        ("marquee_stage_buffer_fill_ratio", "gauge", "How full the stage's buffer is, 0 to 1.", |h| {
+            h.buffer_fill
+        }),
+        ("marquee_stage_flushes_total", "counter", "Batches the stage has written.", |h| {
+            h.flushes.map(|n| n as f64)
+        }),
+        (
+            "marquee_kafka_producer_queue",
+            "gauge",
+            "Messages waiting in the stage's Kafka producer (librdkafka).",
+            |h| h.queue.map(|n| n as f64),
+        ),
+        (
+            "marquee_kafka_consumer_lag",
+            "gauge",
+            "Messages the stage's Kafka consumer has yet to read (librdkafka).",
+            |h| h.lag.map(|n| n as f64),
+        ),
+    ];
+    // Only the stages that have the figure get a line.
+    for (name, kind, help, read) in optional {
+        w.family(name, kind, help);
+        for health in &healths {
+            if let Some(value) = read(health) {
+                w.value(name, &[("stage", &health.name)], value);
+            }
         }
     }
 
@@ -103,19 +98,19 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
          The gateway's is end to end (event time to WebSocket send)."
     );
     w.family("marquee_tick_age_seconds", "summary", &help);
-    for stage in &stages {
-        let name = stage.health().name;
-        let sampled = sample.stages.iter().find(|s| s.name == name).and_then(|s| s.latency);
+    for (stage, health) in stages.iter().zip(&healths) {
+        let name = &health.name;
+        let sampled = sample.stages.iter().find(|s| &s.name == name).and_then(|s| s.latency);
         if let Some(latency) = sampled {
             for (quantile, ms) in
                 [("0.5", latency.p50_ms), ("0.95", latency.p95_ms), ("0.99", latency.p99_ms)]
             {
-                w.value("marquee_tick_age_seconds", &[("stage", &name), ("quantile", quantile)], ms / 1e3);
+                w.value("marquee_tick_age_seconds", &[("stage", name), ("quantile", quantile)], ms / 1e3);
             }
         }
         let (count, sum) = stage.latency.totals();
-        w.value("marquee_tick_age_seconds_sum", &[("stage", &name)], sum);
-        w.value("marquee_tick_age_seconds_count", &[("stage", &name)], count as f64);
+        w.value("marquee_tick_age_seconds_sum", &[("stage", name)], sum);
+        w.value("marquee_tick_age_seconds_count", &[("stage", name)], count as f64);
     }
     out
 }

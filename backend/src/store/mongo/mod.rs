@@ -131,6 +131,17 @@ impl MongoStore {
         }
     }
 
+    /// Replaces the one document matching `filter` with `value`, or inserts it.
+    async fn replace_or_insert<T: Serialize + Send + Sync>(
+        &self,
+        name: &str,
+        filter: Document,
+        value: &T,
+    ) -> StoreResult<()> {
+        self.collection::<T>(name).replace_one(filter, value).upsert(true).await.map_err(error)?;
+        Ok(())
+    }
+
     async fn find<T: DeserializeOwned + Send + Sync>(
         &self,
         name: &str,
@@ -180,13 +191,7 @@ impl Store for MongoStore {
 
     fn upsert_company(&self, company: Company) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            let filter = doc! { "symbol": &company.symbol };
-            self.collection::<Company>("companies")
-                .replace_one(filter, &company)
-                .upsert(true)
-                .await
-                .map_err(error)?;
-            Ok(())
+            self.replace_or_insert("companies", doc! { "symbol": &company.symbol }, &company).await
         })
     }
 
@@ -344,15 +349,7 @@ impl Store for MongoStore {
     }
 
     fn save_job(&self, job: FetchJob) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            let filter = doc! { "id": &job.id };
-            self.collection::<FetchJob>("fetch_jobs")
-                .replace_one(filter, &job)
-                .upsert(true)
-                .await
-                .map_err(error)?;
-            Ok(())
-        })
+        Box::pin(async move { self.replace_or_insert("fetch_jobs", doc! { "id": &job.id }, &job).await })
     }
 
     fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>> {
