@@ -51,22 +51,22 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let token = CancellationToken::new();
     let addr = listener.local_addr().context("listener has no local address")?;
+    let open_files = gateway::connections::raise_open_file_limit();
     let pipeline = pipeline::Pipeline::start(&config, addr, token.clone()).await?;
-    let app = gateway::router(gateway::AppState::new(&config, &pipeline, token.clone()));
+    let state = gateway::AppState::new(&config, &pipeline, token.clone(), open_files);
+    let edge = state.edge();
+    let app = gateway::router(state);
 
     tracing::info!(%addr, symbols = config.symbols.len(), "marquee is serving");
 
-    let server_token = token.clone();
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(async move { server_token.cancelled().await });
-    let server = tokio::spawn(async move { server.await });
+    let server = tokio::spawn(gateway::server::serve(listener, app, edge, token.clone()));
 
     tokio::select! {
         () = shutdown => tracing::info!("shutdown requested"),
         () = token.cancelled() => {}
     }
     token.cancel();
-    server.await.context("server task panicked")?.context("server failed")?;
+    server.await.context("server task panicked")?;
     pipeline.wait().await;
     tracing::info!("marquee stopped");
     Ok(())

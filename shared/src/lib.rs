@@ -26,7 +26,7 @@ pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval
 pub use health::{Dependency, Health, Instance, StageHealth, Status};
 pub use market::{Bar, BarInterval, Company, DataSource, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
 pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};
-pub use metrics::{Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
+pub use metrics::{EdgeFigures, Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
 pub use tick::Tick;
 
 /// Nanoseconds in one millisecond, for converting wire timestamps.

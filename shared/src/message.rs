@@ -50,7 +50,8 @@ pub enum ServerMessage {
     /// The answer to `resume`: `replayed` ticks were sent in a `ticks`
     /// message just before this one.
     Resumed { replayed: u64 },
-    /// The answer to `subscribe`/`unsubscribe`: what the client now gets.
+    /// The answer to `subscribe`/`unsubscribe`: what the client now gets,
+    /// with the symbols counted rather than named.
     Subscribed { symbols: SymbolSelection, channels: Vec<Channel> },
     /// The answer to a client's `ping`.
     Pong { nonce: u64, server_time: i64 },
@@ -104,12 +105,13 @@ impl Channel {
         [Channel::Ticks, Channel::Bars, Channel::Alerts, Channel::Events, Channel::Metrics, Channel::Health];
 }
 
-/// Which symbols a client gets.
+/// Which symbols a client gets: all but `except` of them, or only `symbols`
+/// of them (counts; a subscription names at most the server's limit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum SymbolSelection {
-    All { except: Vec<String> },
-    Only { symbols: Vec<String> },
+    All { except: u64 },
+    Only { symbols: u64 },
 }
 
 /// Machine-readable reason carried by [`ServerMessage::Error`].
@@ -169,7 +171,7 @@ mod tests {
             ServerMessage::Lagged { skipped: 3 },
             ServerMessage::Resumed { replayed: 4 },
             ServerMessage::Subscribed {
-                symbols: SymbolSelection::All { except: vec!["MSFT".into()] },
+                symbols: SymbolSelection::All { except: 1 },
                 channels: vec![Channel::Ticks],
             },
             ServerMessage::Pong { nonce: 9, server_time: 10 },

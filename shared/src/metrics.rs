@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Dependency, Instance, StageHealth};
@@ -35,6 +37,30 @@ pub struct Metrics {
     /// Every running instance (this one included), from their heartbeats.
     #[serde(default)]
     pub instances: Vec<Instance>,
+    /// The gateway's connections, when this process runs it.
+    #[serde(default)]
+    pub edge: Option<EdgeFigures>,
+}
+
+/// What happened at the gateway's edge since it started: counters, except
+/// the two gauges.
+#[derive(Default, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeFigures {
+    /// TCP connections open now, WebSockets included.
+    pub connections: u64,
+    /// WebSocket clients connected now.
+    pub clients: u64,
+    /// Messages dropped from slow clients' queues (replaced by a snapshot).
+    pub dropped: u64,
+    /// Times a slow client was conflated (`lagged`, then a fresh snapshot).
+    pub conflations: u64,
+    /// WebSocket sessions ended, by reason (`stalled`, `too_large`, ...);
+    /// reasons that never happened are left out.
+    #[serde(default)]
+    pub disconnects: BTreeMap<String, u64>,
+    /// Connections refused or cut before they were served, by reason.
+    #[serde(default)]
+    pub refused: BTreeMap<String, u64>,
 }
 
 /// Every `n`th tick of a symbol (by seq) is a sparkline point; the server's

@@ -12,11 +12,13 @@ use clap::{Args, Parser, Subcommand};
 
 mod alphavantage;
 mod cluster;
+mod edge;
 mod secrets;
 mod store;
 
 pub use alphavantage::{AlphaVantageArgs, AlphaVantageConfig};
 pub use cluster::{ClusterArgs, ClusterConfig, KafkaConfig, Role, Roles, SnsConfig};
+pub use edge::{EdgeArgs, EdgeConfig};
 pub use secrets::{Secret, Secrets};
 pub use store::{MongoConfig, StoreArgs};
 
@@ -126,6 +128,8 @@ pub struct ServeArgs {
     pub alphavantage: AlphaVantageArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub edge: EdgeArgs,
     /// Demo symbols to load (comma separated); default: the whole demo universe.
     #[arg(long, env = "MARQUEE_SYMBOLS", value_delimiter = ',')]
     pub symbols: Vec<String>,
@@ -185,6 +189,10 @@ pub enum ConfigError {
     Buffer,
     #[error("Alpha Vantage settings: {0}")]
     AlphaVantage(String),
+    #[error("{0} must be between 1 and {2}, got {1}")]
+    Edge(&'static str, usize, usize),
+    #[error("{0} must be between 100ms and 1h, got {1:?}")]
+    EdgeTimeout(&'static str, Duration),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
     UnknownSymbol(String, String),
 }
@@ -214,6 +222,8 @@ pub struct Config {
     pub alphavantage: AlphaVantageConfig,
     /// Which roles run here, and the engines between processes.
     pub cluster: ClusterConfig,
+    /// Connection, queue and time limits of the HTTP and WebSocket edge.
+    pub edge: EdgeConfig,
     pub secrets: Secrets,
 }
 
@@ -296,6 +306,7 @@ impl Config {
             symbols,
             alphavantage,
             cluster: cluster(&args.cluster, args.listen)?,
+            edge: args.edge.to_config()?,
             secrets,
         })
     }
@@ -322,6 +333,7 @@ impl Config {
             symbols: demo_universe::SYMBOLS.to_vec(),
             alphavantage: AlphaVantageConfig::default(),
             cluster: ClusterConfig { roles: Roles::all(), advertise_url: None, kafka: None, sns: None },
+            edge: EdgeConfig::default(),
             secrets: Secrets::default(),
         }
     }

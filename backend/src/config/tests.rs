@@ -23,6 +23,7 @@ fn for_tests_matches_the_command_line_defaults() {
     assert_eq!(parsed.static_dir, fixed.static_dir);
     assert_eq!(parsed.client_queue, fixed.client_queue);
     assert_eq!(parsed.buffer, fixed.buffer);
+    assert_eq!(parsed.edge, fixed.edge);
     assert_eq!(parsed.data_dir, fixed.data_dir);
     assert_eq!(parsed.threshold, fixed.threshold);
     assert_eq!((parsed.jump_probability, parsed.jump_size), (fixed.jump_probability, fixed.jump_size));

@@ -2,7 +2,9 @@
 //! `GET /metrics` and `GET /ws`.
 
 pub mod api;
+pub mod connections;
 mod health;
+pub mod server;
 #[cfg(feature = "sns")]
 mod sns;
 mod static_files;
@@ -16,6 +18,8 @@ use axum::routing::get;
 use marquee_shared::Metrics;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::config::{Config, Secret};
@@ -47,11 +51,37 @@ pub struct AppState {
     #[cfg(feature = "sns")]
     sns: Option<Arc<crate::sns::Endpoint>>,
     shutdown: CancellationToken,
+    /// The connection table (WebSocket places are taken at upgrade).
+    connections: Arc<connections::Connections>,
+    /// WebSocket sessions, for the shutdown to wait on.
+    sessions: TaskTracker,
+    ws: ws::Settings,
+    edge: crate::config::EdgeConfig,
 }
 
 impl AppState {
-    pub fn new(config: &Config, pipeline: &Pipeline, shutdown: CancellationToken) -> Self {
+    /// The state of a gateway whose connections fit `open_files` descriptors.
+    pub fn new(config: &Config, pipeline: &Pipeline, shutdown: CancellationToken, open_files: u64) -> Self {
+        let limits = connections::ConnectionLimits::fit(&config.edge, open_files);
+        if limits.websockets < config.edge.max_connections {
+            tracing::warn!(
+                asked = config.edge.max_connections,
+                serving = limits.websockets,
+                open_files,
+                "--max-connections lowered to fit the open-file limit"
+            );
+        }
+        let queue =
+            ws::outbox::QueueLimits { messages: config.client_queue, bytes: config.edge.client_queue_bytes };
         Self {
+            connections: connections::Connections::new(limits, Arc::clone(&pipeline.stats)),
+            sessions: TaskTracker::new(),
+            ws: ws::Settings {
+                queue,
+                stall: config.edge.client_stall_timeout,
+                max_subscriptions: config.edge.max_subscriptions,
+            },
+            edge: config.edge,
             hub: pipeline.hub.clone(),
             driver: pipeline.driver.clone(),
             fetch: pipeline.fetch.clone(),
@@ -67,6 +97,15 @@ impl AppState {
             #[cfg(feature = "sns")]
             sns: pipeline.sns.clone(),
             shutdown,
+        }
+    }
+
+    /// What the server loop needs to admit, serve and drain connections.
+    pub fn edge(&self) -> server::Edge {
+        server::Edge {
+            connections: Arc::clone(&self.connections),
+            sessions: self.sessions.clone(),
+            config: self.edge,
         }
     }
 }
@@ -85,5 +124,7 @@ pub fn router(state: AppState) -> Router {
         // A 503 from /health while stages start is expected: a warning, not an error.
         // Handlers log their own internal errors once, at error level.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)))
+        // A body that sends nothing for this long fails its request.
+        .layer(RequestBodyTimeoutLayer::new(state.edge.body_timeout))
         .with_state(state)
 }

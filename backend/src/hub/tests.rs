@@ -102,6 +102,7 @@ async fn metrics_and_forming_bars_are_in_the_next_snapshot() {
         throughput: vec![5.0],
         dependencies: vec![],
         instances: vec![],
+        edge: None,
     };
     hub.input.send(Update::Metrics(metrics.clone())).await.expect("send");
     let sub = hub.handle.subscribe().await.expect("subscribe");

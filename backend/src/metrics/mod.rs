@@ -4,6 +4,7 @@
 //! dashboard's `metrics` messages all read the same sample.
 
 mod dependencies;
+pub mod edge;
 pub mod latency;
 pub mod prometheus;
 
@@ -38,7 +39,10 @@ pub struct PipelineStats {
     pub store: Arc<StageStats>,
     /// The hub and the WebSocket clients; its latency is end to end.
     pub gateway: Arc<StageStats>,
+    /// WebSocket clients connected now.
     pub clients: Gauge,
+    /// Connections, refusals, conflations and disconnects at the edge.
+    pub edge: edge::EdgeStats,
 }
 
 impl PipelineStats {
@@ -51,6 +55,7 @@ impl PipelineStats {
             store: Arc::new(StageStats::new("store")),
             gateway: Arc::new(StageStats::new("gateway")),
             clients: Gauge::default(),
+            edge: edge::EdgeStats::default(),
         }
     }
 
@@ -147,6 +152,7 @@ impl Sampler {
             throughput: Vec::new(),
             dependencies: Vec::new(),
             instances: Vec::new(),
+            edge: None,
         };
         let (latest, reader) = watch::channel(first);
         let previous = vec![Counters::default(); stats.stages().len()];
@@ -231,6 +237,11 @@ impl Sampler {
             throughput: self.throughput.iter().copied().collect(),
             dependencies,
             instances: Vec::new(),
+            edge: self
+                .this
+                .roles
+                .has(Role::Gateway)
+                .then(|| self.stats.edge.figures(self.stats.clients.get())),
         };
         metrics.instances.push(self.this.describe(&metrics));
         metrics.instances.extend(self.instances.others(now));

@@ -23,6 +23,7 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
     w.value("marquee_uptime_seconds", &[], stats.uptime_ms() as f64 / 1e3);
     w.family("marquee_clients", "gauge", "WebSocket clients connected now.");
     w.value("marquee_clients", &[], stats.clients.get() as f64);
+    edge(&mut w, &stats.edge);
 
     // Each stage's state read once, so every family shows the same moment.
     let stages = stats.stages();
@@ -115,6 +116,32 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
     out
 }
 
+/// The gateway's connection figures.
+fn edge(w: &mut Writer<'_>, edge: &super::edge::EdgeStats) {
+    w.family("marquee_gateway_connections", "gauge", "TCP connections open now, WebSockets included.");
+    w.value("marquee_gateway_connections", &[], edge.connections() as f64);
+    w.family(
+        "marquee_gateway_dropped_total",
+        "counter",
+        "Messages dropped from slow WebSocket clients' queues (each conflation replaces them by a snapshot).",
+    );
+    w.value("marquee_gateway_dropped_total", &[], edge.dropped() as f64);
+    w.family("marquee_gateway_conflations_total", "counter", "Times a slow WebSocket client was conflated.");
+    w.value("marquee_gateway_conflations_total", &[], edge.conflations() as f64);
+    w.family("marquee_gateway_disconnects_total", "counter", "WebSocket sessions ended, by reason.");
+    for (reason, count) in edge.disconnects() {
+        w.value("marquee_gateway_disconnects_total", &[("reason", reason.as_str())], count as f64);
+    }
+    w.family(
+        "marquee_gateway_refused_total",
+        "counter",
+        "Connections refused or cut before they were served, by reason.",
+    );
+    for (reason, count) in edge.refusals() {
+        w.value("marquee_gateway_refused_total", &[("reason", reason.as_str())], count as f64);
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Counter {
     Processed,
@@ -179,6 +206,18 @@ mod tests {
         let mut out = String::new();
         Writer { out: &mut out }.value("m", &[("stage", "x\"y"), ("quantile", "0.5")], 2.0);
         assert_eq!(out, "m{stage=\"x\\\"y\",quantile=\"0.5\"} 2\n");
+    }
+
+    #[test]
+    fn edge_counters_are_exposed_by_reason() {
+        let stats = PipelineStats::new();
+        stats.edge.conflated(5);
+        stats.edge.disconnected(super::super::edge::Disconnect::Stalled);
+        let text = render(&stats, &Metrics::default());
+        assert!(text.contains("marquee_gateway_dropped_total 5\n"), "{text}");
+        assert!(text.contains("marquee_gateway_conflations_total 1\n"), "{text}");
+        assert!(text.contains("marquee_gateway_disconnects_total{reason=\"stalled\"} 1\n"), "{text}");
+        assert!(text.contains("marquee_gateway_disconnects_total{reason=\"too_large\"} 0\n"), "{text}");
     }
 
     #[test]

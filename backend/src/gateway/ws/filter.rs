@@ -15,16 +15,31 @@ enum Symbols {
     Only(BTreeSet<String>),
 }
 
+impl Symbols {
+    fn named(&self) -> usize {
+        match self {
+            Symbols::AllExcept(names) | Symbols::Only(names) => names.len(),
+        }
+    }
+}
+
 /// A client's subscription. A new client gets everything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
     symbols: Symbols,
     channels: BTreeSet<Channel>,
+    /// The most symbols the subscription may name (in or out).
+    max_symbols: usize,
 }
 
-impl Default for Filter {
-    fn default() -> Self {
-        Self { symbols: Symbols::AllExcept(BTreeSet::new()), channels: Channel::ALL.into_iter().collect() }
+impl Filter {
+    /// Everything, naming at most `max_symbols` symbols from here on.
+    pub fn new(max_symbols: usize) -> Self {
+        Self {
+            symbols: Symbols::AllExcept(BTreeSet::new()),
+            channels: Channel::ALL.into_iter().collect(),
+            max_symbols,
+        }
     }
 }
 
@@ -32,9 +47,34 @@ impl Default for Filter {
 const ALL: &str = "*";
 
 impl Filter {
-    /// Adds symbols and channels. Nothing changes if any symbol is invalid.
+    /// Adds symbols and channels. Nothing changes if any symbol is invalid
+    /// or the subscription would name more than its limit.
     pub fn subscribe(&mut self, symbols: &[String], channels: &[Channel]) -> Result<(), String> {
-        let symbols = parse(symbols)?;
+        let mut next = self.clone();
+        next.add(parse(symbols)?, channels);
+        self.commit(next)
+    }
+
+    /// Removes symbols and channels, all or nothing as [`Filter::subscribe`].
+    pub fn unsubscribe(&mut self, symbols: &[String], channels: &[Channel]) -> Result<(), String> {
+        let mut next = self.clone();
+        next.remove(parse(symbols)?, channels);
+        self.commit(next)
+    }
+
+    fn commit(&mut self, next: Filter) -> Result<(), String> {
+        let named = next.symbols.named();
+        if named > self.max_symbols {
+            return Err(format!(
+                "a subscription may name at most {} symbols; this would name {named}",
+                self.max_symbols
+            ));
+        }
+        *self = next;
+        Ok(())
+    }
+
+    fn add(&mut self, symbols: Vec<Option<String>>, channels: &[Channel]) {
         for symbol in symbols {
             match (&mut self.symbols, symbol) {
                 (_, None) => self.symbols = Symbols::AllExcept(BTreeSet::new()),
@@ -47,12 +87,9 @@ impl Filter {
             }
         }
         self.channels.extend(channels.iter().copied());
-        Ok(())
     }
 
-    /// Removes symbols and channels. Nothing changes if any symbol is invalid.
-    pub fn unsubscribe(&mut self, symbols: &[String], channels: &[Channel]) -> Result<(), String> {
-        let symbols = parse(symbols)?;
+    fn remove(&mut self, symbols: Vec<Option<String>>, channels: &[Channel]) {
         for symbol in symbols {
             match (&mut self.symbols, symbol) {
                 (_, None) => self.symbols = Symbols::Only(BTreeSet::new()),
@@ -67,7 +104,6 @@ impl Filter {
         for channel in channels {
             self.channels.remove(channel);
         }
-        Ok(())
     }
 
     pub fn wants(&self, symbol: &str) -> bool {
@@ -77,11 +113,13 @@ impl Filter {
         }
     }
 
-    /// The answer to `subscribe`/`unsubscribe`.
+    /// The answer to `subscribe`/`unsubscribe`: counts, never the names
+    /// (the client knows what it sent), so the reply stays small.
     pub fn describe(&self) -> ServerMessage {
+        let named = self.symbols.named() as u64;
         let symbols = match &self.symbols {
-            Symbols::AllExcept(except) => SymbolSelection::All { except: except.iter().cloned().collect() },
-            Symbols::Only(only) => SymbolSelection::Only { symbols: only.iter().cloned().collect() },
+            Symbols::AllExcept(_) => SymbolSelection::All { except: named },
+            Symbols::Only(_) => SymbolSelection::Only { symbols: named },
         };
         ServerMessage::Subscribed { symbols, channels: self.channels.iter().copied().collect() }
     }
@@ -173,7 +211,7 @@ mod tests {
 
     #[test]
     fn a_new_client_gets_everything_as_the_shared_frame() {
-        let filter = Filter::default();
+        let filter = Filter::new(100);
         let envelope = ticks(&["A", "B"]);
         let frame = filter.select(&envelope).expect("frame");
         assert!(std::ptr::eq(frame.as_str().as_ptr(), envelope.frame.as_str().as_ptr()), "not re-encoded");
@@ -181,7 +219,7 @@ mod tests {
 
     #[test]
     fn only_subscribed_symbols_are_sent() {
-        let mut filter = Filter::default();
+        let mut filter = Filter::new(100);
         filter.unsubscribe(&strings(&["*"]), &[]).expect("valid");
         assert_eq!(symbols_in(filter.select(&ticks(&["A", "B"]))), Vec::<String>::new());
         filter.subscribe(&strings(&["b", "C"]), &[]).expect("valid");
@@ -192,7 +230,7 @@ mod tests {
         assert_eq!(
             filter.describe(),
             ServerMessage::Subscribed {
-                symbols: SymbolSelection::All { except: strings(&["A"]) },
+                symbols: SymbolSelection::All { except: 1 },
                 channels: Channel::ALL.to_vec()
             }
         );
@@ -200,7 +238,7 @@ mod tests {
 
     #[test]
     fn unsubscribed_channels_are_not_sent_but_control_messages_are() {
-        let mut filter = Filter::default();
+        let mut filter = Filter::new(100);
         filter.unsubscribe(&[], &[Channel::Ticks]).expect("valid");
         assert!(filter.select(&ticks(&["A"])).is_none());
         let message = ServerMessage::Lagged { skipped: 1 };
@@ -212,10 +250,39 @@ mod tests {
 
     #[test]
     fn an_invalid_symbol_changes_nothing() {
-        let mut filter = Filter::default();
+        let mut filter = Filter::new(100);
         let before = filter.clone();
         let err = filter.unsubscribe(&strings(&["A", "../x"]), &[Channel::Bars]).expect_err("invalid");
         assert!(err.contains("../x"), "{err}");
         assert_eq!(filter, before);
+    }
+
+    #[test]
+    fn a_subscription_names_a_bounded_number_of_symbols() {
+        let mut filter = Filter::new(3);
+        filter.unsubscribe(&strings(&["*"]), &[]).expect("valid");
+        filter.subscribe(&strings(&["A", "B", "C"]), &[]).expect("three fit");
+        let before = filter.clone();
+        let err = filter.subscribe(&strings(&["D"]), &[Channel::Ticks]).expect_err("a fourth does not");
+        assert!(err.contains("at most 3"), "{err}");
+        assert_eq!(filter, before, "nothing changed");
+        filter.unsubscribe(&strings(&["A"]), &[]).expect("valid");
+        filter.subscribe(&strings(&["D"]), &[]).expect("room again");
+        assert_eq!(
+            filter.describe(),
+            ServerMessage::Subscribed {
+                symbols: SymbolSelection::Only { symbols: 3 },
+                channels: Channel::ALL.to_vec()
+            }
+        );
+        // "*" forgets the names, so it always fits.
+        filter.subscribe(&strings(&["*"]), &[]).expect("all");
+        assert_eq!(
+            filter.describe(),
+            ServerMessage::Subscribed {
+                symbols: SymbolSelection::All { except: 0 },
+                channels: Channel::ALL.to_vec()
+            }
+        );
     }
 }

@@ -1,283 +1,156 @@
 //! `GET /ws`: the live stream to one browser.
 //!
-//! The per-client loop is generic over a `Sink` and a `Stream` of messages so
-//! tests can drive it with channels; the HTTP upgrade is a thin wrapper.
-//! A client reads the hub's broadcast ring through its own bounded cursor;
-//! one that falls behind is conflated to the latest value of every symbol (a
-//! `lagged` notice and a fresh snapshot), never slowing anyone else.
+//! Each client has two halves joined by a bounded [`outbox::Outbox`]: the
+//! session reads the hub's broadcast and the client's messages and queues
+//! frames without ever waiting for the socket; the writer is the only part
+//! that waits for it. A client whose queue fills is conflated (a `lagged`
+//! notice and a fresh snapshot); one whose socket accepts nothing for the
+//! stall timeout is closed with 1008. Protocol errors close with 1002, 1007
+//! or 1009, a client's close is echoed, and shutdown closes with 1001.
+//! Both halves are generic over `Sink`/`Stream` so tests can drive them.
 
 mod filter;
+pub mod outbox;
+mod session;
+mod writer;
 
-use std::collections::BTreeMap;
-use std::num::NonZeroU32;
+use std::net::{IpAddr, Ipv4Addr};
+use std::pin::pin;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade, close_code};
-use axum::response::Response;
-use filter::Filter;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use marquee_shared::{ClientMessage, ErrorCode, ServerMessage};
-use tokio::sync::broadcast::error::RecvError;
+use axum::extract::ws::{Message, WebSocketUpgrade, close_code};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{Sink, Stream, StreamExt};
+use marquee_shared::ErrorCode;
+use outbox::{Outbox, QueueLimits};
 use tokio_util::sync::CancellationToken;
+use writer::Written;
 
 use super::AppState;
-use crate::hub::market::ReplayRange;
-use crate::hub::{self, Envelope, HubHandle, Subscription};
+use super::api::ApiError;
+use super::server::Peer;
+use crate::hub::HubHandle;
 use crate::metrics::PipelineStats;
-use crate::time::now_ns;
+use crate::metrics::edge::Disconnect;
 
-/// The largest client message we parse; anything larger gets an error reply.
+/// The largest client message we parse; larger ones (up to [`MAX_FRAME`])
+/// get an error reply.
 pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
-/// Frames larger than this are refused by the WebSocket layer itself.
-const MAX_FRAME: usize = 64 * 1024;
-/// A client whose socket accepts nothing for this long is disconnected.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages larger than this close the connection with 1009.
+pub const MAX_FRAME: usize = 64 * 1024;
 /// Client messages per second a client may send on average, and in a burst.
 pub const MESSAGES_PER_SECOND: u32 = 20;
 const BURST: u32 = 40;
 
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// What a session needs from the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub queue: QueueLimits,
+    pub stall: Duration,
+    pub max_subscriptions: usize,
+}
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    peer: Option<Extension<Peer>>,
+    State(state): State<AppState>,
+) -> Response {
+    let ip = peer.as_ref().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(peer)| peer.addr.ip());
+    let slot = match state.connections.websocket(ip) {
+        Ok(slot) => slot,
+        Err(refusal) => {
+            let message = match refusal {
+                crate::metrics::edge::Refusal::PerIp => "too many WebSocket connections from your address",
+                _ => "the server has as many WebSocket clients as it serves; try again later",
+            };
+            let mut response =
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections", message)
+                    .into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return response;
+        }
+    };
+    let session = state.sessions.token();
     ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| async move {
-        let (sink, stream) = socket.split();
+        // Held for the session: the TCP connection's place, the WebSocket's
+        // place, and the shutdown's wait for this session.
+        let _held = (peer, slot, session);
         let _connected = state.stats.clients.enter();
-        serve_client(sink, stream, &state.hub, &state.stats, &state.shutdown).await;
+        let (sink, stream) = socket.split();
+        let reason = serve_client(sink, stream, &state.hub, &state.stats, &state.shutdown, state.ws).await;
+        state.stats.edge.disconnected(reason);
     })
 }
 
-/// Why a client's session ended early.
-#[derive(Debug)]
-enum Gone {
-    /// The socket failed or took longer than [`SEND_TIMEOUT`] to accept a frame.
-    Unwritable,
-    /// The hub stopped (shutdown).
-    HubStopped,
-}
-
-/// One client's connection state.
-struct Session<'a, S> {
-    sink: S,
-    hub: &'a HubHandle,
-    stats: &'a PipelineStats,
-    filter: Filter,
-    /// The seq of every symbol in the last snapshot sent: a resume replays
-    /// up to here, the stream carries on after it.
-    snapshot_seqs: BTreeMap<String, u64>,
-    limiter: DefaultDirectRateLimiter,
-}
-
-/// Streams the hub to one client until it leaves, the hub stops or the server
-/// shuts down. Answers client messages in between.
-pub async fn serve_client<S, R, E>(
-    sink: S,
+/// Streams the hub to one client until it leaves, breaks the protocol,
+/// stalls, or the server shuts down; returns why it ended.
+pub async fn serve_client<S, R>(
+    mut sink: S,
     mut stream: R,
     hub: &HubHandle,
     stats: &PipelineStats,
     shutdown: &CancellationToken,
-) where
+    settings: Settings,
+) -> Disconnect
+where
     S: Sink<Message> + Unpin,
-    R: Stream<Item = Result<Message, E>> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let per_second = NonZeroU32::new(MESSAGES_PER_SECOND).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN);
-    let mut session = Session {
-        sink,
-        hub,
-        stats,
-        filter: Filter::default(),
-        snapshot_seqs: BTreeMap::new(),
-        limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
-    };
-    let Ok(mut updates) = session.start_afresh().await else {
-        close(&mut session.sink, close_code::AWAY, "server is shutting down").await;
-        return;
-    };
-    loop {
-        let outcome = tokio::select! {
-            () = shutdown.cancelled() => {
-                close(&mut session.sink, close_code::AWAY, "server is shutting down").await;
-                return;
+    let outbox = Outbox::new(settings.queue);
+    let mut writer = pin!(writer::write(&outbox, &mut sink, settings.stall));
+    let session = session::Session::new(&outbox, hub, stats, settings);
+    let mut reading = pin!(session.run(&mut stream, shutdown));
+    tokio::select! {
+        reason = &mut reading => {
+            // The session queued its close (or the client's echo): let the
+            // writer finish it.
+            match writer.await {
+                Written::Stalled => Disconnect::Stalled,
+                Written::Closed | Written::Failed => reason,
             }
-            update = updates.recv() => match update {
-                Ok(envelope) => session.deliver(&envelope).await,
-                Err(RecvError::Lagged(skipped)) => {
-                    // Conflate: everything skipped is summed up by the
-                    // latest value of each symbol in a fresh snapshot.
-                    tracing::debug!(skipped, "client lagged");
-                    stats.gateway.add_dropped(skipped);
-                    match session.send_message(&ServerMessage::Lagged { skipped }).await {
-                        Ok(()) => session.start_afresh().await.map(|fresh| updates = fresh),
-                        Err(gone) => Err(gone),
-                    }
-                }
-                Err(RecvError::Closed) => {
-                    close(&mut session.sink, close_code::AWAY, "stream ended").await;
-                    return;
-                }
-            },
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(text))) => session.on_text(text.as_str(), &mut updates).await,
-                Some(Ok(Message::Binary(_))) => session.send_error(ErrorCode::Unsupported, "binary frames are not supported; send JSON text").await,
-                // The WebSocket layer answers pings itself.
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
-                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
-            },
-        };
-        if let Err(gone) = outcome {
-            tracing::debug!(?gone, "client session ends");
-            return;
         }
+        written = &mut writer => match written {
+            Written::Stalled => Disconnect::Stalled,
+            Written::Closed | Written::Failed => Disconnect::ClientGone,
+        },
     }
 }
 
-impl<S: Sink<Message> + Unpin> Session<'_, S> {
-    /// Sends a fresh snapshot; returns the stream that carries on from it.
-    async fn start_afresh(
-        &mut self,
-    ) -> Result<tokio::sync::broadcast::Receiver<std::sync::Arc<Envelope>>, Gone> {
-        let Subscription { snapshot, snapshot_seqs, updates } =
-            self.hub.subscribe().await.map_err(|_| Gone::HubStopped)?;
-        self.snapshot_seqs = snapshot_seqs;
-        send(&mut self.sink, snapshot).await?;
-        Ok(updates)
-    }
+/// The close code and reason for a session that ends for `reason`, if the
+/// server is to send one (a client's close is echoed by the WebSocket layer).
+fn close_for(reason: Disconnect) -> Option<(u16, String)> {
+    let (code, text) = match reason {
+        Disconnect::ClientClosed | Disconnect::ClientGone | Disconnect::Stalled => return None,
+        Disconnect::TooLarge => (close_code::SIZE, format!("message over {MAX_FRAME} bytes")),
+        Disconnect::Protocol => (close_code::PROTOCOL, "WebSocket protocol error".to_owned()),
+        Disconnect::BadUtf8 => (close_code::INVALID, "text frame is not UTF-8".to_owned()),
+        Disconnect::Shutdown => (close_code::AWAY, "server is shutting down".to_owned()),
+    };
+    Some((code, text))
+}
 
-    async fn deliver(&mut self, envelope: &Envelope) -> Result<(), Gone> {
-        let Some(frame) = self.filter.select(envelope) else { return Ok(()) };
-        send(&mut self.sink, frame).await?;
-        if let ServerMessage::Ticks { ticks } = &envelope.message {
-            let sent = ticks.iter().filter(|t| self.filter.wants(&t.symbol)).map(|t| t.ts);
-            self.stats.gateway.latency.record_ages(now_ns(), sent);
-        }
-        Ok(())
-    }
-
-    async fn on_text(
-        &mut self,
-        text: &str,
-        updates: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<Envelope>>,
-    ) -> Result<(), Gone> {
-        if self.limiter.check().is_err() {
-            let message = format!("more than {MESSAGES_PER_SECOND} messages a second; this one was ignored");
-            return self.send_error(ErrorCode::RateLimited, &message).await;
-        }
-        let message = match parse(text) {
-            Ok(message) => message,
-            Err((code, message)) => return self.send_error(code, &message).await,
-        };
-        match message {
-            ClientMessage::Ping { nonce } => {
-                self.send_message(&ServerMessage::Pong { nonce, server_time: now_ns() }).await
-            }
-            ClientMessage::Subscribe { symbols, channels } => {
-                let changed = self.filter.subscribe(&symbols, &channels);
-                self.answer_subscription(changed).await
-            }
-            ClientMessage::Unsubscribe { symbols, channels } => {
-                let changed = self.filter.unsubscribe(&symbols, &channels);
-                self.answer_subscription(changed).await
-            }
-            ClientMessage::Resume { last_seq } => self.resume(last_seq, updates).await,
-        }
-    }
-
-    async fn answer_subscription(&mut self, changed: Result<(), String>) -> Result<(), Gone> {
-        match changed {
-            Ok(()) => self.send_message(&self.filter.describe()).await,
-            Err(message) => self.send_error(ErrorCode::BadMessage, &message).await,
-        }
-    }
-
-    /// Replays the ticks between what the client saw and the last snapshot
-    /// it was sent. If the hub no longer holds them all, the client is told
-    /// how many are lost and starts afresh.
-    async fn resume(
-        &mut self,
-        last_seq: BTreeMap<String, u64>,
-        updates: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<Envelope>>,
-    ) -> Result<(), Gone> {
-        let ranges: Vec<_> = last_seq
-            .into_iter()
-            .filter(|(symbol, _)| self.filter.wants(symbol))
-            .filter_map(|(symbol, after)| {
-                let upto = *self.snapshot_seqs.get(&symbol)?;
-                (upto > after).then_some(ReplayRange { symbol, after, upto })
-            })
-            .collect();
-        let replay = if ranges.is_empty() {
-            hub::market::Replay::default()
-        } else {
-            self.hub.replay(ranges).await.map_err(|_| Gone::HubStopped)?
-        };
-        let replayed = replay.ticks.len() as u64;
-        if !replay.ticks.is_empty() {
-            self.send_message(&ServerMessage::Ticks { ticks: replay.ticks }).await?;
-        }
-        if replay.missing > 0 {
-            self.send_message(&ServerMessage::Lagged { skipped: replay.missing }).await?;
-            *updates = self.start_afresh().await?;
-        }
-        self.send_message(&ServerMessage::Resumed { replayed }).await
-    }
-
-    async fn send_error(&mut self, code: ErrorCode, message: &str) -> Result<(), Gone> {
-        self.send_message(&ServerMessage::Error { code, message: message.to_owned() }).await
-    }
-
-    async fn send_message(&mut self, message: &ServerMessage) -> Result<(), Gone> {
-        match hub::encode(message) {
-            Some(frame) => send(&mut self.sink, frame).await,
-            None => Ok(()),
-        }
+/// Why reading from the client failed, from the WebSocket layer's error.
+fn classify(err: axum::Error) -> Disconnect {
+    use tungstenite::Error;
+    match err.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(_)) => Disconnect::TooLarge,
+        Some(Error::Protocol(_)) => Disconnect::Protocol,
+        Some(Error::Utf8(_)) => Disconnect::BadUtf8,
+        _ => Disconnect::ClientGone,
     }
 }
 
 /// A client's text message, or the error to answer it with.
-pub fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
+pub fn parse(text: &str) -> Result<marquee_shared::ClientMessage, (ErrorCode, String)> {
     if text.len() > MAX_CLIENT_MESSAGE {
         let message = format!("message is {} bytes; the limit is {MAX_CLIENT_MESSAGE}", text.len());
         return Err((ErrorCode::TooLarge, message));
     }
-    serde_json::from_str::<ClientMessage>(text)
-        .map_err(|err| (ErrorCode::BadMessage, format!("not a client message: {err}")))
-}
-
-async fn send<S: Sink<Message> + Unpin>(sink: &mut S, frame: Utf8Bytes) -> Result<(), Gone> {
-    match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(frame))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) | Err(_) => Err(Gone::Unwritable),
-    }
-}
-
-async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &'static str) {
-    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-    // Best effort: the peer may already be gone, and there is nothing left to do then.
-    if tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await.is_err() {
-        tracing::debug!("close frame not delivered in time");
-    }
+    serde_json::from_str(text).map_err(|err| (ErrorCode::BadMessage, format!("not a client message: {err}")))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_messages_parse() {
-        assert_eq!(parse(r#"{"type":"ping","nonce":77}"#), Ok(ClientMessage::Ping { nonce: 77 }));
-    }
-
-    #[test]
-    fn bad_json_and_unknown_types_get_a_bad_message_error() {
-        for text in ["{", "[]", r#"{"type":"buy","qty":1}"#, ""] {
-            let reply = parse(text);
-            assert!(matches!(reply, Err((ErrorCode::BadMessage, _))), "{text:?} -> {reply:?}");
-        }
-    }
-
-    #[test]
-    fn oversized_messages_are_refused_before_parsing() {
-        let big = format!(r#"{{"type":"ping","nonce":1,"pad":"{}"}}"#, "x".repeat(MAX_CLIENT_MESSAGE));
-        assert!(matches!(parse(&big), Err((ErrorCode::TooLarge, _))));
-    }
-}
+mod tests;

@@ -1,0 +1,197 @@
+//! One client's queue of frames waiting for its socket, bounded in messages
+//! and in bytes. The session puts frames in without ever waiting; the
+//! client's writer task takes them out as fast as the socket accepts them.
+//! A full queue is the session's cue to conflate the client.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use crate::hub::Frame;
+
+/// How much one client may have queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    pub messages: usize,
+    pub bytes: usize,
+}
+
+/// The queue would grow past its limits; nothing was added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// What the writer is to do next.
+#[derive(Debug, PartialEq)]
+pub enum Next {
+    /// Write these frames, oldest first.
+    Frames(Vec<Frame>),
+    /// Write nothing more; close with this code and reason (`None`: the
+    /// client closed, so only finish the closing handshake).
+    Close(Option<(u16, String)>),
+}
+
+/// The queue as plain data.
+#[derive(Debug)]
+pub struct Queue {
+    limits: QueueLimits,
+    frames: VecDeque<Frame>,
+    bytes: usize,
+    close: Option<Option<(u16, String)>>,
+}
+
+impl Queue {
+    pub fn new(limits: QueueLimits) -> Self {
+        Self { limits, frames: VecDeque::new(), bytes: 0, close: None }
+    }
+
+    /// Adds a frame unless that would pass a limit. A frame larger than the
+    /// byte limit still goes into an empty queue, so nothing is too big to send.
+    pub fn push(&mut self, frame: Frame) -> Result<(), Full> {
+        let over = self.frames.len() >= self.limits.messages || self.bytes + frame.len() > self.limits.bytes;
+        if over && !self.frames.is_empty() {
+            return Err(Full);
+        }
+        self.push_anyway(frame);
+        Ok(())
+    }
+
+    /// Adds a frame whatever the limits (a notice right after [`Queue::clear`]).
+    pub fn push_anyway(&mut self, frame: Frame) {
+        if self.close.is_none() {
+            self.bytes += frame.len();
+            self.frames.push_back(frame);
+        }
+    }
+
+    /// Drops every queued frame; returns how many.
+    pub fn clear(&mut self) -> u64 {
+        let dropped = self.frames.len() as u64;
+        self.frames.clear();
+        self.bytes = 0;
+        dropped
+    }
+
+    /// Asks the writer to close after what is queued (`None`: the client
+    /// closed first). The first request wins.
+    pub fn close(&mut self, frame: Option<(u16, String)>) {
+        if self.close.is_none() {
+            self.close = Some(frame);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Everything queued, or the close once nothing is; `None` when idle.
+    pub fn take(&mut self) -> Option<Next> {
+        if !self.frames.is_empty() {
+            self.bytes = 0;
+            return Some(Next::Frames(self.frames.drain(..).collect()));
+        }
+        self.close.clone().map(Next::Close)
+    }
+}
+
+/// The queue shared by a session and its writer.
+#[derive(Debug)]
+pub struct Outbox {
+    queue: Mutex<Queue>,
+    ready: Notify,
+}
+
+impl Outbox {
+    pub fn new(limits: QueueLimits) -> Self {
+        Self { queue: Mutex::new(Queue::new(limits)), ready: Notify::new() }
+    }
+
+    /// The queue, to change; the writer is woken when the guard's user calls
+    /// [`Outbox::wake`].
+    pub fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A panic elsewhere leaves a queue of whole frames: still usable.
+        self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn wake(&self) {
+        self.ready.notify_one();
+    }
+
+    pub fn push(&self, frame: Frame) -> Result<(), Full> {
+        let pushed = self.lock().push(frame);
+        self.wake();
+        pushed
+    }
+
+    pub fn close(&self, frame: Option<(u16, String)>) {
+        self.lock().close(frame);
+        self.wake();
+    }
+
+    /// Waits for something to write.
+    pub async fn next(&self) -> Next {
+        loop {
+            if let Some(next) = self.lock().take() {
+                return next;
+            }
+            self.ready.notified().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(len: usize) -> Frame {
+        Frame::from("x".repeat(len))
+    }
+
+    #[test]
+    fn bounded_in_messages_and_in_bytes() {
+        let mut queue = Queue::new(QueueLimits { messages: 3, bytes: 100 });
+        assert_eq!(queue.push(frame(40)), Ok(()));
+        assert_eq!(queue.push(frame(40)), Ok(()));
+        assert_eq!(queue.push(frame(40)), Err(Full), "140 bytes is over 100");
+        assert_eq!(queue.push(frame(10)), Ok(()));
+        assert_eq!(queue.push(frame(1)), Err(Full), "three messages is the cap");
+        assert_eq!((queue.len(), queue.bytes()), (3, 90));
+    }
+
+    #[test]
+    fn a_frame_bigger_than_the_limit_still_goes_alone() {
+        let mut queue = Queue::new(QueueLimits { messages: 3, bytes: 100 });
+        assert_eq!(queue.push(frame(500)), Ok(()));
+        assert_eq!(queue.push(frame(1)), Err(Full));
+    }
+
+    #[test]
+    fn clear_counts_what_it_drops_and_notices_go_in_anyway() {
+        let mut queue = Queue::new(QueueLimits { messages: 1, bytes: 100 });
+        queue.push(frame(5)).expect("room");
+        assert_eq!(queue.clear(), 1);
+        queue.push_anyway(frame(5));
+        queue.push_anyway(frame(5));
+        assert_eq!(queue.take(), Some(Next::Frames(vec![frame(5), frame(5)])));
+        assert_eq!(queue.take(), None);
+    }
+
+    #[test]
+    fn close_comes_after_what_is_queued_and_stops_new_frames() {
+        let mut queue = Queue::new(QueueLimits { messages: 10, bytes: 100 });
+        queue.push(frame(1)).expect("room");
+        queue.close(Some((1001, "bye".into())));
+        queue.close(None);
+        queue.push_anyway(frame(2));
+        assert_eq!(queue.take(), Some(Next::Frames(vec![frame(1)])));
+        assert_eq!(queue.take(), Some(Next::Close(Some((1001, "bye".into())))));
+    }
+}
