@@ -164,6 +164,11 @@ impl Conn {
         self.connections.state().pending.remove(&self.id);
     }
 
+    /// True until the connection has sent a request's headers.
+    pub fn is_pending(&self) -> bool {
+        self.connections.state().pending.contains_key(&self.id)
+    }
+
     /// Completes when the connection is closed to make room for another.
     pub async fn evicted(&self) {
         self.evicted.cancelled().await;

@@ -106,6 +106,10 @@ async fn serve_connection(
         result = connection.as_mut() => result,
         () = conn.evicted() => return,
         () = shutdown.cancelled() => {
+            // A connection that has not sent a request has nothing in flight.
+            if conn.is_pending() {
+                return;
+            }
             connection.as_mut().graceful_shutdown();
             tokio::select! {
                 result = connection.as_mut() => result,

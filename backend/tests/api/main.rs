@@ -2,6 +2,7 @@
 //! WebSocket like a browser would.
 
 mod analytics;
+mod edge;
 mod engines;
 mod fake_alphavantage;
 mod fetch;

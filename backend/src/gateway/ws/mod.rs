@@ -80,13 +80,12 @@ pub async fn upgrade(
         let _held = (peer, slot, session);
         let _connected = state.stats.clients.enter();
         let (sink, stream) = socket.split();
-        let reason = serve_client(sink, stream, &state.hub, &state.stats, &state.shutdown, state.ws).await;
-        state.stats.edge.disconnected(reason);
+        serve_client(sink, stream, &state.hub, &state.stats, &state.shutdown, state.ws).await;
     })
 }
 
 /// Streams the hub to one client until it leaves, breaks the protocol,
-/// stalls, or the server shuts down; returns why it ended.
+/// stalls, or the server shuts down; counts and returns why it ended.
 pub async fn serve_client<S, R>(
     mut sink: S,
     mut stream: R,
@@ -100,23 +99,31 @@ where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let outbox = Outbox::new(settings.queue);
-    let mut writer = pin!(writer::write(&outbox, &mut sink, settings.stall));
-    let session = session::Session::new(&outbox, hub, stats, settings);
-    let mut reading = pin!(session.run(&mut stream, shutdown));
-    tokio::select! {
-        reason = &mut reading => {
-            // The session queued its close (or the client's echo): let the
-            // writer finish it.
-            match writer.await {
-                Written::Stalled => Disconnect::Stalled,
-                Written::Closed | Written::Failed => reason,
+    let reason = {
+        let mut writer = pin!(writer::write(&outbox, &mut sink, settings.stall));
+        let session = session::Session::new(&outbox, hub, stats, settings);
+        let mut reading = pin!(session.run(&mut stream, shutdown));
+        tokio::select! {
+            biased;
+            reason = &mut reading => {
+                // The session queued its close (or the client's echo): let
+                // the writer finish it.
+                match writer.await {
+                    Written::Stalled => Disconnect::Stalled,
+                    Written::Closed | Written::Failed => reason,
+                }
             }
+            written = &mut writer => match written {
+                Written::Stalled => Disconnect::Stalled,
+                Written::Closed | Written::Failed => Disconnect::ClientGone,
+            },
         }
-        written = &mut writer => match written {
-            Written::Stalled => Disconnect::Stalled,
-            Written::Closed | Written::Failed => Disconnect::ClientGone,
-        },
+    };
+    stats.edge.disconnected(reason);
+    if reason == Disconnect::Stalled {
+        writer::close_stalled(&mut sink, settings.stall).await;
     }
+    reason
 }
 
 /// The close code and reason for a session that ends for `reason`, if the

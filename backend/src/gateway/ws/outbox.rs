@@ -31,11 +31,21 @@ pub enum Next {
     Close(Option<(u16, String)>),
 }
 
+/// Whether conflation may drop a queued frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Stream traffic and notices: a fresh snapshot replaces them.
+    Stream,
+    /// An answer to the client (pong, subscribed, resumed, errors, replays):
+    /// kept, in order, however far behind the stream is.
+    Reply,
+}
+
 /// The queue as plain data.
 #[derive(Debug)]
 pub struct Queue {
     limits: QueueLimits,
-    frames: VecDeque<Frame>,
+    frames: VecDeque<(Frame, Kind)>,
     bytes: usize,
     close: Option<Option<(u16, String)>>,
 }
@@ -52,24 +62,41 @@ impl Queue {
         if over && !self.frames.is_empty() {
             return Err(Full);
         }
-        self.push_anyway(frame);
+        self.add(frame, Kind::Stream);
         Ok(())
     }
 
-    /// Adds a frame whatever the limits (a notice right after [`Queue::clear`]).
+    /// Adds stream traffic whatever the limits (a notice and snapshot right
+    /// after [`Queue::clear`]).
     pub fn push_anyway(&mut self, frame: Frame) {
+        self.add(frame, Kind::Stream);
+    }
+
+    /// Adds an answer to the client whatever the limits; [`Queue::clear`]
+    /// keeps it. The session's rate limit bounds how many there are.
+    pub fn push_reply(&mut self, frame: Frame) {
+        self.add(frame, Kind::Reply);
+    }
+
+    fn add(&mut self, frame: Frame, kind: Kind) {
         if self.close.is_none() {
             self.bytes += frame.len();
-            self.frames.push_back(frame);
+            self.frames.push_back((frame, kind));
         }
     }
 
-    /// Drops every queued frame; returns how many.
+    /// Drops every queued frame but the replies; returns how many.
     pub fn clear(&mut self) -> u64 {
-        let dropped = self.frames.len() as u64;
+        let before = self.frames.len();
+        self.frames.retain(|(_, kind)| *kind == Kind::Reply);
+        self.bytes = self.frames.iter().map(|(frame, _)| frame.len()).sum();
+        (before - self.frames.len()) as u64
+    }
+
+    /// Drops everything, replies too (the session is over).
+    pub fn discard(&mut self) {
         self.frames.clear();
         self.bytes = 0;
-        dropped
     }
 
     /// Asks the writer to close after what is queued (`None`: the client
@@ -96,7 +123,7 @@ impl Queue {
     pub fn take(&mut self) -> Option<Next> {
         if !self.frames.is_empty() {
             self.bytes = 0;
-            return Some(Next::Frames(self.frames.drain(..).collect()));
+            return Some(Next::Frames(self.frames.drain(..).map(|(frame, _)| frame).collect()));
         }
         self.close.clone().map(Next::Close)
     }
@@ -181,6 +208,22 @@ mod tests {
         queue.push_anyway(frame(5));
         queue.push_anyway(frame(5));
         assert_eq!(queue.take(), Some(Next::Frames(vec![frame(5), frame(5)])));
+        assert_eq!(queue.take(), None);
+    }
+
+    #[test]
+    fn clear_keeps_the_replies_in_order() {
+        let mut queue = Queue::new(QueueLimits { messages: 10, bytes: 100 });
+        queue.push(frame(1)).expect("room");
+        queue.push_reply(frame(2));
+        queue.push(frame(3)).expect("room");
+        queue.push_reply(frame(4));
+        assert_eq!(queue.clear(), 2);
+        assert_eq!(queue.bytes(), 6);
+        queue.push_anyway(frame(5));
+        assert_eq!(queue.take(), Some(Next::Frames(vec![frame(2), frame(4), frame(5)])));
+        queue.push_reply(frame(6));
+        queue.discard();
         assert_eq!(queue.take(), None);
     }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Message;
 use futures_util::{Stream, StreamExt};
@@ -37,6 +38,9 @@ pub struct Session<'a> {
     /// up to here, the stream carries on after it.
     snapshot_seqs: BTreeMap<String, u64>,
     limiter: DefaultDirectRateLimiter,
+    /// When the client was last told it sends too fast: at most once a
+    /// second, so a flood cannot fill its queue with replies.
+    told_rate_limited: Option<Instant>,
 }
 
 impl<'a> Session<'a> {
@@ -50,6 +54,7 @@ impl<'a> Session<'a> {
             filter: Filter::new(settings.max_subscriptions),
             snapshot_seqs: BTreeMap::new(),
             limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
+            told_rate_limited: None,
         }
     }
 
@@ -61,7 +66,7 @@ impl<'a> Session<'a> {
     {
         let reason = self.serve(stream, shutdown).await;
         let mut queue = self.outbox.lock();
-        queue.clear();
+        queue.discard();
         queue.close(close_for(reason));
         drop(queue);
         self.outbox.wake();
@@ -145,8 +150,14 @@ impl<'a> Session<'a> {
 
     async fn on_text(&mut self, text: &str, updates: &mut Updates) -> Result<(), HubStopped> {
         if self.limiter.check().is_err() {
-            let message = format!("more than {MESSAGES_PER_SECOND} messages a second; this one was ignored");
-            self.error(ErrorCode::RateLimited, &message);
+            let now = Instant::now();
+            if self.told_rate_limited.is_none_or(|told| now.duration_since(told) >= Duration::from_secs(1)) {
+                self.told_rate_limited = Some(now);
+                let message = format!(
+                    "more than {MESSAGES_PER_SECOND} messages a second; this one (and any more this second) was ignored"
+                );
+                self.error(ErrorCode::RateLimited, &message);
+            }
             return Ok(());
         }
         let message = match parse(text) {
@@ -158,7 +169,7 @@ impl<'a> Session<'a> {
         };
         match message {
             ClientMessage::Ping { nonce } => {
-                self.notice(&ServerMessage::Pong { nonce, server_time: now_ns() });
+                self.reply(&ServerMessage::Pong { nonce, server_time: now_ns() });
                 Ok(())
             }
             ClientMessage::Subscribe { symbols, channels } => {
@@ -177,7 +188,7 @@ impl<'a> Session<'a> {
 
     fn answer_subscription(&mut self, changed: Result<(), String>) {
         match changed {
-            Ok(()) => self.notice(&self.filter.describe()),
+            Ok(()) => self.reply(&self.filter.describe()),
             Err(message) => self.error(ErrorCode::BadMessage, &message),
         }
     }
@@ -205,22 +216,30 @@ impl<'a> Session<'a> {
         };
         let replayed = replay.ticks.len() as u64;
         if !replay.ticks.is_empty() {
-            self.notice(&ServerMessage::Ticks { ticks: replay.ticks });
+            self.reply(&ServerMessage::Ticks { ticks: replay.ticks });
         }
         if replay.missing > 0 {
             self.notice(&ServerMessage::Lagged { skipped: replay.missing });
             *updates = self.start_afresh().await?;
         }
-        self.notice(&ServerMessage::Resumed { replayed });
+        self.reply(&ServerMessage::Resumed { replayed });
         Ok(())
     }
 
     fn error(&mut self, code: ErrorCode, message: &str) {
-        self.notice(&ServerMessage::Error { code, message: message.to_owned() });
+        self.reply(&ServerMessage::Error { code, message: message.to_owned() });
     }
 
-    /// Queues an answer or notice whatever the queue's limits: the client
-    /// asked for it, and the rate limit bounds how often.
+    /// Queues an answer whatever the queue's limits, never to be conflated
+    /// away: the client asked for it, and the rate limit bounds how often.
+    fn reply(&self, message: &ServerMessage) {
+        if let Some(frame) = hub::encode(message) {
+            self.outbox.lock().push_reply(frame);
+            self.outbox.wake();
+        }
+    }
+
+    /// Queues a notice about the stream (`lagged`) whatever the queue's limits.
     fn notice(&self, message: &ServerMessage) {
         if let Some(frame) = hub::encode(message) {
             self.outbox.lock().push_anyway(frame);

@@ -12,6 +12,9 @@ use super::outbox::{Next, Outbox};
 
 /// How long a closing handshake may take once the close frame is queued.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// How long a stalled socket is kept, with nothing more queued, so that the
+/// close frame reaches a client that starts reading again.
+const STALLED_LINGER: Duration = Duration::from_secs(5);
 
 /// How a writer ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,40 +33,58 @@ pub async fn write<S: Sink<Message> + Unpin>(outbox: &Outbox, sink: &mut S, stal
     loop {
         let frames = match outbox.next().await {
             Next::Frames(frames) => frames,
-            Next::Close(frame) => {
-                let frame = frame.map(|(code, reason)| CloseFrame { code, reason: Utf8Bytes::from(reason) });
+            // The client closed first: the WebSocket layer queued the echo,
+            // and closing the sink writes it.
+            Next::Close(None) => {
+                // Ignored: the client has gone either way.
+                let _echoed = tokio::time::timeout(CLOSE_WAIT, sink.close()).await;
+                return Written::Closed;
+            }
+            Next::Close(Some((code, reason))) => {
+                let frame = CloseFrame { code, reason: Utf8Bytes::from(reason) };
                 // Best effort: a peer that is gone has nothing left to hear.
-                let closed = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(frame))).await;
-                return if matches!(closed, Ok(Ok(()))) { Written::Closed } else { Written::Failed };
+                let closed = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(frame)))).await;
+                return if matches!(closed, Ok(Ok(()))) { Written::Closed } else { failed(sink).await };
             }
         };
         for frame in frames {
             match tokio::time::timeout(stall, sink.feed(Message::Text(frame))).await {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) => return Written::Failed,
-                Err(_) => return stalled(outbox, sink, stall).await,
+                Ok(Err(_)) => return failed(sink).await,
+                Err(_) => return stalled(outbox),
             }
         }
         match tokio::time::timeout(stall, sink.flush()).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) => return Written::Failed,
-            Err(_) => return stalled(outbox, sink, stall).await,
+            Ok(Err(_)) => return failed(sink).await,
+            Err(_) => return stalled(outbox),
         }
     }
 }
 
-/// The socket stopped accepting: nothing more is queued for it, and the close
-/// frame goes after what the socket already holds, in case the client reads
-/// again within another stall timeout.
-async fn stalled<S: Sink<Message> + Unpin>(outbox: &Outbox, sink: &mut S, stall: Duration) -> Written {
-    let reason = format!("stalled: the socket accepted nothing for {} ms", stall.as_millis());
-    {
-        let mut queue = outbox.lock();
-        queue.clear();
-        queue.close(Some((close_code::POLICY, reason.clone())));
-    }
-    let frame = CloseFrame { code: close_code::POLICY, reason: Utf8Bytes::from(reason) };
-    // Ignored: the session ends either way, and counts the stall.
-    let _closed = tokio::time::timeout(stall, sink.send(Message::Close(Some(frame)))).await;
+/// A write failed, most often because the client's close arrived first and
+/// nothing but the echo may follow it: closing writes that echo (if the
+/// socket is still there at all).
+async fn failed<S: Sink<Message> + Unpin>(sink: &mut S) -> Written {
+    // Ignored: there is nothing left to do with a socket that fails.
+    let _closed = tokio::time::timeout(CLOSE_WAIT, sink.close()).await;
+    Written::Failed
+}
+
+/// The socket stopped accepting: nothing more is queued for it.
+fn stalled(outbox: &Outbox) -> Written {
+    let mut queue = outbox.lock();
+    queue.discard();
+    queue.close(None);
     Written::Stalled
+}
+
+/// Sends a stalled client its close frame (1008) after what the socket
+/// already holds, in case the client reads again soon; gives up after
+/// [`STALLED_LINGER`].
+pub async fn close_stalled<S: Sink<Message> + Unpin>(sink: &mut S, stall: Duration) {
+    let reason = format!("stalled: the socket accepted nothing for {} ms", stall.as_millis());
+    let frame = CloseFrame { code: close_code::POLICY, reason: Utf8Bytes::from(reason) };
+    // Ignored: the session is over either way.
+    let _closed = tokio::time::timeout(STALLED_LINGER, sink.send(Message::Close(Some(frame)))).await;
 }
