@@ -3,6 +3,7 @@
 
 mod analytics;
 mod engines;
+mod errors;
 mod fake_alphavantage;
 mod fetch;
 mod health;
