@@ -9,6 +9,8 @@ use marquee::Config;
 use marquee::demo_universe::SYMBOLS;
 use marquee_shared::ServerMessage;
 use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -87,6 +89,43 @@ impl TestApp {
         ws
     }
 
+    /// Sends a request byte for byte, where reqwest would normalise it (odd
+    /// paths) or cannot (a body that stalls), and reads the answer. The body is
+    /// written by another task meanwhile, since the server may answer before
+    /// it is all sent; the connection stays open until the answer is read.
+    pub async fn raw(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: RawBody,
+    ) -> RawAnswer {
+        let (mut reader, writer) = TcpStream::connect(self.addr).await.expect("tcp connect").into_split();
+        let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        match &body {
+            RawBody::None => {}
+            RawBody::Full(bytes) => head.push_str(&format!("Content-Length: {}\r\n", bytes.len())),
+            RawBody::Chunked(_) => head.push_str("Transfer-Encoding: chunked\r\n"),
+            RawBody::Stalled { announced, .. } => head.push_str(&format!("Content-Length: {announced}\r\n")),
+        }
+        head.push_str("\r\n");
+        let (read, keep_open) = oneshot::channel::<()>();
+        let writing = tokio::spawn(async move {
+            let mut writer = writer;
+            // A failed write means the server answered early and closed: the
+            // answer says why, so the error itself is not the test's concern.
+            write_request(&mut writer, head.as_bytes(), body).await.ok();
+            keep_open.await.ok();
+        });
+        let answer = read_answer(&mut reader).await;
+        read.send(()).ok();
+        writing.await.expect("writer task");
+        answer
+    }
+
     /// Asks the server to shut down and waits for `run` to return.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -150,4 +189,98 @@ pub async fn next_reply(ws: &mut Ws) -> Option<ServerMessage> {
 
 pub async fn send_text(ws: &mut Ws, text: &str) {
     ws.send(Message::text(text)).await.expect("send");
+}
+
+/// How [`TestApp::raw`] sends a body.
+#[derive(Debug)]
+pub enum RawBody {
+    None,
+    /// All of it, announced by Content-Length.
+    Full(Vec<u8>),
+    /// This many bytes in 64 KiB chunks, announced by nothing.
+    Chunked(usize),
+    /// Announces `announced` bytes, sends the first `sent`, then nothing more.
+    Stalled {
+        announced: u64,
+        sent: usize,
+    },
+}
+
+/// An answer read off a raw connection; header names are lower case.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+async fn write_request(writer: &mut OwnedWriteHalf, head: &[u8], body: RawBody) -> std::io::Result<()> {
+    writer.write_all(head).await?;
+    match body {
+        RawBody::None => {}
+        RawBody::Full(bytes) => writer.write_all(&bytes).await?,
+        RawBody::Chunked(mut left) => {
+            let chunk = vec![b'x'; 64 * 1024];
+            while left > 0 {
+                let n = left.min(chunk.len());
+                writer.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+                writer.write_all(&chunk[..n]).await?;
+                writer.write_all(b"\r\n").await?;
+                left -= n;
+            }
+            writer.write_all(b"0\r\n\r\n").await?;
+        }
+        RawBody::Stalled { sent, .. } => writer.write_all(&vec![b'x'; sent]).await?,
+    }
+    writer.flush().await
+}
+
+/// Reads until a whole answer is in (by its Content-Length, else until the
+/// server closes). Panics after 10 s.
+async fn read_answer(reader: &mut OwnedReadHalf) -> RawAnswer {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        if let Some(answer) = parse_answer(&received, false) {
+            return answer;
+        }
+        let read = tokio::time::timeout(Duration::from_secs(10), reader.read(&mut buffer))
+            .await
+            .expect("an answer within 10 s");
+        match read {
+            Ok(n) if n > 0 => received.extend_from_slice(&buffer[..n]),
+            // Closed (or reset, after an early answer): what came is all there is.
+            _ => {
+                return parse_answer(&received, true).unwrap_or_else(|| {
+                    panic!("the connection closed mid-answer: {:?}", String::from_utf8_lossy(&received))
+                });
+            }
+        }
+    }
+}
+
+fn parse_answer(received: &[u8], closed: bool) -> Option<RawAnswer> {
+    let end = received.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&received[..end]);
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let body = &received[end + 4..];
+    let length = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok());
+    match length {
+        Some(length) if body.len() >= length => {
+            Some(RawAnswer { status, headers, body: body[..length].to_vec() })
+        }
+        None if closed => Some(RawAnswer { status, headers, body: body.to_vec() }),
+        _ => None,
+    }
 }

@@ -4,6 +4,7 @@
 mod analytics;
 mod edge;
 mod engines;
+mod errors;
 mod fake_alphavantage;
 mod fetch;
 mod health;

@@ -21,6 +21,15 @@ impl ApiError {
         Self { status, code, message: message.into() }
     }
 
+    /// The machine-readable code clients branch on (`bad_query`, `too_large`, ...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
@@ -39,6 +48,17 @@ impl ApiError {
 
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+
+    /// A fault of this server, not of the request: logged once here, at
+    /// error level, and answered without the details.
+    pub fn internal(detail: &str) -> Self {
+        tracing::error!(detail, "internal error while serving a request");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed to answer; see its log")
     }
 }
 

@@ -1,24 +1,18 @@
 //! `POST /api/v1/fetch` (operator) and `GET /api/v1/fetch/{job}`.
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use marquee_shared::{FetchJob, FetchRequest};
 
 use super::ApiError;
-use super::auth::authorize;
+use super::extract::{Json, Path};
 use crate::gateway::AppState;
 use crate::ingest::fetch::SubmitError;
 
 pub async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<FetchRequest>, JsonRejection>,
+    Json(request): Json<FetchRequest>,
 ) -> Result<(StatusCode, Json<FetchJob>), ApiError> {
-    authorize(&state, &headers)?;
-    let Json(request) =
-        body.map_err(|rejection| ApiError::new(rejection.status(), "bad_body", rejection.body_text()))?;
     let Some(fetch) = &state.fetch else {
         return Err(ApiError::unavailable(
             "fetching needs an Alpha Vantage API key: set ALPHAVANTAGE_API_KEY and restart",

@@ -1,7 +1,8 @@
 //! Operator requests for a stage this process does not run (a gateway asked
 //! to stop the simulation, say) go to a live process that runs it, found by
 //! its heartbeats, unchanged (the operator token included, checked there);
-//! its answer comes back as it is.
+//! its answer comes back as it is. The body streams through as it arrives,
+//! under the bound the route's limit layer put on it; it is never held whole.
 
 use std::time::{Duration, Instant};
 
@@ -12,26 +13,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
+use super::limit::{BodyLimit, exceeded, is_too_large};
 use crate::config::Role;
 use crate::gateway::AppState;
 
-/// The largest body forwarded (a CSV import).
-const MAX_BODY: usize = 32 * 1024 * 1024;
-/// How long the other process may take to answer.
+/// How long the other process may take to answer, the body's upload
+/// included: a client trickling its body is cut off here rather than holding
+/// a connection to the other process open.
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Marks a forwarded request: one that arrives with it is never forwarded
 /// again (a process advertising a wrong address would otherwise loop).
 const FORWARDED: &str = "x-marquee-forwarded";
 
-pub async fn to_driver(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    forward(state, Role::Driver, request, next).await
-}
-
-pub async fn to_ingest(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    forward(state, Role::Ingest, request, next).await
-}
-
-async fn forward(state: AppState, role: Role, request: Request, next: Next) -> Response {
+/// Serves the request here when this process runs `role`, else forwards it.
+pub async fn to(role: Role, State(state): State<AppState>, request: Request, next: Next) -> Response {
     if state.roles.has(role) {
         return next.run(request).await;
     }
@@ -49,13 +44,13 @@ async fn forward(state: AppState, role: Role, request: Request, next: Next) -> R
     let (parts, body) = request.into_parts();
     let path = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |original| &original.0);
     let url = format!("{address}{}", path.path_and_query().map_or("/", |p| p.as_str()));
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
-            .into_response();
-    };
+    let limit = parts.extensions.get::<BodyLimit>().copied();
+    let body = reqwest::Body::wrap_stream(body.into_data_stream());
     let mut outgoing =
         state.http.request(parts.method, &url).timeout(TIMEOUT).header(FORWARDED, "1").body(body);
-    for name in [header::AUTHORIZATION, header::CONTENT_TYPE] {
+    // Content-Length goes along so the other process frames and bounds the
+    // body as this one did (hyper sends a streamed body with it, not chunked).
+    for name in [header::AUTHORIZATION, header::CONTENT_TYPE, header::CONTENT_LENGTH] {
         if let Some(value) = parts.headers.get(&name) {
             outgoing = outgoing.header(name, value);
         }
@@ -63,6 +58,8 @@ async fn forward(state: AppState, role: Role, request: Request, next: Next) -> R
     tracing::debug!(role = role.as_str(), %url, "forwarding an operator request");
     let answer = match outgoing.send().await {
         Ok(answer) => answer,
+        // The client's body went over the route's bound while streaming through.
+        Err(err) if is_too_large(&err) => return exceeded(limit).into_response(),
         Err(err) => {
             let message = format!("the {} process at {address} did not answer: {err}", role.as_str());
             return ApiError::new(StatusCode::BAD_GATEWAY, "forward_failed", message).into_response();
@@ -82,5 +79,33 @@ async fn forward(state: AppState, role: Role, request: Request, next: Next) -> R
             let message = format!("the {} process's answer was cut short: {err}", role.as_str());
             ApiError::new(StatusCode::BAD_GATEWAY, "forward_failed", message).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::Limited;
+
+    use super::*;
+
+    /// A body cut off at its route's bound while it streams to the other
+    /// process fails the send in a way [`is_too_large`] recognises, so the
+    /// client hears 413, not 502 "did not answer".
+    #[tokio::test]
+    async fn a_body_over_its_bound_on_the_way_out_is_too_large() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        // The other process: takes the connection and never answers.
+        let other = tokio::spawn(async move { listener.accept().await.map(|(stream, _)| stream) });
+        let body = Body::new(Limited::new(Body::from(vec![b'x'; 100_000]), 1_000));
+        let sent = reqwest::Client::new()
+            .post(format!("http://{address}/api/v1/import"))
+            .timeout(Duration::from_secs(5))
+            .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+            .send()
+            .await;
+        let Err(err) = sent else { panic!("a body over its bound was sent whole") };
+        assert!(is_too_large(&err), "{err:?}");
+        other.abort();
     }
 }

@@ -1,12 +1,11 @@
 //! `POST /api/v1/import?symbol=X` with a CSV body (operator).
 
-use axum::Json;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use super::auth::authorize;
+use super::extract::{self, Bytes, Json, Query};
 use crate::gateway::AppState;
 use crate::ingest::{self, ImportError};
 
@@ -21,16 +20,17 @@ pub struct Imported {
     records: u64,
 }
 
+/// The body is read once, within [`super::IMPORT_BODY`], and parsed where it
+/// lies: checking it is UTF-8 does not copy it.
 pub async fn import(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(params): Query<ImportParams>,
-    body: String,
+    Bytes(body): Bytes,
 ) -> Result<Json<Imported>, ApiError> {
-    authorize(&state, &headers)?;
     let symbol =
         params.symbol.ok_or_else(|| ApiError::bad_request("bad_symbol", "give the symbol: ?symbol=XYZ"))?;
-    match ingest::import_csv(&state.store, &state.events, &symbol, &body, |_| {}).await {
+    let csv = extract::utf8(&body)?;
+    match ingest::import_csv(&state.store, &state.events, &symbol, csv, |_| {}).await {
         Ok(records) => Ok(Json(Imported { symbol: symbol.trim().to_ascii_uppercase(), records })),
         Err(ImportError::Symbol(message)) => Err(ApiError::bad_request("bad_symbol", message)),
         Err(ImportError::Csv(err)) => {

@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use marquee_shared::{
     Alert, Bar, BarInterval, BarSeries, Company, Event, IndicatedBar, IndicatorPoint, IndicatorSeries,
     IntradayInterval, Quote, SymbolSummary, Tick,
 };
 use serde::Deserialize;
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, params};
 use crate::analytics;
 use crate::gateway::AppState;

@@ -1,30 +1,32 @@
 //! The REST API under `/api/v1`.
+//!
+//! Every answer that is not a success is an [`ApiError`]: `extract` turns
+//! bad queries, paths and bodies into one, `limit` bounds bodies, `auth`
+//! guards operator endpoints, and unknown routes and methods get one too.
 
 mod auth;
 mod error;
+mod extract;
 mod fetch;
 mod forward;
 mod import;
+mod limit;
 mod market;
 mod params;
 mod simulation;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::routing::{MethodRouter, get, post, put};
 pub use error::ApiError;
+pub use limit::{CONTROL_BODY, IMPORT_BODY};
 
 use super::AppState;
+use crate::config::Role;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let ingest = Router::new()
-        .route("/fetch", post(fetch::submit))
-        .route("/fetch/{job}", get(fetch::job))
-        .route("/import", post(import::import).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), forward::to_ingest));
-    let driver = Router::new()
-        .route("/simulation/speed", put(simulation::speed))
-        .route("/simulation/{action}", post(simulation::act))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), forward::to_driver));
     Router::new()
         .route("/symbols", get(market::symbols))
         .route("/quotes/{symbol}", get(market::quote))
@@ -35,9 +37,51 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/indicators/{symbol}", get(market::indicators))
         .route("/alerts", get(market::alerts))
         .route("/simulation", get(simulation::state))
-        .merge(ingest)
-        .merge(driver)
-        .fallback(|| async {
-            ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-        })
+        .route("/fetch/{job}", served_by(state, Role::Ingest, CONTROL_BODY, get(fetch::job)))
+        .route("/fetch", operator(state, Role::Ingest, CONTROL_BODY, post(fetch::submit)))
+        .route("/import", operator(state, Role::Ingest, IMPORT_BODY, post(import::import)))
+        .route("/simulation/speed", operator(state, Role::Driver, CONTROL_BODY, put(simulation::speed)))
+        .route("/simulation/{action}", operator(state, Role::Driver, CONTROL_BODY, post(simulation::act)))
+        // Applies to the routes above, so it comes after them.
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+}
+
+/// An operator endpoint. Its layers run outside in: the token is checked
+/// before a byte of the body is read, then the body is bounded, then the
+/// request is served here or forwarded. Route layers leave a wrong method's
+/// 405 alone.
+fn operator(
+    state: &AppState,
+    role: Role,
+    max_body: usize,
+    endpoint: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    served_by(state, role, max_body, endpoint)
+        .route_layer(from_fn_with_state(state.clone(), auth::require_operator))
+}
+
+/// An endpoint of `role`'s stage, with its body bounded to `max_body` bytes
+/// both here and on the way to the process that serves it.
+fn served_by(
+    state: &AppState,
+    role: Role,
+    max_body: usize,
+    endpoint: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    let forward =
+        move |state: State<AppState>, request: Request, next: Next| forward::to(role, state, request, next);
+    endpoint
+        .route_layer(from_fn_with_state(state.clone(), forward))
+        // axum's extractors apply their own 2 MB default; make them agree.
+        .route_layer(DefaultBodyLimit::max(max_body))
+        .route_layer(from_fn(move |request: Request, next: Next| limit::bound(max_body, request, next)))
+}
+
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}: the Allow header lists the methods it takes", uri.path()),
+    )
 }

@@ -1,13 +1,11 @@
-//! Operator endpoints for the simulation, guarded by the operator token when
-//! one is configured.
+//! The simulation's state, and its operator endpoints (guarded by the
+//! operator token, when one is configured, in `auth`'s layer).
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use marquee_shared::{SimulationState, SpeedRequest};
 
 use super::ApiError;
-use super::auth::authorize;
+use super::extract::{Json, Path};
 use crate::driver::Command;
 use crate::gateway::AppState;
 
@@ -17,10 +15,8 @@ pub async fn state(State(state): State<AppState>) -> Json<SimulationState> {
 
 pub async fn act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(action): Path<String>,
 ) -> Result<Json<SimulationState>, ApiError> {
-    authorize(&state, &headers)?;
     let command = match action.as_str() {
         "start" => Command::Start,
         "stop" => Command::Stop,
@@ -39,11 +35,7 @@ pub async fn act(
 
 pub async fn speed(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<SpeedRequest>, axum::extract::rejection::JsonRejection>,
+    Json(request): Json<SpeedRequest>,
 ) -> Result<Json<SimulationState>, ApiError> {
-    authorize(&state, &headers)?;
-    let Json(request) =
-        body.map_err(|rejection| ApiError::new(rejection.status(), "bad_body", rejection.body_text()))?;
     Ok(Json(state.driver.command(Command::Speed(request.speed)).await?))
 }
