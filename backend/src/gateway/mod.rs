@@ -119,7 +119,11 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::get))
         .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))
+        .method_not_allowed_fallback(api::method_not_allowed)
         .nest("/api/v1", api::routes(&state))
+        // Other API versions and paths answer JSON, not the dashboard.
+        .route("/api", axum::routing::any(api::not_found))
+        .route("/api/{*rest}", axum::routing::any(api::not_found))
         .merge(static_files::router(&state.static_dir))
         // A 503 from /health while stages start is expected: a warning, not an error.
         // Handlers log their own internal errors once, at error level.

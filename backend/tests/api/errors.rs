@@ -113,6 +113,13 @@ async fn every_route_answers_a_bad_request_with_a_json_error() {
         ("GET", "/api/v1/quotes".into(), None, RawBody::None, 404, "not_found"),
         ("GET", "/api/v1/quotes/AAPL/more".into(), None, RawBody::None, 404, "not_found"),
         ("GET", format!("/api/v1/{}", "a".repeat(300)), None, RawBody::None, 404, "not_found"),
+        ("GET", "/api/v2/symbols".into(), None, RawBody::None, 404, "not_found"),
+        ("GET", "/api".into(), None, RawBody::None, 404, "not_found"),
+        // The server's own routes.
+        ("POST", "/health".into(), None, RawBody::None, 405, "method_not_allowed"),
+        ("DELETE", "/metrics".into(), None, RawBody::None, 405, "method_not_allowed"),
+        ("POST", "/ws".into(), None, RawBody::None, 405, "method_not_allowed"),
+        ("GET", "/ws".into(), None, RawBody::None, 400, "not_websocket"),
     ];
     for (method, target, content_type, body, status, code) in rows {
         let what = format!("{method} {}", &target[..target.len().min(80)]);

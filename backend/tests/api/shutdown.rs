@@ -36,7 +36,17 @@ async fn after_sigterm_every_tick_made_is_in_the_store() {
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_marquee"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--symbols", "AAPL,MSFT,KO,IBM,NVDA"])
-        .args(["--tick-interval-ms", "5", "--flush-age-ms", "1000", "--flush-batch", "5000", "--data-dir"])
+        .args([
+            "--tick-interval-ms",
+            "5",
+            "--flush-age-ms",
+            "1000",
+            "--flush-batch",
+            "5000",
+            "--shutdown-grace",
+            "2s",
+        ])
+        .arg("--data-dir")
         .arg(dir.path())
         .env("RUST_LOG", "warn")
         .env_remove("ALPHAVANTAGE_API_KEY")
@@ -65,12 +75,27 @@ async fn after_sigterm_every_tick_made_is_in_the_store() {
     }
     assert_eq!(seen.len(), 5, "ticks for every symbol: {seen:?}");
 
+    // Two requests that will never finish: one stops in its headers, one in its body.
+    use tokio::io::AsyncWriteExt;
+    let mut half_headers = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    half_headers.write_all(b"GET /health HTTP/1.1\r\nHost: marquee\r\n").await.expect("write");
+    let mut half_body = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    half_body
+        .write_all(b"POST /api/v1/import?symbol=ZZZ HTTP/1.1\r\nHost: marquee\r\nContent-Length: 1000\r\n\r\ndate,open")
+        .await
+        .expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
     // With a 1 s flush age and a large batch, much is still buffered now.
     let pid = child.id().to_string();
+    let asked = Instant::now();
     let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     assert!(status.success());
     let exit = tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
     assert!(exit.success(), "marquee exits cleanly on SIGTERM: {exit:?}");
+    // The grace (2 s) for the request in flight, and the flush beside it.
+    assert!(asked.elapsed() < Duration::from_millis(3500), "exit took {:?}", asked.elapsed());
+    drop((half_headers, half_body));
 
     let store = SqliteStore::open(dir.path()).expect("store");
     for (symbol, max_seen) in seen {

@@ -44,7 +44,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/simulation/{action}", operator(state, Role::Driver, CONTROL_BODY, post(simulation::act)))
         // Applies to the routes above, so it comes after them.
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .fallback(not_found)
+}
+
+/// Any path under `/api` that names no endpoint.
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
 /// An operator endpoint. Its layers run outside in: the token is checked
@@ -78,7 +83,7 @@ fn served_by(
         .route_layer(from_fn(move |request: Request, next: Next| limit::bound(max_body, request, next)))
 }
 
-async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+pub async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

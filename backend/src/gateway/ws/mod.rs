@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocketUpgrade, close_code};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -54,10 +55,17 @@ pub struct Settings {
 }
 
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     peer: Option<Extension<Peer>>,
     State(state): State<AppState>,
 ) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            let message = format!("{}: /ws takes WebSocket connections only", rejection.body_text());
+            return ApiError::new(rejection.status(), "not_websocket", message).into_response();
+        }
+    };
     let ip = peer.as_ref().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(peer)| peer.addr.ip());
     let slot = match state.connections.websocket(ip) {
         Ok(slot) => slot,
