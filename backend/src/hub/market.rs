@@ -63,14 +63,19 @@ impl Market {
         }
     }
 
-    /// Keeps the newest forming (or just closed) bar per symbol and interval.
-    pub fn apply_bar(&mut self, bar: &AnalyzedBar) {
+    /// Keeps the newest forming (or just closed) bar per symbol and interval;
+    /// true if that changed what is held.
+    pub fn apply_bar(&mut self, bar: &AnalyzedBar) -> bool {
         let key = (bar.bar.symbol.clone(), bar.bar.interval);
         match self.forming.get_mut(&key) {
-            Some(held) if held.bar.start > bar.bar.start => {}
-            Some(held) => held.clone_from(bar),
+            Some(held) if held.bar.start > bar.bar.start || held == bar => false,
+            Some(held) => {
+                held.clone_from(bar);
+                true
+            }
             None => {
                 self.forming.insert(key, bar.clone());
+                true
             }
         }
     }

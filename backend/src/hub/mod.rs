@@ -45,7 +45,7 @@ pub struct Envelope {
 pub struct Subscription {
     pub snapshot: Frame,
     /// The seq of each symbol's latest tick in the snapshot.
-    pub snapshot_seqs: BTreeMap<String, u64>,
+    pub snapshot_seqs: Arc<BTreeMap<String, u64>>,
     pub updates: broadcast::Receiver<Arc<Envelope>>,
 }
 
@@ -126,7 +126,21 @@ pub struct Hub {
     metrics: Option<Metrics>,
     health: Option<Health>,
     stats: Arc<StageStats>,
+    /// The snapshot as last built, shared by every client that connects (or
+    /// is conflated) before anything changes.
+    snapshot: Option<CachedSnapshot>,
 }
+
+#[derive(Debug)]
+struct CachedSnapshot {
+    frame: Frame,
+    seqs: Arc<BTreeMap<String, u64>>,
+    built: std::time::Instant,
+}
+
+/// How long a snapshot may be shared while nothing changes (its
+/// `server_time` stays this close to the truth).
+const SNAPSHOT_FRESH: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Hub {
     pub fn new(
@@ -150,6 +164,7 @@ impl Hub {
             metrics: None,
             health: None,
             stats,
+            snapshot: None,
         };
         (hub, HubHandle { requests: requests_tx })
     }
@@ -207,6 +222,7 @@ impl Hub {
     }
 
     fn on_update(&mut self, update: Update) {
+        self.snapshot = None;
         match update {
             Update::Ticks(ticks) => {
                 ticks.iter().for_each(|tick| self.market.apply(tick));
@@ -232,12 +248,24 @@ impl Hub {
         }
     }
 
+    /// Closed bars go out as they are; of the forming ones, only those that
+    /// changed since the last time (clients merge them per symbol and interval).
     fn on_bars(&mut self, bars: Vec<marquee_shared::AnalyzedBar>, closed: bool) {
-        bars.iter().for_each(|bar| self.market.apply_bar(bar));
-        self.send(Some(Channel::Bars), ServerMessage::Bars { bars, closed });
+        let mut bars = bars;
+        if closed {
+            for bar in &bars {
+                self.market.apply_bar(bar);
+            }
+        } else {
+            bars.retain(|bar| self.market.apply_bar(bar));
+        }
+        if !bars.is_empty() {
+            self.send(Some(Channel::Bars), ServerMessage::Bars { bars, closed });
+        }
     }
 
     fn on_simulation(&mut self) {
+        self.snapshot = None;
         let view = self.simulation.borrow_and_update().clone();
         self.send(None, ServerMessage::Simulation { state: view.state, symbols: view.symbols });
     }
@@ -257,6 +285,19 @@ impl Hub {
     }
 
     fn subscription(&mut self) -> Option<Subscription> {
+        let fresh = self.snapshot.as_ref().is_some_and(|cached| cached.built.elapsed() < SNAPSHOT_FRESH);
+        if !fresh {
+            self.snapshot = Some(self.build_snapshot()?);
+        }
+        let cached = self.snapshot.as_ref()?;
+        Some(Subscription {
+            snapshot: cached.frame.clone(),
+            snapshot_seqs: Arc::clone(&cached.seqs),
+            updates: self.updates.subscribe(),
+        })
+    }
+
+    fn build_snapshot(&mut self) -> Option<CachedSnapshot> {
         let view = self.simulation.borrow_and_update().clone();
         let snapshot = ServerMessage::Snapshot {
             server_time: now_ns(),
@@ -268,10 +309,10 @@ impl Hub {
             metrics: self.metrics.clone().map(Box::new),
             health: self.health.clone().map(Box::new),
         };
-        Some(Subscription {
-            snapshot: encode(&snapshot)?,
-            snapshot_seqs: self.market.last_seqs(),
-            updates: self.updates.subscribe(),
+        Some(CachedSnapshot {
+            frame: encode(&snapshot)?,
+            seqs: Arc::new(self.market.last_seqs()),
+            built: std::time::Instant::now(),
         })
     }
 

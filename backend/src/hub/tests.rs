@@ -38,7 +38,7 @@ async fn a_subscriber_sees_the_snapshot_then_every_later_message() {
     hub.input.send(Update::Ticks(vec![tick("A", 1, 1.0)])).await.expect("send");
     let mut sub = hub.handle.subscribe().await.expect("subscribe");
     assert!(sub.snapshot.as_str().contains(r#""seq":1"#), "{}", sub.snapshot);
-    assert_eq!(sub.snapshot_seqs, BTreeMap::from([("A".to_owned(), 1)]));
+    assert_eq!(*sub.snapshot_seqs, BTreeMap::from([("A".to_owned(), 1)]));
 
     hub.input.send(Update::Ticks(vec![tick("A", 2, 2.0)])).await.expect("send");
     let quotes = hub.handle.quotes().await.expect("quotes");
@@ -109,4 +109,58 @@ async fn metrics_and_forming_bars_are_in_the_next_snapshot() {
     let snapshot: ServerMessage = serde_json::from_str(sub.snapshot.as_str()).expect("json");
     let ServerMessage::Snapshot { metrics: held, .. } = snapshot else { panic!("snapshot") };
     assert_eq!(held, Some(Box::new(metrics)));
+}
+
+#[tokio::test]
+async fn clients_connecting_between_two_changes_share_one_snapshot() {
+    let hub = start(empty_store(), 4);
+    hub.input.send(Update::Ticks(vec![tick("A", 1, 1.0)])).await.expect("send");
+    let first = hub.handle.subscribe().await.expect("subscribe");
+    let second = hub.handle.subscribe().await.expect("subscribe");
+    assert!(std::ptr::eq(first.snapshot.as_str().as_ptr(), second.snapshot.as_str().as_ptr()), "built once");
+    hub.input.send(Update::Ticks(vec![tick("A", 2, 2.0)])).await.expect("send");
+    let third = hub.handle.subscribe().await.expect("subscribe");
+    assert!(third.snapshot.as_str().contains(r#""seq":2"#), "a change makes a new one: {}", third.snapshot);
+    assert_eq!(*third.snapshot_seqs, BTreeMap::from([("A".to_owned(), 2)]));
+}
+
+fn forming(symbol: &str, close: f64) -> marquee_shared::AnalyzedBar {
+    marquee_shared::AnalyzedBar {
+        bar: marquee_shared::OhlcvBar {
+            symbol: symbol.into(),
+            interval: marquee_shared::BarInterval::OneMinute,
+            start: 60_000_000_000,
+            open: 1.0,
+            high: close.max(1.0),
+            low: 1.0,
+            close,
+            volume: 1,
+            vwap: 1.0,
+            trades: 1,
+        },
+        indicators: marquee_shared::Indicators::default(),
+    }
+}
+
+#[tokio::test]
+async fn forming_bars_go_out_only_when_they_changed() {
+    let hub = start(empty_store(), 4);
+    let mut sub = hub.handle.subscribe().await.expect("subscribe");
+    hub.input.send(Update::Forming(vec![forming("A", 2.0), forming("B", 3.0)])).await.expect("send");
+    hub.input.send(Update::Forming(vec![forming("A", 2.0), forming("B", 4.0)])).await.expect("send");
+    hub.input.send(Update::Forming(vec![forming("A", 2.0), forming("B", 4.0)])).await.expect("send");
+    hub.input.send(Update::Ticks(vec![tick("A", 1, 1.0)])).await.expect("send");
+    let mut sent = Vec::new();
+    loop {
+        let envelope = sub.updates.recv().await.expect("update");
+        match &envelope.message {
+            ServerMessage::Bars { bars, closed: false } => {
+                sent.push(bars.iter().map(|b| (b.bar.symbol.clone(), b.bar.close)).collect::<Vec<_>>());
+            }
+            ServerMessage::Ticks { .. } => break,
+            _ => {}
+        }
+    }
+    let (a, b) = ("A".to_owned(), "B".to_owned());
+    assert_eq!(sent, [vec![(a, 2.0), (b.clone(), 3.0)], vec![(b, 4.0)]], "the unchanged ones are left out");
 }

@@ -36,7 +36,7 @@ pub struct Session<'a> {
     filter: Filter,
     /// The seq of every symbol in the last snapshot sent: a resume replays
     /// up to here, the stream carries on after it.
-    snapshot_seqs: BTreeMap<String, u64>,
+    snapshot_seqs: Arc<BTreeMap<String, u64>>,
     limiter: DefaultDirectRateLimiter,
     /// When the client was last told it sends too fast: at most once a
     /// second, so a flood cannot fill its queue with replies.
@@ -52,7 +52,7 @@ impl<'a> Session<'a> {
             hub,
             stats,
             filter: Filter::new(settings.max_subscriptions),
-            snapshot_seqs: BTreeMap::new(),
+            snapshot_seqs: Arc::default(),
             limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
             told_rate_limited: None,
         }
