@@ -38,6 +38,19 @@ pub struct Envelope {
     pub channel: Option<Channel>,
     pub message: ServerMessage,
     pub frame: Frame,
+    /// The event time of every tick in a `ticks` message, for the end-to-end
+    /// latency recorded when the frame reaches a client's socket.
+    pub stamps: Option<Arc<[i64]>>,
+}
+
+impl Envelope {
+    pub fn new(channel: Option<Channel>, message: ServerMessage, frame: Frame) -> Self {
+        let stamps = match &message {
+            ServerMessage::Ticks { ticks } => Some(ticks.iter().map(|t| t.ts).collect()),
+            _ => None,
+        };
+        Self { channel, message, frame, stamps }
+    }
 }
 
 /// What a client gets when it connects: where it stands and what follows.
@@ -319,7 +332,7 @@ impl Hub {
     fn send(&self, channel: Option<Channel>, message: ServerMessage) {
         if let Some(frame) = encode(&message) {
             // An error only means no client is connected right now.
-            drop(self.updates.send(Arc::new(Envelope { channel, message, frame })));
+            drop(self.updates.send(Arc::new(Envelope::new(channel, message, frame))));
         }
     }
 }

@@ -194,7 +194,7 @@ mod tests {
                 .collect(),
         };
         let frame = hub::encode(&message).expect("encode");
-        Envelope { channel: Some(Channel::Ticks), message, frame }
+        Envelope::new(Some(Channel::Ticks), message, frame)
     }
 
     fn symbols_in(frame: Option<Frame>) -> Vec<String> {
@@ -242,7 +242,8 @@ mod tests {
         filter.unsubscribe(&[], &[Channel::Ticks]).expect("valid");
         assert!(filter.select(&ticks(&["A"])).is_none());
         let message = ServerMessage::Lagged { skipped: 1 };
-        let control = Envelope { channel: None, frame: hub::encode(&message).expect("encode"), message };
+        let frame = hub::encode(&message).expect("encode");
+        let control = Envelope::new(None, message, frame);
         assert!(filter.select(&control).is_some());
         filter.subscribe(&[], &[Channel::Ticks]).expect("valid");
         assert_eq!(symbols_in(filter.select(&ticks(&["A"]))), ["A"]);

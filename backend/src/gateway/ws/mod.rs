@@ -108,7 +108,7 @@ where
 {
     let outbox = Outbox::new(settings.queue);
     let reason = {
-        let mut writer = pin!(writer::write(&outbox, &mut sink, settings.stall));
+        let mut writer = pin!(writer::write(&outbox, &mut sink, settings.stall, &stats.gateway.latency));
         let session = session::Session::new(&outbox, hub, stats, settings);
         let mut reading = pin!(session.run(&mut stream, shutdown));
         tokio::select! {

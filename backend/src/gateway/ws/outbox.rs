@@ -4,7 +4,7 @@
 //! A full queue is the session's cue to conflate the client.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
@@ -21,11 +21,14 @@ pub struct QueueLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Full;
 
+/// Event times of the ticks a frame carries.
+pub type Stamps = Option<Arc<[i64]>>;
+
 /// What the writer is to do next.
 #[derive(Debug, PartialEq)]
 pub enum Next {
-    /// Write these frames, oldest first.
-    Frames(Vec<Frame>),
+    /// Write these frames, oldest first, with their ticks' event times.
+    Frames(Vec<(Frame, Stamps)>),
     /// Write nothing more; close with this code and reason (`None`: the
     /// client closed, so only finish the closing handshake).
     Close(Option<(u16, String)>),
@@ -45,7 +48,7 @@ enum Kind {
 #[derive(Debug)]
 pub struct Queue {
     limits: QueueLimits,
-    frames: VecDeque<(Frame, Kind)>,
+    frames: VecDeque<(Frame, Kind, Stamps)>,
     bytes: usize,
     close: Option<Option<(u16, String)>>,
 }
@@ -57,39 +60,39 @@ impl Queue {
 
     /// Adds a frame unless that would pass a limit. A frame larger than the
     /// byte limit still goes into an empty queue, so nothing is too big to send.
-    pub fn push(&mut self, frame: Frame) -> Result<(), Full> {
+    pub fn push(&mut self, frame: Frame, stamps: Stamps) -> Result<(), Full> {
         let over = self.frames.len() >= self.limits.messages || self.bytes + frame.len() > self.limits.bytes;
         if over && !self.frames.is_empty() {
             return Err(Full);
         }
-        self.add(frame, Kind::Stream);
+        self.add(frame, Kind::Stream, stamps);
         Ok(())
     }
 
     /// Adds stream traffic whatever the limits (a notice and snapshot right
     /// after [`Queue::clear`]).
     pub fn push_anyway(&mut self, frame: Frame) {
-        self.add(frame, Kind::Stream);
+        self.add(frame, Kind::Stream, None);
     }
 
     /// Adds an answer to the client whatever the limits; [`Queue::clear`]
     /// keeps it. The session's rate limit bounds how many there are.
     pub fn push_reply(&mut self, frame: Frame) {
-        self.add(frame, Kind::Reply);
+        self.add(frame, Kind::Reply, None);
     }
 
-    fn add(&mut self, frame: Frame, kind: Kind) {
+    fn add(&mut self, frame: Frame, kind: Kind, stamps: Stamps) {
         if self.close.is_none() {
             self.bytes += frame.len();
-            self.frames.push_back((frame, kind));
+            self.frames.push_back((frame, kind, stamps));
         }
     }
 
     /// Drops every queued frame but the replies; returns how many.
     pub fn clear(&mut self) -> u64 {
         let before = self.frames.len();
-        self.frames.retain(|(_, kind)| *kind == Kind::Reply);
-        self.bytes = self.frames.iter().map(|(frame, _)| frame.len()).sum();
+        self.frames.retain(|(_, kind, _)| *kind == Kind::Reply);
+        self.bytes = self.frames.iter().map(|(frame, _, _)| frame.len()).sum();
         (before - self.frames.len()) as u64
     }
 
@@ -123,7 +126,9 @@ impl Queue {
     pub fn take(&mut self) -> Option<Next> {
         if !self.frames.is_empty() {
             self.bytes = 0;
-            return Some(Next::Frames(self.frames.drain(..).map(|(frame, _)| frame).collect()));
+            return Some(Next::Frames(
+                self.frames.drain(..).map(|(frame, _, stamps)| (frame, stamps)).collect(),
+            ));
         }
         self.close.clone().map(Next::Close)
     }
@@ -152,8 +157,8 @@ impl Outbox {
         self.ready.notify_one();
     }
 
-    pub fn push(&self, frame: Frame) -> Result<(), Full> {
-        let pushed = self.lock().push(frame);
+    pub fn push(&self, frame: Frame, stamps: Stamps) -> Result<(), Full> {
+        let pushed = self.lock().push(frame, stamps);
         self.wake();
         pushed
     }
@@ -185,43 +190,46 @@ mod tests {
     #[test]
     fn bounded_in_messages_and_in_bytes() {
         let mut queue = Queue::new(QueueLimits { messages: 3, bytes: 100 });
-        assert_eq!(queue.push(frame(40)), Ok(()));
-        assert_eq!(queue.push(frame(40)), Ok(()));
-        assert_eq!(queue.push(frame(40)), Err(Full), "140 bytes is over 100");
-        assert_eq!(queue.push(frame(10)), Ok(()));
-        assert_eq!(queue.push(frame(1)), Err(Full), "three messages is the cap");
+        assert_eq!(queue.push(frame(40), None), Ok(()));
+        assert_eq!(queue.push(frame(40), None), Ok(()));
+        assert_eq!(queue.push(frame(40), None), Err(Full), "140 bytes is over 100");
+        assert_eq!(queue.push(frame(10), None), Ok(()));
+        assert_eq!(queue.push(frame(1), None), Err(Full), "three messages is the cap");
         assert_eq!((queue.len(), queue.bytes()), (3, 90));
     }
 
     #[test]
     fn a_frame_bigger_than_the_limit_still_goes_alone() {
         let mut queue = Queue::new(QueueLimits { messages: 3, bytes: 100 });
-        assert_eq!(queue.push(frame(500)), Ok(()));
-        assert_eq!(queue.push(frame(1)), Err(Full));
+        assert_eq!(queue.push(frame(500), None), Ok(()));
+        assert_eq!(queue.push(frame(1), None), Err(Full));
     }
 
     #[test]
     fn clear_counts_what_it_drops_and_notices_go_in_anyway() {
         let mut queue = Queue::new(QueueLimits { messages: 1, bytes: 100 });
-        queue.push(frame(5)).expect("room");
+        queue.push(frame(5), None).expect("room");
         assert_eq!(queue.clear(), 1);
         queue.push_anyway(frame(5));
         queue.push_anyway(frame(5));
-        assert_eq!(queue.take(), Some(Next::Frames(vec![frame(5), frame(5)])));
+        assert_eq!(queue.take(), Some(Next::Frames(vec![(frame(5), None), (frame(5), None)])));
         assert_eq!(queue.take(), None);
     }
 
     #[test]
     fn clear_keeps_the_replies_in_order() {
         let mut queue = Queue::new(QueueLimits { messages: 10, bytes: 100 });
-        queue.push(frame(1)).expect("room");
+        queue.push(frame(1), None).expect("room");
         queue.push_reply(frame(2));
-        queue.push(frame(3)).expect("room");
+        queue.push(frame(3), None).expect("room");
         queue.push_reply(frame(4));
         assert_eq!(queue.clear(), 2);
         assert_eq!(queue.bytes(), 6);
         queue.push_anyway(frame(5));
-        assert_eq!(queue.take(), Some(Next::Frames(vec![frame(2), frame(4), frame(5)])));
+        assert_eq!(
+            queue.take(),
+            Some(Next::Frames(vec![(frame(2), None), (frame(4), None), (frame(5), None)]))
+        );
         queue.push_reply(frame(6));
         queue.discard();
         assert_eq!(queue.take(), None);
@@ -230,11 +238,11 @@ mod tests {
     #[test]
     fn close_comes_after_what_is_queued_and_stops_new_frames() {
         let mut queue = Queue::new(QueueLimits { messages: 10, bytes: 100 });
-        queue.push(frame(1)).expect("room");
+        queue.push(frame(1), None).expect("room");
         queue.close(Some((1001, "bye".into())));
         queue.close(None);
         queue.push_anyway(frame(2));
-        assert_eq!(queue.take(), Some(Next::Frames(vec![frame(1)])));
+        assert_eq!(queue.take(), Some(Next::Frames(vec![(frame(1), None)])));
         assert_eq!(queue.take(), Some(Next::Close(Some((1001, "bye".into())))));
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::filter::Filter;
-use super::outbox::Outbox;
+use super::outbox::{Outbox, Stamps};
 use super::{BURST, MESSAGES_PER_SECOND, Settings, classify, close_for, parse};
 use crate::hub::market::{Replay, ReplayRange};
 use crate::hub::{self, Envelope, Frame, HubHandle, Subscription};
@@ -119,8 +119,8 @@ impl<'a> Session<'a> {
     }
 
     /// Queues `frame`, or conflates the client if its queue is full.
-    async fn queue(&mut self, frame: Frame, updates: &mut Updates) -> Result<(), HubStopped> {
-        match self.outbox.push(frame) {
+    async fn queue(&mut self, frame: Frame, stamps: Stamps, updates: &mut Updates) -> Result<(), HubStopped> {
+        match self.outbox.push(frame, stamps) {
             Ok(()) => Ok(()),
             Err(_full) => self.conflate(0, updates).await,
         }
@@ -140,12 +140,14 @@ impl<'a> Session<'a> {
 
     async fn deliver(&mut self, envelope: &Envelope, updates: &mut Updates) -> Result<(), HubStopped> {
         let Some(frame) = self.filter.select(envelope) else { return Ok(()) };
-        self.queue(frame, updates).await?;
-        if let ServerMessage::Ticks { ticks } = &envelope.message {
-            let queued = ticks.iter().filter(|t| self.filter.wants(&t.symbol)).map(|t| t.ts);
-            self.stats.gateway.latency.record_ages(now_ns(), queued);
-        }
-        Ok(())
+        // The shared frame carries every tick; a filtered copy only some.
+        let stamps = match &envelope.message {
+            ServerMessage::Ticks { ticks } if !std::ptr::eq(frame.as_str(), envelope.frame.as_str()) => {
+                Some(ticks.iter().filter(|t| self.filter.wants(&t.symbol)).map(|t| t.ts).collect())
+            }
+            _ => envelope.stamps.clone(),
+        };
+        self.queue(frame, stamps, updates).await
     }
 
     async fn on_text(&mut self, text: &str, updates: &mut Updates) -> Result<(), HubStopped> {

@@ -9,6 +9,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, close_code};
 use futures_util::{Sink, SinkExt};
 
 use super::outbox::{Next, Outbox};
+use crate::metrics::latency::LatencyRecorder;
+use crate::time::now_ns;
 
 /// How long a closing handshake may take once the close frame is queued.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -29,7 +31,12 @@ pub enum Written {
 
 /// Writes what `outbox` holds to `sink` until asked to close, the socket
 /// stalls or fails.
-pub async fn write<S: Sink<Message> + Unpin>(outbox: &Outbox, sink: &mut S, stall: Duration) -> Written {
+pub async fn write<S: Sink<Message> + Unpin>(
+    outbox: &Outbox,
+    sink: &mut S,
+    stall: Duration,
+    latency: &LatencyRecorder,
+) -> Written {
     loop {
         let frames = match outbox.next().await {
             Next::Frames(frames) => frames,
@@ -47,15 +54,20 @@ pub async fn write<S: Sink<Message> + Unpin>(outbox: &Outbox, sink: &mut S, stal
                 return if matches!(closed, Ok(Ok(()))) { Written::Closed } else { failed(sink).await };
             }
         };
-        for frame in frames {
+        let mut written = Vec::with_capacity(frames.len());
+        for (frame, stamps) in frames {
             match tokio::time::timeout(stall, sink.feed(Message::Text(frame))).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return failed(sink).await,
                 Err(_) => return stalled(outbox),
             }
+            written.extend(stamps);
         }
         match tokio::time::timeout(stall, sink.flush()).await {
-            Ok(Ok(())) => {}
+            // End to end: each tick's event time to its hand-off to the socket.
+            Ok(Ok(())) => {
+                latency.record_ages(now_ns(), written.iter().flat_map(|stamps| stamps.iter().copied()))
+            }
             Ok(Err(_)) => return failed(sink).await,
             Err(_) => return stalled(outbox),
         }
