@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 use serde::Deserialize;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -47,32 +48,27 @@ struct TickSeen<'a> {
 /// Clients reading `addr`'s `/ws`, recording once `measuring` is set.
 pub struct Clients {
     tasks: Vec<JoinHandle<ClientStats>>,
-    stop: Arc<tokio::sync::Notify>,
-    stopping: Arc<AtomicBool>,
+    stop: CancellationToken,
 }
 
 impl Clients {
     /// Connects `n` clients, 50 at a time (the listener's backlog is finite).
     pub async fn connect(addr: SocketAddr, n: usize, measuring: Arc<AtomicBool>) -> anyhow::Result<Self> {
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = CancellationToken::new();
         let mut tasks = Vec::with_capacity(n);
         for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
             let handshakes = chunk.iter().map(|_| connect(addr, None));
             for ws in futures_util::future::join_all(handshakes).await {
                 let ws = ws?;
-                let (measuring, stop, stopping) =
-                    (Arc::clone(&measuring), Arc::clone(&stop), Arc::clone(&stopping));
-                tasks.push(tokio::spawn(read(ws, measuring, stop, stopping)));
+                tasks.push(tokio::spawn(read(ws, Arc::clone(&measuring), stop.clone())));
             }
         }
-        Ok(Self { tasks, stop, stopping })
+        Ok(Self { tasks, stop })
     }
 
     /// Stops every client (closing its socket) and collects what it saw.
     pub async fn finish(self) -> Vec<ClientStats> {
-        self.stopping.store(true, Ordering::Relaxed);
-        self.stop.notify_waiters();
+        self.stop.cancel();
         let mut all = Vec::with_capacity(self.tasks.len());
         for task in self.tasks {
             if let Ok(stats) = task.await {
@@ -98,12 +94,7 @@ pub async fn connect(addr: SocketAddr, recv_buffer: Option<u32>) -> anyhow::Resu
     Ok(ws)
 }
 
-async fn read(
-    mut ws: Ws,
-    measuring: Arc<AtomicBool>,
-    stop: Arc<tokio::sync::Notify>,
-    stopping: Arc<AtomicBool>,
-) -> ClientStats {
+async fn read(mut ws: Ws, measuring: Arc<AtomicBool>, stop: CancellationToken) -> ClientStats {
     let mut stats = ClientStats {
         ticks: 0,
         bytes: 0,
@@ -113,16 +104,17 @@ async fn read(
         dropped: false,
     };
     let mut last: HashMap<String, u64> = HashMap::new();
+    let mut stopped = std::pin::pin!(stop.cancelled());
     loop {
         let frame = tokio::select! {
-            () = stop.notified() => break,
+            () = &mut stopped => break,
             frame = ws.next() => frame,
         };
         let text = match frame {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(_)) => continue,
             Some(Err(_)) | None => {
-                stats.dropped = !stopping.load(Ordering::Relaxed);
+                stats.dropped = !stop.is_cancelled();
                 break;
             }
         };
@@ -159,7 +151,8 @@ async fn read(
             last.clear();
         }
     }
-    drop(ws.close(None).await);
+    // Closing may wait on a server that is itself overloaded: bounded.
+    drop(tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await);
     stats
 }
 

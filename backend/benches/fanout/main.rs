@@ -153,6 +153,8 @@ struct Figures {
     cpu_us_per_1k: f64,
     peak_rss_mib: f64,
     loadgen_cpu: f64,
+    /// Ticks the simulation made per second while measuring (Marquee only).
+    made_per_s: Option<f64>,
 }
 
 async fn measure(kind: Kind, scenario: Scenario, args: &Args) -> anyhow::Result<Figures> {
@@ -163,6 +165,7 @@ async fn measure(kind: Kind, scenario: Scenario, args: &Args) -> anyhow::Result<
     let clients = load::Clients::connect(server.addr, scenario.clients, Arc::clone(&measuring)).await?;
     tokio::time::sleep(Duration::from_secs(args.warmup)).await;
 
+    let made_from = made(kind, server.addr).await;
     let (server_from, self_from) = (process::cpu(&server.pid)?, process::cpu("self")?);
     let started = Instant::now();
     measuring.store(true, Ordering::Relaxed);
@@ -170,6 +173,7 @@ async fn measure(kind: Kind, scenario: Scenario, args: &Args) -> anyhow::Result<
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
     let (server_to, self_to) = (process::cpu(&server.pid)?, process::cpu("self")?);
+    let made_to = made(kind, server.addr).await;
     let (_, peak_rss_mib) = process::memory(&server.pid)?;
     let seen = clients.finish().await;
     drop(stalled);
@@ -197,7 +201,18 @@ async fn measure(kind: Kind, scenario: Scenario, args: &Args) -> anyhow::Result<
         cpu_us_per_1k: process::seconds(server_from, server_to) * 1e6 / (ticks.max(1) as f64 / 1e3),
         peak_rss_mib,
         loadgen_cpu: process::percent(self_from, self_to),
+        made_per_s: made_from.zip(made_to).map(|(from, to)| (to - from) / elapsed),
     })
+}
+
+/// Ticks Marquee's simulation has made so far, from its `/metrics`.
+async fn made(kind: Kind, addr: SocketAddr) -> Option<f64> {
+    if kind != Kind::Marquee {
+        return None;
+    }
+    let text = reqwest::get(format!("http://{addr}/metrics")).await.ok()?.text().await.ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("marquee_stage_processed_total{stage=\"driver\"} ")?.parse().ok())
 }
 
 /// Memory after a crowd leaves: idle, with 1,000 clients, and 30 s after they go.
@@ -217,7 +232,8 @@ async fn memory_return(kind: Kind, args: &Args) -> anyhow::Result<(f64, f64, f64
 
 fn row(name: &str, kind: Kind, f: &Figures) -> String {
     format!(
-        "| {name} | {kind:?} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} |",
+        "| {name} | {kind:?} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} |",
+        f.made_per_s.map_or("–".to_owned(), |made| format!("{made:.0}")),
         f.delivered_per_s,
         f.p50_ms,
         f.p99_ms,
@@ -236,7 +252,7 @@ fn row(name: &str, kind: Kind, f: &Figures) -> String {
 fn ratio_row(name: &str, m: &Figures, p: &Figures) -> String {
     let r = |a: f64, b: f64| if b > 0.0 { format!("{:.2}×", a / b) } else { "–".to_owned() };
     format!(
-        "| {name} | Marquee / plain | {} | {} | {} | {} | | | | {} | {} | {} | {} | |",
+        "| {name} | Marquee / plain | | {} | {} | {} | {} | | | | {} | {} | {} | {} | |",
         r(m.delivered_per_s, p.delivered_per_s),
         r(m.p50_ms, p.p50_ms),
         r(m.p99_ms, p.p99_ms),
@@ -259,9 +275,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         args.seconds, args.warmup
     );
     println!(
-        "| scenario | server | delivered ticks/s | p50 ms | p99 ms | max ms | gaps/client | lagged | clients cut | bytes/tick | server CPU % | server CPU µs per 1k ticks | peak RSS MiB | load generator CPU % |"
+        "| scenario | server | ticks made/s | delivered ticks/s | p50 ms | p99 ms | max ms | gaps/client | lagged | clients cut | bytes/tick | server CPU % | server CPU µs per 1k ticks | peak RSS MiB | load generator CPU % |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for scenario in chosen {
         eprintln!("scenario {} ...", scenario.name);
         let marquee = measure(Kind::Marquee, scenario, &args).await?;

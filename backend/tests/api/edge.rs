@@ -113,16 +113,21 @@ fn fast_config() -> marquee::Config {
 
 #[tokio::test]
 async fn a_slow_reader_is_conflated_and_stays_while_a_fast_reader_sees_no_gap() {
-    let app = spawn_app(fast_config()).await;
+    // Room for 2 s of stream per client: the fast reader never needs it, even
+    // on a busy machine; the slow one fills it (and the kernel's 4 MiB) in 4 s.
+    let mut config = fast_config();
+    config.client_queue = 4096;
+    config.edge.client_queue_bytes = 4 * 1024 * 1024;
+    let app = spawn_app(config).await;
     let (mut slow, rate) = throttled_client(&app, 4096).await;
     let mut fast = app.connect().await;
     assert!(matches!(next_message(&mut fast).await, Some(ServerMessage::Snapshot { .. })));
 
-    // The fast reader reads everything for 4 s while the slow one trickles.
+    // The fast reader reads everything for 8 s while the slow one trickles.
     let mut last: BTreeMap<String, u64> = BTreeMap::new();
     let (mut gaps, mut ticks) = (0, 0);
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(4) {
+    while started.elapsed() < Duration::from_secs(8) {
         match next_message(&mut fast).await {
             Some(ServerMessage::Ticks { ticks: batch }) => {
                 for tick in batch {

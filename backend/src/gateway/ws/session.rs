@@ -78,9 +78,12 @@ impl<'a> Session<'a> {
         R: Stream<Item = Result<Message, axum::Error>> + Unpin,
     {
         let Ok(mut updates) = self.start_afresh().await else { return Disconnect::Shutdown };
+        // Made once: each new `cancelled()` registers with the token, which
+        // every client shares.
+        let mut cancelled = std::pin::pin!(shutdown.cancelled());
         loop {
             let outcome = tokio::select! {
-                () = shutdown.cancelled() => return Disconnect::Shutdown,
+                () = &mut cancelled => return Disconnect::Shutdown,
                 update = updates.recv() => match update {
                     Ok(envelope) => {
                         self.deliver(&envelope, &mut updates).await
