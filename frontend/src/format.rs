@@ -36,6 +36,11 @@ pub fn volume(value: u64) -> String {
     }
 }
 
+/// A count with thousands separators: `0`, `1,234`.
+pub fn count(value: u64) -> String {
+    price(value as f64).trim_end_matches(".00").to_owned()
+}
+
 /// Milliseconds with a precision that suits the size: `0.42 ms`, `12.3 ms`, `1,204 ms`.
 pub fn millis(value: f64) -> String {
     if value < 1.0 {
@@ -93,5 +98,7 @@ mod tests {
         assert_eq!(millis(1_204.4), "1,204 ms");
         assert_eq!(rate(219.4), "219/s");
         assert_eq!(rate(12_400.0), "12.4K/s");
+        assert_eq!(count(0), "0");
+        assert_eq!(count(1_234_567), "1,234,567");
     }
 }

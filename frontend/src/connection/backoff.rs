@@ -1,29 +1,6 @@
 //! Reconnect timing and the connection status it implies. Pure; tested natively.
 
-/// What the status indicator shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// First connection attempt since the page loaded.
-    Connecting,
-    /// The stream is open and data is flowing.
-    Live,
-    /// The stream dropped; retrying soon.
-    Reconnecting,
-    /// Several retries failed; still retrying, less often.
-    Offline,
-}
-
-impl Status {
-    /// The word shown to people and read by browser tests.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Connecting => "connecting",
-            Status::Live => "live",
-            Status::Reconnecting => "reconnecting",
-            Status::Offline => "offline",
-        }
-    }
-}
+use super::Status;
 
 /// Exponential backoff: 250 ms, 500 ms, 1 s, ... capped at 8 s, with up to
 /// 20 % jitter so that a restarted server is not hit by every tab at once.

@@ -7,14 +7,16 @@
 //! frame time is when the browser's tick-to-render latency is measured.
 
 mod backoff;
+mod status;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-pub use backoff::{Backoff, Status};
+pub use backoff::Backoff;
 use leptos::prelude::*;
 use marquee_shared::{ClientMessage, ServerMessage};
+pub use status::Status;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -180,12 +182,13 @@ fn apply_pending(link: &Rc<Link>) {
     if pending.is_empty() {
         return;
     }
+    let now = js_sys::Date::now();
     link.dash.update(|d| {
         let mut tick_times = Vec::new();
         for message in pending {
-            d.apply(message, &mut tick_times);
+            d.apply(message, now, &mut tick_times);
         }
-        d.render.on_render(js_sys::Date::now(), tick_times);
+        d.render.on_render(now, tick_times);
     });
 }
 

@@ -65,6 +65,9 @@ pub struct ChartState {
     closed: Vec<Candle>,
     forming: Option<Candle>,
     request: u64,
+    /// A history fetch asked for by the stream rather than by a click,
+    /// waiting for the view to make it.
+    reload: Option<HistoryRequest>,
 }
 
 impl Default for ChartState {
@@ -77,6 +80,7 @@ impl Default for ChartState {
             closed: Vec::new(),
             forming: None,
             request: 0,
+            reload: None,
         }
     }
 }
@@ -104,6 +108,7 @@ impl ChartState {
         self.request += 1;
         self.closed.clear();
         self.forming = None;
+        self.reload = None;
         self.load = Load::Loading;
         self.version += 1;
         HistoryRequest {
@@ -127,6 +132,8 @@ impl ChartState {
                 self.trim();
                 self.load = Load::Ready;
             }
+            // A reload that failed leaves the chart as it was.
+            Err(_) if self.load == Load::Ready => {}
             Err(message) => self.load = Load::Failed(message),
         }
         self.version += 1;
@@ -153,6 +160,39 @@ impl ChartState {
             self.version += 1;
         }
         self.trim();
+    }
+
+    /// A snapshot: its forming bar of the shown series replaces the drawn
+    /// one, and none in it means the drawn one has closed meanwhile.
+    pub fn on_snapshot(&mut self, bars: &[AnalyzedBar]) {
+        if self.forming.take().is_some() {
+            self.version += 1;
+        }
+        self.on_bars(bars, false);
+    }
+
+    /// The stream skipped messages (closed bars among them) and has caught
+    /// up: the stored history is read again, behind the candles drawn now.
+    pub fn reload_history(&mut self) {
+        if self.symbol.is_none() || !matches!(self.load, Load::Ready) {
+            return;
+        }
+        self.request += 1;
+        self.reload = Some(HistoryRequest {
+            id: self.request,
+            symbol: self.symbol.clone().unwrap_or_default(),
+            interval: self.interval,
+        });
+    }
+
+    /// The reload the view should fetch now, if any.
+    pub fn take_reload(&mut self) -> Option<HistoryRequest> {
+        self.reload.take().filter(|request| request.id == self.request)
+    }
+
+    /// True while a reload waits to be fetched.
+    pub fn wants_reload(&self) -> bool {
+        self.reload.is_some()
     }
 
     fn trim(&mut self) {
@@ -225,6 +265,70 @@ mod tests {
         chart.on_bars(&[bar("AAPL", BarInterval::OneMinute, 4, 14.7)], true);
         assert_eq!(closes(&chart).last(), Some(&(14.7, false)), "it closes in place");
         assert_eq!(chart.candles().len(), 4);
+    }
+
+    #[test]
+    fn a_snapshot_replaces_the_forming_candle_and_a_reload_fills_what_was_skipped() {
+        let mut chart = ChartState::default();
+        let request = chart.select("AAPL").expect("a fetch");
+        chart.reload_history();
+        assert!(!chart.wants_reload(), "the first fetch is still under way");
+        let history = |closes: &[f64]| {
+            closes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    Candle::from_analyzed(&bar("AAPL", BarInterval::OneMinute, i as i64 + 1, c), false)
+                })
+                .collect::<Vec<_>>()
+        };
+        chart.on_history(request.id, Ok(history(&[1.0, 2.0])));
+        chart.on_bars(&[bar("AAPL", BarInterval::OneMinute, 3, 3.0)], false);
+        assert_eq!(closes(&chart).last(), Some(&(3.0, true)));
+
+        // The page lagged: minute 3 closed and minute 4 closed unseen; the
+        // snapshot holds minute 5, forming.
+        chart.on_snapshot(&[bar("AAPL", BarInterval::OneMinute, 5, 5.0)]);
+        assert_eq!(closes(&chart), [(1.0, false), (2.0, false), (5.0, true)]);
+        chart.on_snapshot(&[bar("MSFT", BarInterval::OneMinute, 5, 9.0)]);
+        assert_eq!(closes(&chart), [(1.0, false), (2.0, false)], "no forming bar of ours: it closed");
+
+        chart.reload_history();
+        assert!(chart.wants_reload());
+        let reload = chart.take_reload().expect("a reload");
+        assert_eq!(
+            (reload.symbol.as_str(), reload.interval, chart.take_reload()),
+            ("AAPL", chart.interval, None)
+        );
+        chart.on_bars(&[bar("AAPL", BarInterval::OneMinute, 5, 5.5)], true);
+        chart.on_history(reload.id, Ok(history(&[1.0, 2.0, 3.0, 4.0])));
+        assert_eq!(
+            closes(&chart),
+            [(1.0, false), (2.0, false), (3.0, false), (4.0, false), (5.5, false)],
+            "the skipped bars come from the store, the live one stays"
+        );
+        assert_eq!(chart.load, Load::Ready);
+    }
+
+    #[test]
+    fn a_failed_reload_keeps_the_chart() {
+        let mut chart = ChartState::default();
+        let request = chart.select("AAPL").expect("a fetch");
+        chart.on_history(request.id, Ok(vec![Candle::default()]));
+        chart.reload_history();
+        let reload = chart.take_reload().expect("a reload");
+        chart.on_history(reload.id, Err("busy".into()));
+        assert_eq!((chart.candles().len(), &chart.load), (1, &Load::Ready));
+    }
+
+    #[test]
+    fn a_reload_made_stale_by_a_new_selection_is_dropped() {
+        let mut chart = ChartState::default();
+        let request = chart.select("AAPL").expect("a fetch");
+        chart.on_history(request.id, Ok(vec![]));
+        chart.reload_history();
+        assert!(chart.select("MSFT").is_some());
+        assert_eq!(chart.take_reload(), None);
     }
 
     #[test]

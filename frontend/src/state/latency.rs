@@ -40,13 +40,19 @@ impl RenderLatency {
 
     /// Records ticks with event times `ts_ns` shown at `rendered_ms` (page clock).
     pub fn on_render(&mut self, rendered_ms: f64, ts_ns: impl IntoIterator<Item = i64>) {
-        let Some(offset) = self.offset_ms else { return };
         for ts in ts_ns {
+            let Some(age) = self.age_ms(rendered_ms, ts) else { return };
             if self.samples.len() == SAMPLES {
                 self.samples.pop_front();
             }
-            self.samples.push_back((rendered_ms + offset - ts as f64 / 1e6).max(0.0));
+            self.samples.push_back(age);
         }
+    }
+
+    /// How old a tick with event time `ts_ns` is at `now_ms` (page clock),
+    /// in ms; `None` before the clocks were compared.
+    pub fn age_ms(&self, now_ms: f64, ts_ns: i64) -> Option<f64> {
+        self.offset_ms.map(|offset| (now_ms + offset - ts_ns as f64 / 1e6).max(0.0))
     }
 
     /// (p50, p99) in ms over the recent samples.
@@ -84,6 +90,8 @@ mod tests {
         let (p50, p99) = latency.percentiles().expect("samples");
         assert!((p50 - 60.0).abs() <= 1.0, "{p50}");
         assert!((p99 - 109.0).abs() <= 1.0, "{p99}");
+        assert_eq!(latency.age_ms(1_600.0, 2_000_000_000), Some(100.0));
+        assert_eq!(RenderLatency::default().age_ms(1_600.0, 0), None, "no clock comparison yet");
     }
 
     #[test]

@@ -81,14 +81,12 @@ impl MarketState {
                 ..
             } => {
                 self.set_symbols(simulation, symbols);
-                for tick in quotes {
-                    self.apply_snapshot_quote(tick);
-                }
+                self.replace_quotes(quotes);
                 self.sparks = sparklines
                     .into_iter()
                     .map(|(symbol, points)| (symbol, points.into_iter().collect()))
                     .collect();
-                bars.iter().for_each(|bar| self.apply_bar(bar));
+                self.replace_forming(bars);
                 self.metrics = metrics.map(|m| *m).or(self.metrics.take());
                 self.health = health.map(|h| *h).or(self.health.take());
             }
@@ -196,18 +194,33 @@ impl MarketState {
         self.symbols = symbols.into_iter().map(|s| (s.symbol.clone(), s)).collect();
     }
 
-    /// A snapshot resets where each symbol stands; it does not count as ticks.
-    fn apply_snapshot_quote(&mut self, tick: Tick) {
-        match self.quotes.get_mut(&tick.symbol) {
-            Some(quote) if quote.tick.seq >= tick.seq => {}
-            Some(quote) => {
-                quote.last_move = direction(quote.tick.price, tick.price);
-                quote.tick = tick;
-            }
-            None => {
-                let quote = Quote { tick, last_move: Move::Unchanged, ticks: 0 };
-                self.quotes.insert(quote.tick.symbol.clone(), quote);
-            }
+    /// A snapshot says where every symbol stands: its quotes replace the
+    /// page's, and a symbol it leaves out has no quote any more. A quote the
+    /// page holds that is newer (same symbol, higher seq) is kept: the
+    /// snapshot never moves a price back. Snapshots do not count as ticks.
+    fn replace_quotes(&mut self, quotes: Vec<Tick>) {
+        let mut held = std::mem::take(&mut self.quotes);
+        for tick in quotes {
+            let quote = match held.remove(&tick.symbol) {
+                Some(quote) if quote.tick.seq >= tick.seq => quote,
+                Some(quote) => Quote { last_move: direction(quote.tick.price, tick.price), tick, ..quote },
+                None => Quote { tick, last_move: Move::Unchanged, ticks: 0 },
+            };
+            self.quotes.insert(quote.tick.symbol.clone(), quote);
+        }
+    }
+
+    /// The snapshot's forming bars replace the page's: a bar the snapshot
+    /// leaves out has closed (or its symbol left) while the page lagged.
+    fn replace_forming(&mut self, bars: Vec<AnalyzedBar>) {
+        let mut held = std::mem::take(&mut self.forming);
+        for bar in bars {
+            let key = (bar.bar.symbol.clone(), bar.bar.interval);
+            let bar = match held.remove(&key) {
+                Some(newer) if newer.bar.start > bar.bar.start => newer,
+                _ => bar,
+            };
+            self.forming.insert(key, bar);
         }
     }
 
@@ -270,13 +283,23 @@ mod tests {
     }
 
     fn snapshot(quotes: Vec<Tick>) -> ServerMessage {
+        let running = SimulationState::Running { symbols: 2, speed: 1.0 };
+        snapshot_of(running, quotes, BTreeMap::new(), vec![])
+    }
+
+    fn snapshot_of(
+        simulation: SimulationState,
+        quotes: Vec<Tick>,
+        sparklines: BTreeMap<String, Vec<f64>>,
+        bars: Vec<AnalyzedBar>,
+    ) -> ServerMessage {
         ServerMessage::Snapshot {
             server_time: 1,
-            simulation: SimulationState::Running { symbols: 2, speed: 1.0 },
+            simulation,
             symbols: vec![],
             quotes,
-            sparklines: Default::default(),
-            bars: vec![],
+            sparklines,
+            bars,
             metrics: None,
             health: None,
         }
@@ -360,6 +383,63 @@ mod tests {
         assert_eq!(state.quote("A").map(|q| (q.tick.seq, q.last_move)), Some((8, Move::Up)));
         state.apply(ticks(vec![tick("A", 9, 11.5)]));
         assert_eq!(state.quote("A").map(|q| q.tick.seq), Some(9));
+    }
+
+    fn forming_bar(symbol: &str, interval: BarInterval, start: i64, volume: u64) -> AnalyzedBar {
+        AnalyzedBar {
+            bar: marquee_shared::OhlcvBar {
+                symbol: symbol.into(),
+                interval,
+                start,
+                open: 1.0,
+                high: 1.0,
+                low: 1.0,
+                close: 1.0,
+                volume,
+                vwap: 1.0,
+                trades: 1,
+            },
+            indicators: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_replaces_what_every_symbol_shows() {
+        let mut state = MarketState::default();
+        let spark_ticks = |symbol: &str| (1..=20).map(|seq| tick(symbol, seq, seq as f64)).collect();
+        state.apply(ticks(spark_ticks("A")));
+        state.apply(ticks(spark_ticks("B")));
+        state.apply(ServerMessage::Bars {
+            bars: vec![
+                forming_bar("A", BarInterval::OneMinute, 60, 10),
+                forming_bar("A", BarInterval::FifteenMinutes, 0, 30),
+                forming_bar("B", BarInterval::OneMinute, 60, 20),
+            ],
+            closed: false,
+        });
+        assert_eq!(state.sparkline("B"), [10.0, 20.0]);
+
+        // The server moved on while the page lagged: B left the market, A's
+        // 15-minute bar closed, and its 1-minute bar is a new one.
+        state.apply(ServerMessage::Lagged { skipped: 40 });
+        state.apply(snapshot_of(
+            SimulationState::Running { symbols: 1, speed: 1.0 },
+            vec![tick("A", 90, 42.0)],
+            BTreeMap::from([("A".to_owned(), vec![30.0, 90.0])]),
+            vec![forming_bar("A", BarInterval::OneMinute, 120, 5)],
+        ));
+        assert_eq!(state.symbols(), ["A"], "B has no stale row");
+        assert_eq!(
+            state.quote("A").map(|q| (q.tick.seq, q.tick.price, q.last_move)),
+            Some((90, 42.0, Move::Up))
+        );
+        assert_eq!(state.quote("B"), None);
+        assert_eq!(state.sparkline("A"), [30.0, 90.0]);
+        assert_eq!(state.sparkline("B"), Vec::<f64>::new());
+        assert_eq!(state.forming("A", BarInterval::OneMinute).map(|b| b.bar.volume), Some(5));
+        assert_eq!(state.forming("A", BarInterval::FifteenMinutes), None, "closed while the page lagged");
+        assert_eq!(state.forming("B", BarInterval::OneMinute), None);
+        assert_eq!(state.ticks_received, 40, "a snapshot is not ticks");
     }
 
     #[test]

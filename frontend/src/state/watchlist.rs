@@ -46,6 +46,8 @@ pub struct Row {
     pub name: Option<String>,
     pub source: Option<DataSource>,
     pub last: Option<f64>,
+    /// The seq of the tick `last` comes from.
+    pub seq: Option<u64>,
     pub change: Option<f64>,
     pub change_pct: Option<f64>,
     /// Volume of the forming [`VOLUME_INTERVAL`] bar.
@@ -61,6 +63,7 @@ pub fn row(market: &MarketState, symbol: String) -> Row {
         name: info.and_then(|i| i.name.clone()),
         source: info.map(|i| i.source),
         last: quote.map(|q| q.tick.price),
+        seq: quote.map(|q| q.tick.seq),
         change: quote.map(|q| q.tick.change),
         change_pct: quote.map(|q| q.tick.change_pct),
         volume: market.forming(&symbol, VOLUME_INTERVAL).map(|b| b.bar.volume),

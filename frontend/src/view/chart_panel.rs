@@ -27,6 +27,17 @@ pub fn ChartPanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl Int
         }
     });
 
+    // Once the stream caught up after the server conflated it, the bars
+    // that closed meanwhile are read from the store.
+    let wants_reload = Memo::new(move |_| dash.with(|d| d.chart.wants_reload()));
+    Effect::new(move |_| {
+        if wants_reload.get()
+            && let Some(request) = dash.try_update(|d| d.chart.take_reload()).flatten()
+        {
+            fetch_history(dash, request);
+        }
+    });
+
     // Redraw only when what the chart shows changed: at most once a frame,
     // since the stream is applied once a frame.
     let version = Memo::new(move |_| dash.with(|d| d.chart.version));

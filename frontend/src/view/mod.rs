@@ -59,7 +59,7 @@ pub fn App() -> impl IntoView {
             <div class="header-right">
                 <status::SourceBadge dash=dash />
                 <status::SimulationBadge dash=dash />
-                <status::ConnectionBadge status=status />
+                <status::ConnectionBadge status=status dash=dash />
                 <status::ThemeToggle theme=theme />
             </div>
         </header>

@@ -1,11 +1,13 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use marquee_shared::{StageHealth, Status};
+use std::collections::BTreeMap;
+
+use marquee_shared::{EdgeFigures, StageHealth, Status};
 
 use super::Theme;
 use crate::chart::{self, ChartTheme};
 use crate::format;
-use crate::state::Dashboard;
+use crate::state::{Dashboard, edge};
 
 /// Every stage with its measured figures (grouped by process when the
 /// stages run in several), the last minute's throughput and the latencies
@@ -180,6 +182,8 @@ fn InstanceGroup(
 #[component]
 fn StageCard(dash: RwSignal<Dashboard>, instance: String, name: String) -> impl IntoView {
     let key = name.clone();
+    let instance_id = instance.clone();
+    let name_is_gateway = name == "gateway";
     let stage = Memo::new(move |_| {
         dash.with(|d| {
             d.market
@@ -196,6 +200,15 @@ fn StageCard(dash: RwSignal<Dashboard>, instance: String, name: String) -> impl 
     let has_queue = move || stage.with(|s| s.as_ref().is_some_and(|s| s.queue.is_some()));
     let has_lag = move || stage.with(|s| s.as_ref().is_some_and(|s| s.lag.is_some()));
     let has_buffer = move || stage.with(|s| s.as_ref().is_some_and(|s| s.buffer_fill.is_some()));
+    // Only the card of the gateway serving this page: the edge figures are its own.
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let edge = Memo::new(move |_| {
+        dash.with(|d| {
+            let m = d.market.metrics.as_ref()?;
+            let owner = edge::owner(&m.instances, &origin)?;
+            (name_is_gateway && owner == instance_id).then(|| m.edge.clone()).flatten()
+        })
+    });
     let title = name.clone();
     view! {
         <div class=move || format!("stage stage-{}", status()) data-testid="stage-card" data-stage=name data-status=status
@@ -221,8 +234,50 @@ fn StageCard(dash: RwSignal<Dashboard>, instance: String, name: String) -> impl 
                 <Show when=has_lag>
                     <span title="Kafka consumer lag">"lag " <b data-testid="stage-lag">{text(|s| s.lag.unwrap_or(0).to_string())}</b></span>
                 </Show>
-                <span>"skipped " <b>{text(|s| s.dropped.to_string())}</b></span>
+                // The edge's "dropped" is the same count, with its context.
+                <Show when=move || edge.with(Option::is_none)
+                    fallback=move || view! { <EdgeCounts edge=edge /> }>
+                    <span>"skipped " <b>{text(|s| s.dropped.to_string())}</b></span>
+                </Show>
             </div>
+            <Show when=move || edge.with(Option::is_some)>
+                <EdgeReasons edge=edge />
+            </Show>
+        </div>
+    }
+}
+
+/// The gateway's edge: connections and clients now, slow clients conflated
+/// and the messages dropped for them.
+#[component]
+fn EdgeCounts(edge: Memo<Option<EdgeFigures>>) -> impl IntoView {
+    let value = move |pick: fn(&EdgeFigures) -> u64| move || edge.with(|e| e.as_ref().map_or(0, pick));
+    let figure = move |pick: fn(&EdgeFigures) -> u64| move || value(pick)().to_string();
+    let counted = move |pick: fn(&EdgeFigures) -> u64| move || format::count(value(pick)());
+    view! {
+        <span title="TCP connections open now">"conns " <b data-testid="edge-connections" data-value=figure(|e| e.connections)>{counted(|e| e.connections)}</b></span>
+        <span title="WebSocket clients now">"ws " <b data-testid="edge-clients" data-value=figure(|e| e.clients)>{counted(|e| e.clients)}</b></span>
+        <span title="Slow clients conflated: told they lagged, sent a fresh snapshot">"conflated " <b data-testid="edge-conflations" data-value=figure(|e| e.conflations)>{counted(|e| e.conflations)}</b></span>
+        <span title="Messages dropped from slow clients' queues">"dropped " <b data-testid="edge-dropped" data-value=figure(|e| e.dropped)>{counted(|e| e.dropped)}</b></span>
+    }
+}
+
+/// WebSocket sessions the gateway ended, and connections it refused, by reason.
+#[component]
+fn EdgeReasons(edge: Memo<Option<EdgeFigures>>) -> impl IntoView {
+    let reasons = move |pick: fn(&EdgeFigures) -> &BTreeMap<String, u64>| {
+        move || edge.with(|e| e.as_ref().map(|e| edge::by_reason(pick(e))).unwrap_or_default())
+    };
+    let closed = reasons(|e| &e.disconnects);
+    let refused = reasons(|e| &e.refused);
+    view! {
+        <div class="edge-reasons" data-testid="edge-reasons">
+            <span data-testid="edge-disconnects" title=move || format!("WebSocket sessions ended, by reason: {}", closed())>
+                "closed " <b>{closed}</b>
+            </span>
+            <span data-testid="edge-refused" title=move || format!("Connections refused or cut before they were served, by reason: {}", refused())>
+                "refused " <b>{refused}</b>
+            </span>
         </div>
     }
 }

@@ -5,14 +5,23 @@ use super::Theme;
 use crate::connection::Status;
 use crate::state::Dashboard;
 
-/// Live / reconnecting / offline, as a coloured badge.
+/// Live / lagged / reconnecting / offline, as a coloured badge: the
+/// connection's state, and whether its stream is catching up after the
+/// server conflated it.
 #[component]
-pub fn ConnectionBadge(status: RwSignal<Status>) -> impl IntoView {
-    let label = move || status.get().label();
+pub fn ConnectionBadge(status: RwSignal<Status>, dash: RwSignal<Dashboard>) -> impl IntoView {
+    let catching_up = Memo::new(move |_| dash.with(|d| d.catch_up.is_catching_up()));
+    let shown = Memo::new(move |_| status.get().shown(catching_up.get()));
+    let label = move || shown.get().label();
+    let title = move || {
+        (shown.get() == Status::Lagged)
+            .then_some("This page fell behind: the server skipped messages and sent a fresh snapshot")
+    };
     view! {
-        <span class=move || format!("conn conn-{}", label()) data-testid="connection-status" data-status=label role="status">
+        <span class=move || format!("conn conn-{}", label()) data-testid="connection-status" data-status=label role="status"
+            title=title>
             <span class="dot"></span>
-            {label}
+            {move || shown.get().text()}
         </span>
     }
 }

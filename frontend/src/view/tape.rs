@@ -58,7 +58,8 @@ fn TapeItem(dash: RwSignal<Dashboard>, symbol: String, primary: bool) -> impl In
     view! {
         <span class=class data-testid=primary.then_some("tape-item") data-symbol=data_symbol>
             <span class="sym">{symbol}</span>
-            <span class="px" data-testid=primary.then_some("tape-price")>{price}</span>
+            <span class="px" data-testid=primary.then_some("tape-price")
+                data-seq=move || quote.with(|q| q.as_ref().map(|q| q.tick.seq.to_string()))>{price}</span>
             <span class="chg">{change}</span>
         </span>
     }

@@ -116,7 +116,8 @@ fn WatchRow(dash: RwSignal<Dashboard>, row: Row) -> impl IntoView {
             tabindex="0" on:click=move |_| select()
             on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { select_on_key() }>
             <th scope="row" class="sym"><span>{symbol.clone()}</span><small class="name">{name}</small></th>
-            <td class=move || format!("num last flash-{}", flash()) data-testid="row-last">{figure(|r| r.last.map(format::price))}</td>
+            <td class=move || format!("num last flash-{}", flash()) data-testid="row-last"
+                data-seq=move || current.with(|r| r.as_ref().and_then(|r| r.seq).map(|seq| seq.to_string()))>{figure(|r| r.last.map(format::price))}</td>
             <td class=move || format!("num wide-only {}", sign()) data-testid="row-change">{figure(|r| r.change.map(format::change))}</td>
             <td class=move || format!("num {}", sign()) data-testid="row-change-pct">{figure(|r| r.change_pct.map(format::percent))}</td>
             <td class="num muted" data-testid="row-volume">{figure(|r| r.volume.map(format::volume))}</td>
