@@ -13,9 +13,9 @@ use hdrhistogram::Histogram;
 use serde::Deserialize;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
 
 use crate::plain::now_ns;
 
