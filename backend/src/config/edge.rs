@@ -22,6 +22,13 @@ pub struct EdgeArgs {
     /// `--client-queue`, whichever is reached first).
     #[arg(long, env = "MARQUEE_CLIENT_QUEUE_BYTES", default_value_t = 1024 * 1024)]
     pub client_queue_bytes: usize,
+    /// Kernel send buffer of every accepted socket, in bytes (Linux doubles
+    /// it for bookkeeping). A small buffer lets the server see a slow client
+    /// within a second or two and conflate it, where Linux's autotuned buffer
+    /// (up to 4 MiB) would hide seconds of stale ticks; 0 keeps the kernel's
+    /// autotuning.
+    #[arg(long, env = "MARQUEE_CLIENT_SEND_BUFFER", default_value_t = 256 * 1024)]
+    pub client_send_buffer: usize,
     /// A WebSocket client whose socket accepts nothing for this long is closed
     /// (code 1008), e.g. `10s`, `1500ms`.
     #[arg(long, env = "MARQUEE_CLIENT_STALL_TIMEOUT", default_value = "10s", value_parser = duration)]
@@ -47,6 +54,8 @@ pub struct EdgeConfig {
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
     pub client_queue_bytes: usize,
+    /// `None`: the kernel autotunes.
+    pub client_send_buffer: Option<usize>,
     pub client_stall_timeout: Duration,
     pub max_subscriptions: usize,
     pub header_read_timeout: Duration,
@@ -61,6 +70,7 @@ impl Default for EdgeConfig {
             max_connections: 10_000,
             max_connections_per_ip: 256,
             client_queue_bytes: 1024 * 1024,
+            client_send_buffer: Some(256 * 1024),
             client_stall_timeout: Duration::from_secs(10),
             max_subscriptions: 1_000,
             header_read_timeout: Duration::from_secs(10),
@@ -87,6 +97,10 @@ impl EdgeArgs {
                 1_000_000,
             )?,
             client_queue_bytes: within("--client-queue-bytes", self.client_queue_bytes, 1 << 30)?,
+            client_send_buffer: match self.client_send_buffer {
+                0 => None,
+                bytes => Some(within("--client-send-buffer", bytes, 64 << 20)?),
+            },
             client_stall_timeout: timeout("--client-stall-timeout", self.client_stall_timeout)?,
             max_subscriptions: within("--max-subscriptions", self.max_subscriptions, 1_000_000)?,
             header_read_timeout: timeout("--header-read-timeout", self.header_read_timeout)?,
@@ -105,8 +119,34 @@ fn duration(raw: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::duration;
+    use super::{EdgeArgs, EdgeConfig, duration};
+    use clap::Parser;
     use std::time::Duration;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        edge: EdgeArgs,
+    }
+
+    fn edge(args: &[&str]) -> Result<EdgeConfig, String> {
+        let cli = Cli::try_parse_from(std::iter::once("marquee").chain(args.iter().copied()))
+            .map_err(|err| err.to_string())?;
+        cli.edge.to_config().map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_documented_ones() {
+        assert_eq!(edge(&[]), Ok(EdgeConfig::default()));
+    }
+
+    #[test]
+    fn a_send_buffer_of_zero_leaves_it_to_the_kernel() {
+        assert_eq!(edge(&["--client-send-buffer", "0"]).unwrap().client_send_buffer, None);
+        assert_eq!(edge(&["--client-send-buffer", "65536"]).unwrap().client_send_buffer, Some(65_536));
+        let err = edge(&["--client-send-buffer", "1000000000"]).unwrap_err();
+        assert!(err.contains("--client-send-buffer"), "{err}");
+    }
 
     #[test]
     fn durations_read_as_people_write_them() {

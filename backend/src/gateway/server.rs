@@ -63,6 +63,11 @@ pub async fn serve(listener: TcpListener, app: Router, edge: Edge, shutdown: Can
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(%err, "cannot set TCP_NODELAY");
         }
+        if let Some(bytes) = edge.config.client_send_buffer
+            && let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(bytes)
+        {
+            tracing::debug!(%err, bytes, "cannot set the socket's send buffer");
+        }
         let peer = Peer { addr, conn: Arc::new(conn) };
         let served = serve_connection(stream, peer, app.clone(), http.clone(), shutdown.clone(), cut.clone());
         connections.spawn(served);
