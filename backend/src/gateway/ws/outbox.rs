@@ -157,9 +157,17 @@ impl Outbox {
         self.ready.notify_one();
     }
 
+    /// Queues stream traffic. The writer is woken only when the queue was
+    /// empty: it waits only after finding it so, and otherwise takes
+    /// everything queued when it finishes writing.
     pub fn push(&self, frame: Frame, stamps: Stamps) -> Result<(), Full> {
-        let pushed = self.lock().push(frame, stamps);
-        self.wake();
+        let mut queue = self.lock();
+        let was_empty = queue.is_empty();
+        let pushed = queue.push(frame, stamps);
+        drop(queue);
+        if was_empty {
+            self.wake();
+        }
         pushed
     }
 

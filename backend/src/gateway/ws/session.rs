@@ -82,7 +82,13 @@ impl<'a> Session<'a> {
         // every client shares.
         let mut cancelled = std::pin::pin!(shutdown.cancelled());
         loop {
+            // Biased: the stream first, so a wake for an update does not
+            // also poll the socket's read half (a lock and a readiness check
+            // per client per update). The client's messages still get their
+            // turn: the broadcast answers `Pending` once the task's
+            // cooperative budget is spent, however far behind it is.
             let outcome = tokio::select! {
+                biased;
                 () = &mut cancelled => return Disconnect::Shutdown,
                 update = updates.recv() => match update {
                     Ok(envelope) => {

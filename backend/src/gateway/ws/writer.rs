@@ -3,6 +3,7 @@
 //! socket holds up nothing but this task. A socket that accepts nothing for
 //! the stall timeout is given a close frame (1008) and let go.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, close_code};
@@ -37,6 +38,8 @@ pub async fn write<S: Sink<Message> + Unpin>(
     stall: Duration,
     latency: &LatencyRecorder,
 ) -> Written {
+    // The event times of what is being written, kept between batches.
+    let mut written: Vec<Arc<[i64]>> = Vec::new();
     loop {
         let frames = match outbox.next().await {
             Next::Frames(frames) => frames,
@@ -54,7 +57,7 @@ pub async fn write<S: Sink<Message> + Unpin>(
                 return if matches!(closed, Ok(Ok(()))) { Written::Closed } else { failed(sink).await };
             }
         };
-        let mut written = Vec::with_capacity(frames.len());
+        written.clear();
         for (frame, stamps) in frames {
             match tokio::time::timeout(stall, sink.feed(Message::Text(frame))).await {
                 Ok(Ok(())) => {}
