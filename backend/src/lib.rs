@@ -59,14 +59,15 @@ pub async fn run(
 
     tracing::info!(%addr, symbols = config.symbols.len(), "marquee is serving");
 
-    let server = tokio::spawn(gateway::server::serve(listener, app, edge, token.clone()));
+    let server =
+        gateway::server::start(listener, app, edge, token.clone()).context("cannot start the server")?;
 
     tokio::select! {
         () = shutdown => tracing::info!("shutdown requested"),
         () = token.cancelled() => {}
     }
     token.cancel();
-    server.await.context("server task panicked")?;
+    server.await;
     pipeline.wait().await;
     tracing::info!("marquee stopped");
     Ok(())

@@ -7,6 +7,12 @@ use anyhow::Context;
 use clap::Parser;
 use marquee::config::{Cli, Command};
 
+/// jemalloc rather than glibc's malloc: after 1,000 WebSocket clients leave,
+/// it returns what they used; glibc keeps it (BENCHMARKS.md, fan-out memory).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     marquee::telemetry::init(cli.log_format);

@@ -3,8 +3,10 @@
 //! so every figure is also a ratio. Each scenario starts a fresh server
 //! process, connects the clients, warms up, then measures: ticks delivered
 //! per second, tick age at arrival (p50/p99/max, hdrhistogram), seq gaps per
-//! client, `lagged` notices, bytes per delivered tick, the server's CPU and
-//! peak RSS, and this load generator's own CPU (it shares the 2 cores).
+//! client, `lagged` notices, bytes per delivered tick, the server's CPU (also
+//! alone, before any client connects, so the fan-out's own share per tick is
+//! shown apart from the work the server does anyway) and peak RSS, and this
+//! load generator's own CPU (it shares the 2 cores).
 //!
 //! ```sh
 //! cargo bench -p marquee --bench fanout                      # every scenario
@@ -49,6 +51,14 @@ struct Args {
     #[arg(long, hide = true)]
     bench: bool,
 }
+
+/// How long the server's CPU is measured with no client, before each scenario.
+const ALONE: Duration = Duration::from_secs(5);
+
+/// How long the memory check lets the server run before its idle figure:
+/// Marquee's resume history (3,000 ticks per symbol, 100 ticks/s per symbol
+/// here) and other windows fill in 30 s, and they are not the clients' memory.
+const STEADY: Duration = Duration::from_secs(40);
 
 /// Symbols streamed (the demo universe).
 const SYMBOLS: usize = 22;
@@ -150,7 +160,12 @@ struct Figures {
     dropped_clients: usize,
     bytes_per_tick: f64,
     server_cpu: f64,
+    /// The server's CPU with no client connected: its own work (Marquee's
+    /// whole pipeline; the plain server's random walk).
+    alone_cpu: f64,
     cpu_us_per_1k: f64,
+    /// CPU per delivered tick above what the server uses alone: the fan-out.
+    fanout_us_per_1k: f64,
     peak_rss_mib: f64,
     loadgen_cpu: f64,
     /// Ticks the simulation made per second while measuring (Marquee only).
@@ -160,6 +175,9 @@ struct Figures {
 async fn measure(kind: Kind, scenario: Scenario, args: &Args) -> anyhow::Result<Figures> {
     let server = Server::start(kind, scenario.interval_ms)?;
     load::wait_for_ticks(server.addr, Duration::from_secs(30)).await?;
+    let alone_from = process::cpu(&server.pid)?;
+    tokio::time::sleep(ALONE).await;
+    let alone_cpu = process::percent(alone_from, process::cpu(&server.pid)?);
     let stalled = load::stalled(server.addr, scenario.stalled).await?;
     let measuring = Arc::new(AtomicBool::new(false));
     let clients = load::Clients::connect(server.addr, scenario.clients, Arc::clone(&measuring)).await?;
@@ -187,6 +205,9 @@ async fn measure(kind: Kind, scenario: Scenario, args: &Args) -> anyhow::Result<
         gaps += client.gaps;
         lagged += client.lagged;
     }
+    let busy = process::seconds(server_from, server_to);
+    let fanout = (busy - alone_cpu / 100.0 * elapsed).max(0.0);
+    let per_1k = |seconds: f64| seconds * 1e6 / (ticks.max(1) as f64 / 1e3);
     let ms = |quantile: f64| latency.value_at_quantile(quantile) as f64 / 1e3;
     Ok(Figures {
         delivered_per_s: ticks as f64 / elapsed,
@@ -198,28 +219,34 @@ async fn measure(kind: Kind, scenario: Scenario, args: &Args) -> anyhow::Result<
         dropped_clients: seen.iter().filter(|c| c.dropped).count(),
         bytes_per_tick: bytes as f64 / ticks.max(1) as f64,
         server_cpu: process::percent(server_from, server_to),
-        cpu_us_per_1k: process::seconds(server_from, server_to) * 1e6 / (ticks.max(1) as f64 / 1e3),
+        alone_cpu,
+        cpu_us_per_1k: per_1k(busy),
+        fanout_us_per_1k: per_1k(fanout),
         peak_rss_mib,
         loadgen_cpu: process::percent(self_from, self_to),
-        made_per_s: made_from.zip(made_to).map(|(from, to)| (to - from) / elapsed),
+        made_per_s: made_from.zip(made_to).map(|((from, at_from), (to, at_to))| {
+            (to - from) / at_to.duration_since(at_from).as_secs_f64().max(1e-9)
+        }),
     })
 }
 
-/// Ticks Marquee's simulation has made so far, from its `/metrics`.
-async fn made(kind: Kind, addr: SocketAddr) -> Option<f64> {
+/// Ticks Marquee's simulation has made so far, from its `/metrics`, and when
+/// the answer came (a loaded server may take a while to answer).
+async fn made(kind: Kind, addr: SocketAddr) -> Option<(f64, Instant)> {
     if kind != Kind::Marquee {
         return None;
     }
     let text = reqwest::get(format!("http://{addr}/metrics")).await.ok()?.text().await.ok()?;
     text.lines()
         .find_map(|line| line.strip_prefix("marquee_stage_processed_total{stage=\"driver\"} ")?.parse().ok())
+        .map(|made| (made, Instant::now()))
 }
 
 /// Memory after a crowd leaves: idle, with 1,000 clients, and 30 s after they go.
 async fn memory_return(kind: Kind, args: &Args) -> anyhow::Result<(f64, f64, f64)> {
     let server = Server::start(kind, 10)?;
     load::wait_for_ticks(server.addr, Duration::from_secs(30)).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(STEADY).await;
     let (idle, _) = process::memory(&server.pid)?;
     let clients = load::Clients::connect(server.addr, 1_000, Arc::new(AtomicBool::new(false))).await?;
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
@@ -232,7 +259,7 @@ async fn memory_return(kind: Kind, args: &Args) -> anyhow::Result<(f64, f64, f64
 
 fn row(name: &str, kind: Kind, f: &Figures) -> String {
     format!(
-        "| {name} | {kind:?} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} |",
+        "| {name} | {kind:?} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} |",
         f.made_per_s.map_or("–".to_owned(), |made| format!("{made:.0}")),
         f.delivered_per_s,
         f.p50_ms,
@@ -243,7 +270,9 @@ fn row(name: &str, kind: Kind, f: &Figures) -> String {
         f.dropped_clients,
         f.bytes_per_tick,
         f.server_cpu,
+        f.alone_cpu,
         f.cpu_us_per_1k,
+        f.fanout_us_per_1k,
         f.peak_rss_mib,
         f.loadgen_cpu,
     )
@@ -252,14 +281,16 @@ fn row(name: &str, kind: Kind, f: &Figures) -> String {
 fn ratio_row(name: &str, m: &Figures, p: &Figures) -> String {
     let r = |a: f64, b: f64| if b > 0.0 { format!("{:.2}×", a / b) } else { "–".to_owned() };
     format!(
-        "| {name} | Marquee / plain | | {} | {} | {} | {} | | | | {} | {} | {} | {} | |",
+        "| {name} | Marquee / plain | | {} | {} | {} | {} | | | | {} | {} | {} | {} | {} | {} | |",
         r(m.delivered_per_s, p.delivered_per_s),
         r(m.p50_ms, p.p50_ms),
         r(m.p99_ms, p.p99_ms),
         r(m.max_ms, p.max_ms),
         r(m.bytes_per_tick, p.bytes_per_tick),
         r(m.server_cpu, p.server_cpu),
+        r(m.alone_cpu, p.alone_cpu),
         r(m.cpu_us_per_1k, p.cpu_us_per_1k),
+        r(m.fanout_us_per_1k, p.fanout_us_per_1k),
         r(m.peak_rss_mib, p.peak_rss_mib),
     )
 }
@@ -275,9 +306,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         args.seconds, args.warmup
     );
     println!(
-        "| scenario | server | ticks made/s | delivered ticks/s | p50 ms | p99 ms | max ms | gaps/client | lagged | clients cut | bytes/tick | server CPU % | server CPU µs per 1k ticks | peak RSS MiB | load generator CPU % |"
+        "| scenario | server | ticks made/s | delivered ticks/s | p50 ms | p99 ms | max ms | gaps/client | lagged | clients cut | bytes/tick | server CPU % | alone CPU % | server CPU µs per 1k ticks | fan-out CPU µs per 1k ticks | peak RSS MiB | load generator CPU % |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for scenario in chosen {
         eprintln!("scenario {} ...", scenario.name);
         let marquee = measure(Kind::Marquee, scenario, &args).await?;

@@ -4,6 +4,11 @@
 //! Shutdown stops accepting at once, lets requests in flight finish for at
 //! most the grace period, and then cuts whatever is left; WebSocket
 //! sessions close themselves with 1001 on the same signal.
+//!
+//! The server runs on a tokio runtime of its own ([`start`]): however many
+//! clients there are, the fan-out cannot occupy the threads the pipeline runs
+//! on, so the driver keeps its rate and the receiver its flushes; the OS
+//! shares the cores between the two runtimes' threads.
 
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -38,6 +43,37 @@ pub struct Edge {
     /// WebSocket sessions, waited for (within the grace) at shutdown.
     pub sessions: TaskTracker,
     pub config: EdgeConfig,
+}
+
+/// Starts [`serve`] on a runtime of its own, on its own thread; the future
+/// returned completes when the server has drained.
+pub fn start(
+    listener: TcpListener,
+    app: Router,
+    edge: Edge,
+    shutdown: CancellationToken,
+) -> std::io::Result<impl Future<Output = ()>> {
+    let listener = listener.into_std()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().thread_name("marquee-edge").enable_all().build()?;
+    let (done, drained) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new().name("marquee-edge".into()).spawn(move || {
+        runtime.block_on(async move {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => serve(listener, app, edge, shutdown).await,
+                Err(err) => tracing::error!(%err, "the listener cannot join the server's runtime"),
+            }
+        });
+        // Every connection has finished or been cut; what is left are
+        // detached helpers (e.g. pooled client connections).
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        // Ignored: nobody waiting means the process is going anyway.
+        drop(done.send(()));
+    })?;
+    Ok(async move {
+        // An error means the thread ended early; either way it is over.
+        drop(drained.await);
+    })
 }
 
 /// Serves `app` on `listener` until `shutdown`, then drains (see the module
