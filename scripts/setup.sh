@@ -27,6 +27,13 @@ setup_build() {
   command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs), then run this again"
   command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer, then run this again"
 
+  # A C compiler and make: the server's allocator (jemalloc) is built from source.
+  if ! command -v cc >/dev/null || ! command -v make >/dev/null; then
+    say "installing a C compiler and make (jemalloc is built from source)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc make >/dev/null
+  fi
+
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown

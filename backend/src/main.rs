@@ -9,6 +9,9 @@ use marquee::config::{Cli, Command};
 
 /// jemalloc rather than glibc's malloc: after 1,000 WebSocket clients leave,
 /// it returns what they used; glibc keeps it (BENCHMARKS.md, fan-out memory).
+/// Its background thread returns the pages of threads that have gone quiet
+/// (the server's, once the clients have left), which otherwise wait for the
+/// next allocation on that thread.
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

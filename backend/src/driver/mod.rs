@@ -193,7 +193,13 @@ impl Driver {
                         tracing::debug!("operator left before the answer");
                     }
                 }
-                _ = self.clock.tick(), if self.controller.is_ticking() => {
+                due = self.clock.tick(), if self.controller.is_ticking() => {
+                    // Late steps are made at once, so the rate holds on a busy
+                    // machine; after a long stall (a suspended laptop) the
+                    // clock starts afresh instead.
+                    if due.elapsed() > MAX_CATCH_UP {
+                        self.clock.reset();
+                    }
                     if !self.step(&shutdown).await {
                         break;
                     }
@@ -331,9 +337,14 @@ async fn recv_event(
     }
 }
 
+/// How far behind its clock the simulation catches up; beyond it, the
+/// missed steps are skipped.
+const MAX_CATCH_UP: Duration = Duration::from_secs(1);
+
 fn clock(period: Duration) -> Interval {
     let mut clock = tokio::time::interval(period.max(Duration::from_micros(100)));
-    // After a stall, carry on at the normal pace rather than bursting.
-    clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Steps that are late (the thread was not scheduled in time) are made at
+    // once: the rate asked for is the rate made, up to `MAX_CATCH_UP`.
+    clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
     clock
 }
