@@ -142,9 +142,12 @@ mod tests {
 
     #[test]
     fn a_send_buffer_of_zero_leaves_it_to_the_kernel() {
-        assert_eq!(edge(&["--client-send-buffer", "0"]).unwrap().client_send_buffer, None);
-        assert_eq!(edge(&["--client-send-buffer", "65536"]).unwrap().client_send_buffer, Some(65_536));
-        let err = edge(&["--client-send-buffer", "1000000000"]).unwrap_err();
+        assert_eq!(edge(&["--client-send-buffer", "0"]).expect("0 is valid").client_send_buffer, None);
+        assert_eq!(
+            edge(&["--client-send-buffer", "65536"]).expect("64 KiB is valid").client_send_buffer,
+            Some(65_536)
+        );
+        let err = edge(&["--client-send-buffer", "1000000000"]).expect_err("1 GB is over the cap");
         assert!(err.contains("--client-send-buffer"), "{err}");
     }
 

@@ -68,7 +68,7 @@ pub fn start(
         // detached helpers (e.g. pooled client connections).
         runtime.shutdown_timeout(Duration::from_secs(1));
         // Ignored: nobody waiting means the process is going anyway.
-        drop(done.send(()));
+        let _unheard = done.send(());
     })?;
     Ok(async move {
         // An error means the thread ended early; either way it is over.
