@@ -98,6 +98,11 @@ pub struct ServeArgs {
     /// the latest value per symbol (told with a `lagged` message and a fresh snapshot).
     #[arg(long, env = "MARQUEE_CLIENT_QUEUE", default_value_t = 256)]
     pub client_queue: usize,
+    /// A web origin (`https://ops.example.com`) whose pages may use the
+    /// operator routes and `/ws` besides this server's own dashboard
+    /// (repeatable, or comma-separated in the environment).
+    #[arg(long = "allowed-origin", env = "MARQUEE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
     /// Recent ticks held per symbol to replay to clients that resume after a reconnect.
     #[arg(long, env = "MARQUEE_RESUME_HISTORY", default_value_t = 3_000)]
     pub resume_history: usize,
@@ -193,6 +198,8 @@ pub enum ConfigError {
     Edge(&'static str, usize, usize),
     #[error("{0} must be between 100ms and 1h, got {1:?}")]
     EdgeTimeout(&'static str, Duration),
+    #[error("--allowed-origin: {0}")]
+    AllowedOrigin(String),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
     UnknownSymbol(String, String),
 }
@@ -207,6 +214,8 @@ pub struct Config {
     pub time_scale: f64,
     pub seed: Option<u64>,
     pub client_queue: usize,
+    /// Origins allowed besides the server itself, validated, in lower case.
+    pub allowed_origins: Vec<String>,
     pub resume_history: usize,
     pub buffer: BufferLimits,
     pub data_dir: PathBuf,
@@ -295,6 +304,14 @@ impl Config {
             time_scale: args.time_scale,
             seed: args.seed,
             client_queue: args.client_queue,
+            allowed_origins: args
+                .allowed_origins
+                .iter()
+                .filter(|origin| !origin.trim().is_empty())
+                .map(|origin| {
+                    crate::gateway::origin::parse_origin(origin).map_err(ConfigError::AllowedOrigin)
+                })
+                .collect::<Result<_, _>>()?,
             resume_history: args.resume_history,
             buffer,
             mongodb: args.store.mongodb()?,
@@ -322,6 +339,7 @@ impl Config {
             time_scale: 60.0,
             seed: None,
             client_queue: 256,
+            allowed_origins: Vec::new(),
             resume_history: 3_000,
             buffer: BufferLimits { capacity: 10_000, batch: 500, max_age: Duration::from_millis(250) },
             data_dir: data_dir.into(),

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod connections;
 mod health;
+pub mod origin;
 pub mod server;
 #[cfg(feature = "sns")]
 mod sns;
@@ -43,6 +44,8 @@ pub struct AppState {
     metrics: watch::Receiver<Metrics>,
     static_dir: PathBuf,
     operator_token: Option<Secret>,
+    /// Which pages may drive operator routes and `/ws` (`Origin`, `Host`).
+    origins: Arc<origin::OriginPolicy>,
     /// The roles of this process, the others it knows of, and a client to
     /// forward operator requests to them.
     roles: crate::config::Roles,
@@ -91,6 +94,7 @@ impl AppState {
             metrics: pipeline.metrics.clone(),
             static_dir: config.static_dir.clone(),
             operator_token: config.secrets.operator_token.clone(),
+            origins: Arc::new(origin::OriginPolicy::new(config.allowed_origins.clone(), config.listen)),
             roles: config.cluster.roles.clone(),
             instances: Arc::clone(&pipeline.instances),
             http: reqwest::Client::new(),

@@ -5,29 +5,15 @@
 
 use std::time::{Duration, Instant};
 
+use crate::helpers::{RawBody, TestApp, assert_error, config, spawn_app};
 use marquee::config::Secret;
 use marquee::gateway::api::{CONTROL_BODY, IMPORT_BODY};
-use marquee_shared::ApiError;
-
-use crate::helpers::{RawAnswer, RawBody, TestApp, config, spawn_app};
 
 const JSON: Option<&str> = Some("application/json");
 
 /// A request (method, target, Content-Type, body) and the status and error
 /// code it must get.
 type Row = (&'static str, String, Option<&'static str>, RawBody, u16, &'static str);
-
-/// Asserts `answer` is `status` with a JSON error body carrying `code` and a
-/// message.
-fn assert_error(answer: &RawAnswer, status: u16, code: &str, what: &str) {
-    let body = String::from_utf8_lossy(&answer.body);
-    assert_eq!(answer.status, status, "{what}: {body}");
-    assert_eq!(answer.header("content-type"), Some("application/json"), "{what}: {body}");
-    let error: ApiError = serde_json::from_slice(&answer.body)
-        .unwrap_or_else(|e| panic!("{what}: not an error body ({e}): {body}"));
-    assert_eq!(error.error.code, code, "{what}: {}", error.error.message);
-    assert!(!error.error.message.is_empty(), "{what}: an empty message");
-}
 
 /// A server with a built dashboard, so static paths reach the file server.
 async fn app_with_dashboard(mut config: marquee::Config) -> (TestApp, tempfile::TempDir) {

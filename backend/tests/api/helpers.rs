@@ -101,7 +101,11 @@ impl TestApp {
         body: RawBody,
     ) -> RawAnswer {
         let (mut reader, writer) = TcpStream::connect(self.addr).await.expect("tcp connect").into_split();
-        let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        let mut head = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
+        // The server's address, unless the test names another host.
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+            head.push_str(&format!("Host: {}\r\n", self.addr));
+        }
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -204,6 +208,18 @@ pub enum RawBody {
         announced: u64,
         sent: usize,
     },
+}
+
+/// Asserts `answer` is `status` with a JSON error body carrying `code` and a
+/// message.
+pub fn assert_error(answer: &RawAnswer, status: u16, code: &str, what: &str) {
+    let body = String::from_utf8_lossy(&answer.body);
+    assert_eq!(answer.status, status, "{what}: {body}");
+    assert_eq!(answer.header("content-type"), Some("application/json"), "{what}: {body}");
+    let error: marquee_shared::ApiError = serde_json::from_slice(&answer.body)
+        .unwrap_or_else(|e| panic!("{what}: not an error body ({e}): {body}"));
+    assert_eq!(error.error.code, code, "{what}: {}", error.error.message);
+    assert!(!error.error.message.is_empty(), "{what}: an empty message");
 }
 
 /// An answer read off a raw connection; header names are lower case.

@@ -12,6 +12,7 @@ mod helpers;
 mod import;
 mod logs;
 mod market;
+mod origin;
 mod shutdown;
 mod static_files;
 mod stream;

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 
 use super::ApiError;
 use crate::gateway::AppState;
@@ -23,33 +24,47 @@ pub async fn require_operator(State(state): State<AppState>, request: Request, n
 }
 
 /// Passes when no token is configured or the request carries it as
-/// `Authorization: Bearer <token>`.
+/// `Authorization: Bearer <token>` (the scheme in any case, RFC 9110).
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.operator_token else { return Ok(()) };
-    let given = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let given = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
     match given {
-        Some(given) if constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) => Ok(()),
+        Some(given) if same_token(given, expected.expose()) => Ok(()),
         _ => Err(ApiError::unauthorized()),
     }
 }
 
-/// Compares without returning early, so timing does not reveal the prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The credentials of a `Bearer` authorization.
+fn bearer(authorization: &str) -> Option<&str> {
+    let (scheme, credentials) = authorization.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(credentials.trim())
+}
+
+/// Compares the SHA-256 digests of both, without returning early: neither
+/// the token's length nor any prefix of it shows in the time taken.
+fn same_token(given: &str, expected: &str) -> bool {
+    let (given, expected) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    given.iter().zip(expected.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
 mod tests {
-    use super::constant_time_eq;
+    use super::{bearer, same_token};
 
     #[test]
     fn token_comparison() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
+        assert!(same_token("secret", "secret"));
+        assert!(!same_token("secret", "secreT"));
+        assert!(!same_token("secret", "secret2"));
+        assert!(!same_token("", "secret"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_in_any_case() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer"), None);
     }
 }

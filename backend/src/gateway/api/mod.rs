@@ -52,7 +52,8 @@ pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-/// An operator endpoint. Its layers run outside in: the token is checked
+/// An operator endpoint. Its layers run outside in: the request's origin
+/// (a browser page on another site is refused), then the token is checked
 /// before a byte of the body is read, then the body is bounded, then the
 /// request is served here or forwarded. Route layers leave a wrong method's
 /// 405 alone.
@@ -64,6 +65,8 @@ fn operator(
 ) -> MethodRouter<AppState> {
     served_by(state, role, max_body, endpoint)
         .route_layer(from_fn_with_state(state.clone(), auth::require_operator))
+        // Outermost: a page on another site is turned away first.
+        .route_layer(from_fn_with_state(state.clone(), crate::gateway::origin::require_same_site))
 }
 
 /// An endpoint of `role`'s stage, with its body bounded to `max_body` bytes

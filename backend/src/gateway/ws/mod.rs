@@ -60,7 +60,11 @@ pub async fn upgrade(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     peer: Option<Extension<Peer>>,
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
+    if let Err(refused) = state.origins.check(&headers) {
+        return crate::gateway::origin::refusal(&refused).into_response();
+    }
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => {
