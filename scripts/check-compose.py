@@ -88,6 +88,10 @@ def problems(compose, schema, base_dir, known_env):
             for var in env:
                 if var.startswith("MARQUEE_") and var not in known_env:
                     found.append(f"{name}: sets {var}, which marquee does not read")
+            listen = str(env.get("MARQUEE_LISTEN", "127.0.0.1:8080"))
+            loopback = listen.startswith(("127.", "[::1]", "localhost"))
+            if not loopback and not env.get("MARQUEE_OPERATOR_TOKEN") and not env.get("MARQUEE_INSECURE_OPEN"):
+                found.append(f"{name}: listens on {listen} with no MARQUEE_OPERATOR_TOKEN, so it will not start")
             if "--role" not in command and "MARQUEE_ROLE" not in env:
                 found.append(f"{name}: a Marquee service without --role runs every stage")
                 continue
@@ -119,6 +123,8 @@ def self_test(compose, schema, base_dir, known_env):
             MARQUEE_KAFKA_BROKER="kafka:9092"),
         "a split role without Kafka": lambda c: c["services"]["receiver"]["environment"].pop(
             "MARQUEE_KAFKA_BROKERS"),
+        "an open service without a token": lambda c: c["services"]["driver"]["environment"].update(
+            MARQUEE_OPERATOR_TOKEN=""),
         "an unknown service key": lambda c: c["services"]["mongodb"].update(imagee="mongo"),
         "a Dockerfile without the engines": lambda c: c["services"]["driver"].update(
             build={"context": ".", "dockerfile": "scripts/check-compose.py"}),

@@ -103,6 +103,11 @@ pub struct ServeArgs {
     /// (repeatable, or comma-separated in the environment).
     #[arg(long = "allowed-origin", env = "MARQUEE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Listen on a non-loopback address with no MARQUEE_OPERATOR_TOKEN, so
+    /// that anyone who reaches the port may stop the simulation or import
+    /// data. Without it such a start is refused.
+    #[arg(long, env = "MARQUEE_INSECURE_OPEN")]
+    pub insecure_open: bool,
     /// Recent ticks held per symbol to replay to clients that resume after a reconnect.
     #[arg(long, env = "MARQUEE_RESUME_HISTORY", default_value_t = 3_000)]
     pub resume_history: usize,
@@ -198,6 +203,12 @@ pub enum ConfigError {
     Edge(&'static str, usize, usize),
     #[error("{0} must be between 100ms and 1h, got {1:?}")]
     EdgeTimeout(&'static str, Duration),
+    #[error(
+        "listening on {0}, reachable from the network, with no operator token: anyone who reaches the port \
+         could stop the simulation or import data. Set MARQUEE_OPERATOR_TOKEN to a long random string, \
+         listen on 127.0.0.1, or pass --insecure-open to run open anyway"
+    )]
+    OpenOnNetwork(SocketAddr),
     #[error("--allowed-origin: {0}")]
     AllowedOrigin(String),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
@@ -244,6 +255,9 @@ impl Config {
 
     /// [`Config::from_args`] with the secrets given rather than read.
     pub fn from_parts(args: ServeArgs, secrets: Secrets) -> Result<Self, ConfigError> {
+        if !args.listen.ip().is_loopback() && secrets.operator_token.is_none() && !args.insecure_open {
+            return Err(ConfigError::OpenOnNetwork(args.listen));
+        }
         if !(1..=60_000).contains(&args.tick_interval_ms) {
             return Err(ConfigError::TickInterval(args.tick_interval_ms));
         }

@@ -93,8 +93,15 @@ fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
     let message = split.expect_err("refused").to_string();
     assert!(message.contains("--kafka-brokers"), "{message}");
     if cfg!(feature = "kafka") {
-        let unreachable =
-            config(&["--role", "gateway", "--kafka-brokers", "k:9092", "--listen", "0.0.0.0:8080"]);
+        let unreachable = config(&[
+            "--role",
+            "gateway",
+            "--kafka-brokers",
+            "k:9092",
+            "--listen",
+            "0.0.0.0:8080",
+            "--insecure-open",
+        ]);
         assert!(matches!(unreachable, Err(ConfigError::AdvertiseNeeded(_))), "{unreachable:?}");
         let advertised = config(&[
             "--role",
@@ -103,6 +110,7 @@ fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
             "k:9092",
             "--listen",
             "0.0.0.0:8080",
+            "--insecure-open",
             "--advertise-url",
             "http://gateway:8080/",
         ]);
@@ -162,4 +170,23 @@ fn kafka_and_sns_settings_are_checked() {
             Err(ConfigError::NotBuilt(..))
         ));
     }
+}
+
+#[test]
+fn a_server_reachable_from_the_network_needs_a_token_or_insecure_open() {
+    for listen in ["0.0.0.0:8080", "[::]:8080", "192.168.1.5:8080"] {
+        let open = config(&["--listen", listen]);
+        assert!(matches!(open, Err(ConfigError::OpenOnNetwork(_))), "{listen}: {open:?}");
+        let message = open.expect_err("refused").to_string();
+        assert!(
+            message.contains("MARQUEE_OPERATOR_TOKEN") && message.contains("--insecure-open"),
+            "{message}"
+        );
+        config(&["--listen", listen, "--insecure-open"]).expect("open on purpose");
+        let secrets =
+            Secrets { operator_token: Some(crate::config::Secret::new("t0ken")), ..Secrets::default() };
+        Config::from_parts(args(&["--listen", listen]), secrets).expect("with a token");
+    }
+    config(&["--listen", "127.0.0.1:8080"]).expect("loopback needs no token");
+    config(&["--listen", "[::1]:8080"]).expect("loopback needs no token");
 }

@@ -119,3 +119,20 @@ async fn the_bearer_scheme_is_read_in_any_case() {
     assert_error(&answer, 401, "unauthorized", "another scheme");
     app.stop().await.expect("clean stop");
 }
+
+#[test]
+fn a_server_reachable_from_the_network_without_a_token_refuses_to_start() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--static-dir", "/nonexistent"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("MARQUEE_OPERATOR_TOKEN")
+        .env_remove("MARQUEE_INSECURE_OPEN")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run marquee");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started: {stderr}");
+    assert!(stderr.contains("MARQUEE_OPERATOR_TOKEN") && stderr.contains("--insecure-open"), "{stderr}");
+}
