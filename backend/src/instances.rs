@@ -85,6 +85,17 @@ impl Instances {
         if heartbeat.instance.id == self.this {
             return;
         }
+        // From the future by more than the clocks may differ: forged or
+        // broken (`seen: i64::MAX` would otherwise stay newest forever).
+        let ahead = heartbeat.instance.seen.saturating_sub(now_ns);
+        if ahead > CLOCK_SKEW.as_nanos() as i64 {
+            tracing::warn!(
+                id = %heartbeat.instance.id,
+                ahead_s = ahead / 1_000_000_000,
+                "heartbeat dated in the future ignored"
+            );
+            return;
+        }
         let sent_ago = Duration::from_nanos(u64::try_from(now_ns - heartbeat.instance.seen).unwrap_or(0));
         // A late heartbeat is kept (it is the latest word) but shows as silent.
         let alive_at = if sent_ago > STALE_AFTER + CLOCK_SKEW {
@@ -207,6 +218,19 @@ mod tests {
         list.record_at(beat("r1", &["receiver"], 20, None), start, 20);
         list.record_at(beat("r1", &["receiver"], 10, None), start + Duration::from_secs(1), 20);
         assert_eq!(list.others(start + Duration::from_secs(2))[0].seen, 20);
+    }
+
+    #[test]
+    fn a_heartbeat_from_the_future_is_ignored() {
+        let list = instances();
+        let start = Instant::now();
+        list.record_at(beat("d1", &["driver"], i64::MAX, None), start, NOW_NS);
+        list.record_at(beat("d2", &["driver"], NOW_NS + 60_000_000_000, None), start, NOW_NS);
+        assert!(list.others(start).is_empty(), "{:?}", list.others(start));
+        assert_eq!(list.address_of(Role::Driver, start), None);
+        // Within the clocks' skew it is an ordinary heartbeat.
+        list.record_at(beat("d3", &["driver"], NOW_NS + 2_000_000_000, None), start, NOW_NS);
+        assert_eq!(list.others(start).len(), 1);
     }
 
     #[test]

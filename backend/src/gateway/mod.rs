@@ -97,7 +97,14 @@ impl AppState {
             origins: Arc::new(origin::OriginPolicy::new(config.allowed_origins.clone(), config.listen)),
             roles: config.cluster.roles.clone(),
             instances: Arc::clone(&pipeline.instances),
-            http: reqwest::Client::new(),
+            // Forwarding follows no redirect: an answer that points elsewhere
+            // goes back to the client as it is, and nothing is sent on.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                // Only a TLS set-up failure fails the build, and then
+                // `Client::new` fails (panics) the same way.
+                .unwrap_or_else(|_| reqwest::Client::new()),
             #[cfg(feature = "sns")]
             sns: pipeline.sns.clone(),
             shutdown,
