@@ -39,6 +39,11 @@ pub struct AlphaVantageClient {
 
 type Result<T> = std::result::Result<T, AlphaVantageError>;
 
+/// The largest body read from Alpha Vantage. A full daily series (25 years)
+/// is about 1 MB and a full intraday month a few MB; anything far larger is
+/// not a reply to parse.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
 impl AlphaVantageClient {
     pub fn new(settings: ClientSettings) -> Result<Self> {
         let http = reqwest::Client::builder()
@@ -47,6 +52,11 @@ impl AlphaVantageClient {
             .build()
             .map_err(|e| AlphaVantageError::Transport(e.without_url().to_string()))?;
         let limiter = RateLimiter::direct(Quota::per_minute(settings.requests_per_minute));
+        if plain_http_to_another_machine(&settings.base_url) {
+            tracing::warn!(
+                "the Alpha Vantage URL is plain http:// to another machine: the API key travels unencrypted"
+            );
+        }
         Ok(Self { http, settings, limiter })
     }
 
@@ -121,7 +131,88 @@ impl AlphaVantageClient {
         if !status.is_success() {
             return Err(AlphaVantageError::Http(status.as_u16()));
         }
-        response.text().await.map_err(transport)
+        read_bounded(response, MAX_BODY).await
+    }
+}
+
+/// The body as text, refused once it passes `max` bytes (announced or sent).
+async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<String> {
+    let too_large = || AlphaVantageError::Malformed(format!("the reply is larger than {} MiB", max >> 20));
+    if response.content_length().is_some_and(|announced| announced > max as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| AlphaVantageError::Malformed("the reply is not UTF-8 text".into()))
+}
+
+/// `http://` to a host other than this machine.
+fn plain_http_to_another_machine(base_url: &str) -> bool {
+    let Some(rest) = base_url.strip_prefix("http://") else { return false };
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(host, _port)| host);
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    !(host == "localhost" || literal.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers one request with `head` and then `body_len` bytes.
+    async fn serve_once(head: String, body_len: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let mut request = [0u8; 4096];
+            let _read = stream.read(&mut request).await;
+            let _written = stream.write_all(head.as_bytes()).await;
+            let chunk = vec![b'{'; 64 * 1024];
+            let mut left = body_len;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                if stream.write_all(&chunk[..n]).await.is_err() {
+                    return;
+                }
+                left -= n;
+            }
+        });
+        format!("http://{address}/query")
+    }
+
+    async fn body_of(url: &str, max: usize) -> Result<String> {
+        let response = reqwest::get(url).await.map_err(transport)?;
+        read_bounded(response, max).await
+    }
+
+    #[tokio::test]
+    async fn an_oversized_reply_is_refused_announced_or_not() {
+        let announced =
+            serve_once("HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n".into(), 5_000_000).await;
+        let err = body_of(&announced, 1 << 20).await.expect_err("announced 5 MB against 1 MiB");
+        assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+        let unannounced = serve_once("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".into(), 5_000_000).await;
+        let err = body_of(&unannounced, 1 << 20).await.expect_err("5 MB sent against 1 MiB");
+        assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+        let small = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".into(), 10).await;
+        assert_eq!(body_of(&small, 1 << 20).await.expect("small"), "{".repeat(10));
+    }
+
+    #[test]
+    fn plain_http_is_flagged_only_off_this_machine() {
+        assert!(plain_http_to_another_machine("http://www.alphavantage.co/query"));
+        assert!(plain_http_to_another_machine("http://10.0.0.5:8080/query"));
+        assert!(!plain_http_to_another_machine("https://www.alphavantage.co/query"));
+        assert!(!plain_http_to_another_machine("http://127.0.0.1:4010/query"));
+        assert!(!plain_http_to_another_machine("http://localhost/query"));
+        assert!(!plain_http_to_another_machine("http://[::1]:9/query"));
     }
 }
 
