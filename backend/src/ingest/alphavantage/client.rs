@@ -160,6 +160,15 @@ fn plain_http_to_another_machine(base_url: &str) -> bool {
     !(host == "localhost" || literal.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
+/// A reqwest error without its URL (which holds the key).
+fn transport(err: reqwest::Error) -> AlphaVantageError {
+    if err.is_timeout() {
+        AlphaVantageError::Timeout
+    } else {
+        AlphaVantageError::Transport(err.without_url().to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,14 +222,5 @@ mod tests {
         assert!(!plain_http_to_another_machine("http://127.0.0.1:4010/query"));
         assert!(!plain_http_to_another_machine("http://localhost/query"));
         assert!(!plain_http_to_another_machine("http://[::1]:9/query"));
-    }
-}
-
-/// A reqwest error without its URL (which holds the key).
-fn transport(err: reqwest::Error) -> AlphaVantageError {
-    if err.is_timeout() {
-        AlphaVantageError::Timeout
-    } else {
-        AlphaVantageError::Transport(err.without_url().to_string())
     }
 }
