@@ -168,10 +168,15 @@ impl Endpoint {
             return Err(Rejected::WrongTopic(message.topic_arn));
         }
         if let Some(verifier) = &self.verifier {
-            verifier.verify(&message).await?;
+            // The cheap checks first: a stale or repeated message costs no
+            // certificate fetch. Its claims are verified by the signature next.
             if let Some(max_age) = self.max_age {
                 check_age(&message.timestamp, max_age, jiff::Timestamp::now())?;
             }
+            if message.kind == "Notification" && self.already_seen(&message.message_id) {
+                return Ok(Received::Repeated);
+            }
+            verifier.verify(&message).await?;
         }
         match message.kind.as_str() {
             "Notification" => {
@@ -245,6 +250,12 @@ impl Endpoint {
                 () = tokio::time::sleep(CONFIRM_CHECK) => {}
             }
         }
+    }
+
+    /// Whether `id` was delivered before, without noting it (an unverified
+    /// message must not take a genuine one's place).
+    fn already_seen(&self, id: &str) -> bool {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|s| s == id)
     }
 
     fn repeated(&self, id: &str) -> bool {

@@ -111,3 +111,20 @@ async fn a_genuine_but_old_notification_is_refused_when_ages_are_checked() {
     assert!(matches!(refused, Err(Rejected::Stale(_))), "{refused:?}");
     assert!(events.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn a_stale_message_is_refused_before_any_certificate_is_fetched() {
+    let (endpoint, mut events) = endpoint();
+    let endpoint = endpoint.refusing_older_than(std::time::Duration::from_secs(3600));
+    let mut old = fixture_json("notification-v1.json");
+    old["Timestamp"] = serde_json::json!("2020-01-01T00:00:00.000Z");
+    // A certificate the verifier does not hold, at an address it would fetch
+    // from: checking the signature first would try to fetch it.
+    old["SigningCertURL"] =
+        serde_json::json!("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-never-fetched.pem");
+    let started = std::time::Instant::now();
+    let refused = endpoint.receive(&body(&old)).await;
+    assert!(matches!(refused, Err(Rejected::Stale(_))), "{refused:?}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(events.try_recv().is_err());
+}
