@@ -240,6 +240,8 @@ mod sns {
             r#"{"id":"forged","source":"ingest","ts":1,"type":"simulation_stopped","reason":"forged"}"#
         );
         forged["SigningCertURL"] = serde_json::json!("https://forger.example/cert.pem");
+        // Fresh, so the age check (which comes first) passes and the signature is what fails.
+        forged["Timestamp"] = serde_json::json!(jiff::Timestamp::now().to_string());
         let response = reqwest::Client::new()
             .post(app.url("/sns/events"))
             .header("x-amz-sns-message-type", "Notification")
