@@ -27,7 +27,7 @@ import yaml
 
 def marquee_env_names(binary):
     help_text = subprocess.run([binary, "serve", "--help"], check=True, capture_output=True, text=True).stdout
-    return set(re.findall(r"\[env: ([A-Z0-9_]+)=", help_text)) | {"MARQUEE_OPERATOR_TOKEN"}
+    return set(re.findall(r"\[env: ([A-Z0-9_]+)=", help_text)) | {"MARQUEE_OPERATOR_TOKEN", "MARQUEE_CLUSTER_SECRET"}
 
 
 def environment(service):
@@ -95,6 +95,8 @@ def problems(compose, schema, base_dir, known_env):
             if "--role" not in command and "MARQUEE_ROLE" not in env:
                 found.append(f"{name}: a Marquee service without --role runs every stage")
                 continue
+            if not env.get("MARQUEE_CLUSTER_SECRET"):
+                found.append(f"{name}: runs part of the pipeline without MARQUEE_CLUSTER_SECRET, so it will not start")
             if not env.get("MARQUEE_KAFKA_BROKERS"):
                 found.append(f"{name}: runs part of the pipeline but MARQUEE_KAFKA_BROKERS is not set")
             if not env.get("MARQUEE_MONGODB_URL"):
@@ -125,6 +127,8 @@ def self_test(compose, schema, base_dir, known_env):
             "MARQUEE_KAFKA_BROKERS"),
         "an open service without a token": lambda c: c["services"]["driver"]["environment"].update(
             MARQUEE_OPERATOR_TOKEN=""),
+        "a split role without the cluster secret": lambda c: c["services"]["gateway"]["environment"].update(
+            MARQUEE_CLUSTER_SECRET=""),
         "an unknown service key": lambda c: c["services"]["mongodb"].update(imagee="mongo"),
         "a Dockerfile without the engines": lambda c: c["services"]["driver"].update(
             build={"context": ".", "dockerfile": "scripts/check-compose.py"}),

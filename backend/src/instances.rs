@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use marquee_shared::{Health, Instance, Metrics, SimulationState, Status};
 use serde::{Deserialize, Serialize};
 
+use crate::cluster_key::ClusterKey;
 use crate::config::{Role, Roles};
 
 /// After this long without a heartbeat an instance is shown as down.
@@ -18,6 +19,27 @@ pub const FORGET_AFTER: Duration = Duration::from_secs(60);
 /// than [`STALE_AFTER`] and this (by its sender's clock) arrives too late to
 /// say its sender is alive: a backlog read after a broker outage, say.
 const CLOCK_SKEW: Duration = Duration::from_secs(10);
+/// Instances listed at most: a deployment has a handful.
+const MAX_INSTANCES: usize = 1024;
+
+/// Why a heartbeat read from Kafka was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum HeartbeatRefused {
+    #[error("heartbeats are ignored: this process has no MARQUEE_CLUSTER_SECRET to check them with")]
+    NoSecret,
+    #[error("an unsigned heartbeat: only processes with MARQUEE_CLUSTER_SECRET are listed")]
+    Unsigned,
+    #[error(
+        "a heartbeat whose signature does not match: forged, or its sender has another MARQUEE_CLUSTER_SECRET"
+    )]
+    Signature,
+    #[error("a signed heartbeat that is not a heartbeat: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("a heartbeat from the future ({0} s ahead of this clock)")]
+    Future(i64),
+    #[error("more than {MAX_INSTANCES} instances are listed already")]
+    Full,
+}
 
 /// One process's heartbeat: itself and, from a driver, the simulation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +55,8 @@ pub struct ThisInstance {
     pub id: String,
     pub roles: Roles,
     pub address: String,
+    /// Signs this process's heartbeats and checks the others'.
+    pub key: Option<ClusterKey>,
 }
 
 impl ThisInstance {
@@ -57,18 +81,41 @@ impl ThisInstance {
             simulation: self.roles.has(Role::Driver).then_some(simulation),
         }
     }
+
+    /// `heartbeat` as sent: its bytes and their signature (when this
+    /// process has the cluster secret).
+    pub fn signed(&self, heartbeat: &Heartbeat) -> serde_json::Result<(Vec<u8>, Option<String>)> {
+        let payload = serde_json::to_vec(heartbeat)?;
+        let signature = self.key.as_ref().map(|key| key.sign_heartbeat(&payload));
+        Ok((payload, signature))
+    }
 }
 
 /// The other instances, by id, with when their last heartbeat arrived.
 #[derive(Debug)]
 pub struct Instances {
     this: String,
+    key: Option<ClusterKey>,
     seen: Mutex<HashMap<String, (Heartbeat, Instant)>>,
 }
 
 impl Instances {
     pub fn new(this: &ThisInstance) -> Self {
-        Self { this: this.id.clone(), seen: Mutex::new(HashMap::new()) }
+        Self { this: this.id.clone(), key: this.key.clone(), seen: Mutex::new(HashMap::new()) }
+    }
+
+    /// A heartbeat as it came from Kafka, recorded only if it carries the
+    /// cluster secret's signature: the addresses heartbeats name are where
+    /// operator requests are forwarded, so anyone able to write to the
+    /// topic must not be able to name one.
+    pub fn receive(&self, payload: &[u8], signature: Option<&[u8]>) -> Result<(), HeartbeatRefused> {
+        let key = self.key.as_ref().ok_or(HeartbeatRefused::NoSecret)?;
+        let signature = signature.ok_or(HeartbeatRefused::Unsigned)?;
+        if !key.verify_heartbeat(payload, signature) {
+            return Err(HeartbeatRefused::Signature);
+        }
+        let heartbeat: Heartbeat = serde_json::from_slice(payload)?;
+        self.record_at(heartbeat, Instant::now(), crate::time::now_ns())
     }
 
     fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Heartbeat, Instant)>> {
@@ -77,26 +124,18 @@ impl Instances {
     }
 
     /// Notes a heartbeat (this process's own are ignored: it knows itself).
-    pub fn record(&self, heartbeat: Heartbeat) {
-        self.record_at(heartbeat, Instant::now(), crate::time::now_ns());
-    }
-
-    fn record_at(&self, heartbeat: Heartbeat, now: Instant, now_ns: i64) {
+    fn record_at(&self, heartbeat: Heartbeat, now: Instant, now_ns: i64) -> Result<(), HeartbeatRefused> {
         if heartbeat.instance.id == self.this {
-            return;
+            return Ok(());
         }
-        // From the future by more than the clocks may differ: forged or
-        // broken (`seen: i64::MAX` would otherwise stay newest forever).
+        // From the future by more than the clocks may differ: broken
+        // (`seen: i64::MAX` would otherwise stay newest forever).
         let ahead = heartbeat.instance.seen.saturating_sub(now_ns);
         if ahead > CLOCK_SKEW.as_nanos() as i64 {
-            tracing::warn!(
-                id = %heartbeat.instance.id,
-                ahead_s = ahead / 1_000_000_000,
-                "heartbeat dated in the future ignored"
-            );
-            return;
+            return Err(HeartbeatRefused::Future(ahead / 1_000_000_000));
         }
-        let sent_ago = Duration::from_nanos(u64::try_from(now_ns - heartbeat.instance.seen).unwrap_or(0));
+        let sent_ago =
+            Duration::from_nanos(u64::try_from(now_ns.saturating_sub(heartbeat.instance.seen)).unwrap_or(0));
         // A late heartbeat is kept (it is the latest word) but shows as silent.
         let alive_at = if sent_ago > STALE_AFTER + CLOCK_SKEW {
             now.checked_sub(STALE_AFTER).unwrap_or(now)
@@ -104,12 +143,19 @@ impl Instances {
             now
         };
         let mut seen = self.seen();
+        if seen.len() >= MAX_INSTANCES && !seen.contains_key(&heartbeat.instance.id) {
+            seen.retain(|_, (_, at)| now.saturating_duration_since(*at) < FORGET_AFTER);
+            if seen.len() >= MAX_INSTANCES {
+                return Err(HeartbeatRefused::Full);
+            }
+        }
         let newer = seen
             .get(&heartbeat.instance.id)
             .is_none_or(|(old, _)| old.instance.seen <= heartbeat.instance.seen);
         if newer {
             seen.insert(heartbeat.instance.id.clone(), (heartbeat, alive_at));
         }
+        Ok(())
     }
 
     /// The others as of `now`, sorted by their first role and address; one
@@ -172,8 +218,17 @@ mod tests {
         }
     }
 
+    fn key() -> ClusterKey {
+        ClusterKey::new(&crate::config::Secret::new("the cluster's own secret")).expect("long enough")
+    }
+
     fn instances() -> Instances {
-        Instances::new(&ThisInstance { id: "me".into(), roles: Roles::all(), address: "http://me".into() })
+        Instances::new(&ThisInstance {
+            id: "me".into(),
+            roles: Roles::all(),
+            address: "http://me".into(),
+            key: Some(key()),
+        })
     }
 
     /// Sent `ago` before the clock reads 1000 s.
@@ -183,9 +238,10 @@ mod tests {
     fn silent_instances_turn_down_then_disappear() {
         let list = instances();
         let start = Instant::now();
-        list.record_at(beat("me", &["gateway"], 1, None), start, 1);
-        list.record_at(beat("r1", &["receiver"], 1, None), start, 1);
-        list.record_at(beat("d1", &["driver"], 1, None), start + Duration::from_secs(4), 1);
+        list.record_at(beat("me", &["gateway"], 1, None), start, 1).expect("recorded");
+        list.record_at(beat("r1", &["receiver"], 1, None), start, 1).expect("recorded");
+        list.record_at(beat("d1", &["driver"], 1, None), start + Duration::from_secs(4), 1)
+            .expect("recorded");
         let at = |s: u64| list.others(start + Duration::from_secs(s));
         let statuses = |v: Vec<Instance>| v.into_iter().map(|i| (i.id, i.status)).collect::<Vec<_>>();
         assert_eq!(
@@ -203,7 +259,7 @@ mod tests {
         let list = instances();
         let start = Instant::now();
         let running = SimulationState::Stopped { symbols: 7 };
-        list.record_at(beat("d1", &["ingest", "driver"], 1, Some(running)), start, 1);
+        list.record_at(beat("d1", &["ingest", "driver"], 1, Some(running)), start, 1).expect("recorded");
         assert_eq!(list.simulation(start + Duration::from_secs(1)), Some(running));
         assert_eq!(list.address_of(Role::Driver, start).as_deref(), Some("http://d1"));
         assert_eq!(list.address_of(Role::Receiver, start), None);
@@ -215,8 +271,9 @@ mod tests {
     fn an_older_heartbeat_arriving_late_does_not_replace_a_newer_one() {
         let list = instances();
         let start = Instant::now();
-        list.record_at(beat("r1", &["receiver"], 20, None), start, 20);
-        list.record_at(beat("r1", &["receiver"], 10, None), start + Duration::from_secs(1), 20);
+        list.record_at(beat("r1", &["receiver"], 20, None), start, 20).expect("recorded");
+        list.record_at(beat("r1", &["receiver"], 10, None), start + Duration::from_secs(1), 20)
+            .expect("recorded");
         assert_eq!(list.others(start + Duration::from_secs(2))[0].seen, 20);
     }
 
@@ -224,12 +281,15 @@ mod tests {
     fn a_heartbeat_from_the_future_is_ignored() {
         let list = instances();
         let start = Instant::now();
-        list.record_at(beat("d1", &["driver"], i64::MAX, None), start, NOW_NS);
-        list.record_at(beat("d2", &["driver"], NOW_NS + 60_000_000_000, None), start, NOW_NS);
+        let refused = list.record_at(beat("d1", &["driver"], i64::MAX, None), start, NOW_NS);
+        assert!(matches!(refused, Err(HeartbeatRefused::Future(_))), "{refused:?}");
+        let refused = list.record_at(beat("d2", &["driver"], NOW_NS + 60_000_000_000, None), start, NOW_NS);
+        assert!(matches!(refused, Err(HeartbeatRefused::Future(60))), "{refused:?}");
         assert!(list.others(start).is_empty(), "{:?}", list.others(start));
         assert_eq!(list.address_of(Role::Driver, start), None);
         // Within the clocks' skew it is an ordinary heartbeat.
-        list.record_at(beat("d3", &["driver"], NOW_NS + 2_000_000_000, None), start, NOW_NS);
+        list.record_at(beat("d3", &["driver"], NOW_NS + 2_000_000_000, None), start, NOW_NS)
+            .expect("recorded");
         assert_eq!(list.others(start).len(), 1);
     }
 
@@ -242,10 +302,56 @@ mod tests {
             beat("d1", &["driver"], old, Some(SimulationState::Stopped { symbols: 1 })),
             start,
             NOW_NS,
-        );
+        )
+        .expect("recorded");
         assert_eq!(list.others(start)[0].status, Status::Down, "30 s late");
         assert_eq!(list.address_of(Role::Driver, start), None);
-        list.record_at(beat("d1", &["driver"], NOW_NS - 1_000_000_000, None), start, NOW_NS);
+        list.record_at(beat("d1", &["driver"], NOW_NS - 1_000_000_000, None), start, NOW_NS)
+            .expect("recorded");
         assert_eq!(list.others(start)[0].status, Status::Up, "a second late is fine");
+    }
+
+    #[test]
+    fn only_heartbeats_signed_with_the_cluster_secret_are_listed() {
+        let list = instances();
+        let heartbeat = beat("d1", &["driver"], crate::time::now_ns(), None);
+        let payload = serde_json::to_vec(&heartbeat).expect("json");
+        let forger = ClusterKey::new(&crate::config::Secret::new("not the cluster's secret")).expect("key");
+        assert!(matches!(list.receive(&payload, None), Err(HeartbeatRefused::Unsigned)));
+        let forged = forger.sign_heartbeat(&payload);
+        assert!(matches!(list.receive(&payload, Some(forged.as_bytes())), Err(HeartbeatRefused::Signature)));
+        assert!(list.others(Instant::now()).is_empty(), "nothing forged is listed");
+        assert_eq!(list.address_of(Role::Driver, Instant::now()), None);
+
+        let signed = key().sign_heartbeat(&payload);
+        list.receive(&payload, Some(signed.as_bytes())).expect("a signed heartbeat");
+        assert_eq!(list.address_of(Role::Driver, Instant::now()).as_deref(), Some("http://d1"));
+        // The signature covers the bytes: another address under it fails.
+        let moved = String::from_utf8(payload).expect("utf-8").replace("http://d1", "http://evil");
+        let refused = list.receive(moved.as_bytes(), Some(signed.as_bytes()));
+        assert!(matches!(refused, Err(HeartbeatRefused::Signature)), "{refused:?}");
+
+        let without = Instances::new(&ThisInstance {
+            id: "me".into(),
+            roles: Roles::all(),
+            address: "http://me".into(),
+            key: None,
+        });
+        assert!(matches!(without.receive(b"{}", Some(signed.as_bytes())), Err(HeartbeatRefused::NoSecret)));
+    }
+
+    #[test]
+    fn the_list_is_bounded() {
+        let list = instances();
+        let start = Instant::now();
+        for n in 0..MAX_INSTANCES {
+            list.record_at(beat(&format!("i{n}"), &["receiver"], NOW_NS, None), start, NOW_NS).expect("room");
+        }
+        let refused = list.record_at(beat("one-more", &["receiver"], NOW_NS, None), start, NOW_NS);
+        assert!(matches!(refused, Err(HeartbeatRefused::Full)), "{refused:?}");
+        // A known one still updates; once the others are forgotten there is room.
+        list.record_at(beat("i0", &["receiver"], NOW_NS + 1, None), start, NOW_NS).expect("known");
+        let later = start + FORGET_AFTER;
+        list.record_at(beat("one-more", &["receiver"], NOW_NS, None), later, NOW_NS).expect("room again");
     }
 }

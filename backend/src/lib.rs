@@ -12,6 +12,7 @@
 
 pub mod analytics;
 pub mod cli;
+pub mod cluster_key;
 pub mod config;
 pub mod demo_universe;
 pub mod driver;

@@ -28,9 +28,11 @@ test('a split deployment shows one card group per process and forwards operator 
   ];
   // One machine: the three share the embedded store's directory.
   const dataDir = freshDataDir();
-  const front = new MarqueeProcess({ dataDir, args: ['--role', 'ingest,driver', ...kafka] });
-  const receiver = new MarqueeProcess({ dataDir, args: ['--role', 'receiver', ...kafka] });
-  const gateway = new MarqueeProcess({ dataDir, args: ['--role', 'gateway', ...kafka] });
+  // Shared by the three: their heartbeats and forwarded requests are signed with it.
+  const env = { MARQUEE_CLUSTER_SECRET: 'the browser test cluster secret' };
+  const front = new MarqueeProcess({ dataDir, env, args: ['--role', 'ingest,driver', ...kafka] });
+  const receiver = new MarqueeProcess({ dataDir, env, args: ['--role', 'receiver', ...kafka] });
+  const gateway = new MarqueeProcess({ dataDir, env, args: ['--role', 'gateway', ...kafka] });
   try {
     await front.start();
     await receiver.start();

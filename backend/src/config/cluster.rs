@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use clap::{Args, ValueEnum};
 
 use super::ConfigError;
+use crate::cluster_key::ClusterKey;
 
 /// A stage a process can run (`--role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
@@ -149,6 +150,9 @@ pub struct ClusterConfig {
     pub advertise_url: Option<String>,
     pub kafka: Option<KafkaConfig>,
     pub sns: Option<SnsConfig>,
+    /// From `MARQUEE_CLUSTER_SECRET` (required with `--role`): signs this
+    /// process's heartbeats and forwarded requests, checks the others'.
+    pub key: Option<ClusterKey>,
 }
 
 impl ClusterArgs {
@@ -165,7 +169,7 @@ impl ClusterArgs {
             Some(url) => return Err(ConfigError::AdvertiseUrl(url.clone())),
             None => None,
         };
-        Ok(ClusterConfig { roles, advertise_url, kafka, sns: self.sns()? })
+        Ok(ClusterConfig { roles, advertise_url, kafka, sns: self.sns()?, key: None })
     }
 
     fn kafka(&self) -> Result<Option<KafkaConfig>, ConfigError> {

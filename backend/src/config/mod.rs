@@ -22,6 +22,7 @@ pub use edge::{EdgeArgs, EdgeConfig};
 pub use secrets::{Secret, Secrets};
 pub use store::{MongoConfig, StoreArgs};
 
+use crate::cluster_key::ClusterKey;
 use crate::demo_universe::{self, DemoSymbol};
 use crate::receiver::buffer::BufferLimits;
 use crate::telemetry::LogFormat;
@@ -209,6 +210,12 @@ pub enum ConfigError {
          listen on 127.0.0.1, or pass --insecure-open to run open anyway"
     )]
     OpenOnNetwork(SocketAddr),
+    #[error(
+        "--role {0} runs only part of the pipeline: set MARQUEE_CLUSTER_SECRET (the same secret of at least 16 characters in every process, e.g. `openssl rand -hex 32`) so the processes can tell each other's heartbeats and forwarded requests from forged ones"
+    )]
+    SplitNeedsSecret(String),
+    #[error("MARQUEE_CLUSTER_SECRET must be at least 16 characters (e.g. `openssl rand -hex 32`)")]
+    WeakClusterSecret,
     #[error("--allowed-origin: {0}")]
     AllowedOrigin(String),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
@@ -336,7 +343,7 @@ impl Config {
             load_demo,
             symbols,
             alphavantage,
-            cluster: cluster(&args.cluster, args.listen)?,
+            cluster: cluster(&args.cluster, args.listen, &secrets)?,
             edge: args.edge.to_config()?,
             secrets,
         })
@@ -364,7 +371,13 @@ impl Config {
             load_demo: true,
             symbols: demo_universe::SYMBOLS.to_vec(),
             alphavantage: AlphaVantageConfig::default(),
-            cluster: ClusterConfig { roles: Roles::all(), advertise_url: None, kafka: None, sns: None },
+            cluster: ClusterConfig {
+                roles: Roles::all(),
+                advertise_url: None,
+                kafka: None,
+                sns: None,
+                key: None,
+            },
             edge: EdgeConfig::default(),
             secrets: Secrets::default(),
         }
@@ -372,12 +385,20 @@ impl Config {
 }
 
 /// The cluster settings; a process of a split deployment must be reachable
-/// at the address it advertises (0.0.0.0 is not an address to reach).
-fn cluster(args: &ClusterArgs, listen: SocketAddr) -> Result<ClusterConfig, ConfigError> {
-    let cluster = args.to_config()?;
+/// at the address it advertises (0.0.0.0 is not an address to reach), and
+/// share a secret with the others.
+fn cluster(args: &ClusterArgs, listen: SocketAddr, secrets: &Secrets) -> Result<ClusterConfig, ConfigError> {
+    let mut cluster = args.to_config()?;
     if !cluster.roles.is_all() && cluster.advertise_url.is_none() && listen.ip().is_unspecified() {
         return Err(ConfigError::AdvertiseNeeded(listen));
     }
+    cluster.key = match &secrets.cluster_secret {
+        Some(secret) => Some(ClusterKey::new(secret).ok_or(ConfigError::WeakClusterSecret)?),
+        None if !cluster.roles.is_all() => {
+            return Err(ConfigError::SplitNeedsSecret(cluster.roles.names().join(",")));
+        }
+        None => None,
+    };
     Ok(cluster)
 }
 

@@ -29,6 +29,9 @@ pub struct Secrets {
     pub alphavantage_api_key: Option<Secret>,
     /// `MARQUEE_OPERATOR_TOKEN`: when set, operator endpoints require it.
     pub operator_token: Option<Secret>,
+    /// `MARQUEE_CLUSTER_SECRET`: shared by the processes of a split
+    /// deployment, to sign heartbeats and forwarded requests.
+    pub cluster_secret: Option<Secret>,
 }
 
 impl Secrets {
@@ -37,6 +40,7 @@ impl Secrets {
         Self {
             alphavantage_api_key: read("ALPHAVANTAGE_API_KEY"),
             operator_token: read("MARQUEE_OPERATOR_TOKEN"),
+            cluster_secret: read("MARQUEE_CLUSTER_SECRET"),
         }
     }
 }

@@ -13,6 +13,13 @@ fn config(extra: &[&str]) -> Result<Config, ConfigError> {
     Config::from_parts(args(extra), Secrets::default())
 }
 
+/// A process of a split deployment: with the cluster secret.
+fn member(extra: &[&str]) -> Result<Config, ConfigError> {
+    let secrets =
+        Secrets { cluster_secret: Some(Secret::new("a cluster secret for tests")), ..Secrets::default() };
+    Config::from_parts(args(extra), secrets)
+}
+
 #[test]
 fn for_tests_matches_the_command_line_defaults() {
     let parsed = config(&[]).expect("valid");
@@ -61,7 +68,8 @@ fn out_of_range_numbers_are_refused() {
 
 #[test]
 fn the_demo_loads_by_default_only_without_an_api_key() {
-    let with_key = Secrets { alphavantage_api_key: Some(Secret::new("k")), operator_token: None };
+    let with_key =
+        Secrets { alphavantage_api_key: Some(Secret::new("k")), operator_token: None, ..Secrets::default() };
     assert!(Config::from_parts(args(&[]), Secrets::default()).expect("valid").load_demo);
     assert!(!Config::from_parts(args(&[]), with_key.clone()).expect("valid").load_demo);
     assert!(Config::from_parts(args(&["--demo", "on"]), with_key).expect("valid").load_demo);
@@ -78,7 +86,11 @@ fn thresholds_and_jumps_are_checked() {
 
 #[test]
 fn secrets_never_show_in_debug_output() {
-    let secrets = Secrets { alphavantage_api_key: Some(Secret::new("hunter2")), operator_token: None };
+    let secrets = Secrets {
+        alphavantage_api_key: Some(Secret::new("hunter2")),
+        operator_token: None,
+        ..Secrets::default()
+    };
     let shown = format!("{secrets:?}");
     assert!(!shown.contains("hunter2") && shown.contains("redacted"), "{shown}");
 }
@@ -93,28 +105,26 @@ fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
     let message = split.expect_err("refused").to_string();
     assert!(message.contains("--kafka-brokers"), "{message}");
     if cfg!(feature = "kafka") {
-        let unreachable = config(&[
-            "--role",
-            "gateway",
-            "--kafka-brokers",
-            "k:9092",
-            "--listen",
-            "0.0.0.0:8080",
-            "--insecure-open",
-        ]);
+        let gateway = ["--role", "gateway", "--kafka-brokers", "k:9092"];
+        let open = [&gateway[..], &["--listen", "0.0.0.0:8080", "--insecure-open"]].concat();
+        let unreachable = member(&open);
         assert!(matches!(unreachable, Err(ConfigError::AdvertiseNeeded(_))), "{unreachable:?}");
-        let advertised = config(&[
-            "--role",
-            "gateway",
-            "--kafka-brokers",
-            "k:9092",
-            "--listen",
-            "0.0.0.0:8080",
-            "--insecure-open",
-            "--advertise-url",
-            "http://gateway:8080/",
-        ]);
+        let advertised = member(&[&open[..], &["--advertise-url", "http://gateway:8080/"]].concat());
         assert_eq!(advertised.expect("valid").cluster.advertise_url.as_deref(), Some("http://gateway:8080"));
+
+        // Without the cluster secret, or with a guessable one, it cannot join.
+        let alone = config(&gateway);
+        assert!(
+            matches!(&alone, Err(ConfigError::SplitNeedsSecret(roles)) if roles == "gateway"),
+            "{alone:?}"
+        );
+        assert!(alone.expect_err("refused").to_string().contains("MARQUEE_CLUSTER_SECRET"));
+        let weak = Secrets { cluster_secret: Some(Secret::new("hunter2")), ..Secrets::default() };
+        let weak = Config::from_parts(args(&gateway), weak);
+        assert!(matches!(weak, Err(ConfigError::WeakClusterSecret)), "{weak:?}");
+        assert!(member(&gateway).expect("valid").cluster.key.is_some());
+        // One process running everything needs none.
+        assert!(config(&["--kafka-brokers", "k:9092"]).expect("valid").cluster.key.is_none());
     }
     let unknown = Cli::try_parse_from(["marquee", "serve", "--role", "broker"]);
     assert!(unknown.is_err(), "an unknown role is refused by the parser");
@@ -130,13 +140,13 @@ fn kafka_and_sns_settings_are_checked() {
         other => other.map(|_| ()).map_err(|e| e.to_string()),
     };
     let kafka = cfg!(feature = "kafka");
-    built(config(&["--role", "driver,ingest", "--kafka-brokers", "k:9092"]), kafka).expect("valid");
+    built(member(&["--role", "driver,ingest", "--kafka-brokers", "k:9092"]), kafka).expect("valid");
     if kafka {
         let bad_topic = config(&["--kafka-brokers", "k:9092", "--kafka-ticks-topic", "ticks/all"]);
         assert!(matches!(bad_topic, Err(ConfigError::KafkaName(name)) if name == "ticks/all"));
         let bad_option = config(&["--kafka-brokers", "k:9092", "--kafka-options", "acks"]);
         assert!(matches!(bad_option, Err(ConfigError::KafkaOption(o)) if o == "acks"));
-        let c = config(&["--role", "gateway", "--kafka-brokers", "k:9092", "--kafka-options", "a=1,b = 2"])
+        let c = member(&["--role", "gateway", "--kafka-brokers", "k:9092", "--kafka-options", "a=1,b = 2"])
             .expect("valid");
         let kafka = c.cluster.kafka.expect("kafka");
         assert_eq!(kafka.options, [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);

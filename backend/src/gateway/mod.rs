@@ -51,6 +51,8 @@ pub struct AppState {
     roles: crate::config::Roles,
     instances: Arc<crate::instances::Instances>,
     http: reqwest::Client,
+    /// Signs the requests this process forwards and checks those forwarded to it.
+    cluster_key: Option<crate::cluster_key::ClusterKey>,
     #[cfg(feature = "sns")]
     sns: Option<Arc<crate::sns::Endpoint>>,
     shutdown: CancellationToken,
@@ -97,6 +99,7 @@ impl AppState {
             origins: Arc::new(origin::OriginPolicy::new(config.allowed_origins.clone(), config.listen)),
             roles: config.cluster.roles.clone(),
             instances: Arc::clone(&pipeline.instances),
+            cluster_key: config.cluster.key.clone(),
             // Forwarding follows no redirect: an answer that points elsewhere
             // goes back to the client as it is, and nothing is sent on.
             http: reqwest::Client::builder()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use marquee_shared::{Alert, Tick};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
@@ -15,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::BarRecord;
 use super::client::Figures;
+use crate::cluster_key::HEARTBEAT_HEADER;
 use crate::config::KafkaConfig;
 use crate::hub::Update;
-use crate::instances::{Heartbeat, Instances};
+use crate::instances::{HeartbeatRefused, Instances};
 use crate::receiver::Batch;
 use crate::stats::StageStats;
 
@@ -76,6 +77,28 @@ fn decode<T: DeserializeOwned>(message: &OwnedMessage, stats: &StageStats) -> Op
                 "skipping a message that is not what its topic carries"
             );
             None
+        }
+    }
+}
+
+/// Lists the sender of a heartbeat signed with the cluster secret; anything
+/// else on the topic is counted as an error and dropped.
+fn receive_heartbeat(message: &OwnedMessage, instances: &Instances, stats: &StageStats) {
+    let signature = message.headers().and_then(|headers| {
+        headers.iter().find(|header| header.key == HEARTBEAT_HEADER).and_then(|header| header.value)
+    });
+    match instances.receive(message.payload().unwrap_or_default(), signature) {
+        Ok(()) => {}
+        // Without a secret this process lists nobody else; that is no error.
+        Err(refused @ HeartbeatRefused::NoSecret) => tracing::trace!(%refused, "heartbeat ignored"),
+        Err(refused) => {
+            stats.add_errors(1);
+            tracing::warn!(
+                %refused,
+                partition = message.partition(),
+                offset = message.offset(),
+                "heartbeat refused"
+            );
         }
     }
 }
@@ -168,10 +191,8 @@ pub async fn consume_for_gateway(
                 }
             } else if topic == config.alerts_topic {
                 updates.alerts.extend(decode::<Alert>(message, &stats));
-            } else if topic == config.heartbeats_topic
-                && let Some(heartbeat) = decode::<Heartbeat>(message, &stats)
-            {
-                instances.record(heartbeat);
+            } else if topic == config.heartbeats_topic {
+                receive_heartbeat(message, &instances, &stats);
             }
         }
         for update in updates.into_updates() {

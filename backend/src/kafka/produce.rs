@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use marquee_shared::{Metrics, Tick};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::BarRecord;
 use super::client::Figures;
+use crate::cluster_key::{ClusterKey, HEARTBEAT_HEADER};
 use crate::hub::Update;
 use crate::instances::Heartbeat;
 use crate::stats::StageStats;
@@ -233,10 +235,12 @@ pub async fn produce_updates(
     }
 }
 
-/// Every process's side: a heartbeat each time the figures are sampled.
+/// Every process's side: a heartbeat each time the figures are sampled,
+/// signed with the cluster secret (in a Kafka header) when there is one.
 pub async fn produce_heartbeats(
     mut metrics: watch::Receiver<Metrics>,
     heartbeat: impl Fn(&Metrics) -> Heartbeat + Send,
+    key: Option<ClusterKey>,
     producer: FutureProducer<Figures>,
     topic: String,
     shutdown: CancellationToken,
@@ -248,9 +252,17 @@ pub async fn produce_heartbeats(
         }
         let beat = heartbeat(&metrics.borrow_and_update());
         let Some(message) = Outgoing::json(&topic, &beat.instance.id, &beat) else { continue };
+        let mut record = message.record();
+        if let Some(key) = &key {
+            let signature = key.sign_heartbeat(&message.payload);
+            record = record.headers(
+                OwnedHeaders::new()
+                    .insert(Header { key: HEARTBEAT_HEADER, value: Some(signature.as_bytes()) }),
+            );
+        }
         // A heartbeat is worth only its moment: the producer gives it up
         // soon, and one that finds the queue full is skipped.
-        if let Err((err, _)) = producer.send_result(message.record()) {
+        if let Err((err, _)) = producer.send_result(record) {
             tracing::debug!(%err, "heartbeat not sent");
         }
     }

@@ -138,13 +138,22 @@ async fn ticks_keep_their_order_per_symbol_and_only_stored_batches_are_committed
     task.await.expect("consumer task");
 }
 
+fn test_key() -> crate::cluster_key::ClusterKey {
+    crate::cluster_key::ClusterKey::new(&crate::config::Secret::new("a cluster secret for tests"))
+        .expect("key")
+}
+
 #[tokio::test]
 async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
     let brokers = brokers();
     let config = fresh(&brokers, "gateway").await;
     let kafka = Kafka::new(config.clone(), "test");
-    let this =
-        ThisInstance { id: "gw".into(), roles: crate::config::Roles::all(), address: "http://gw".into() };
+    let this = ThisInstance {
+        id: "gw".into(),
+        roles: crate::config::Roles::all(),
+        address: "http://gw".into(),
+        key: Some(test_key()),
+    };
     let instances = Arc::new(Instances::new(&this));
     let (hub, mut updates) = mpsc::channel(64);
     let stats = Arc::new(StageStats::new("gateway"));
@@ -192,13 +201,20 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
     }
 
     // A driver elsewhere sends a heartbeat; the gateway lists it.
-    let driver = ThisInstance { id: "d1".into(), roles: roles(&[Role::Driver]), address: "http://d1".into() };
+    let driver = ThisInstance {
+        id: "d1".into(),
+        roles: roles(&[Role::Driver]),
+        address: "http://d1".into(),
+        key: Some(test_key()),
+    };
     let (metrics, watched) = tokio::sync::watch::channel(metrics_now());
     let beats = CancellationToken::new();
     let simulation = marquee_shared::SimulationState::Running { symbols: 5, speed: 1.0 };
+    let key = driver.key.clone();
     let sending = tokio::spawn(produce_heartbeats(
         watched,
         move |m| driver.heartbeat(m, simulation),
+        key,
         kafka.producer(Arc::new(StageStats::new("heartbeats")), None).expect("producer"),
         config.heartbeats_topic.clone(),
         beats.clone(),

@@ -273,8 +273,12 @@ mod tests {
             symbols: vec![],
         });
         let (hub, hub_rx) = mpsc::channel(8);
-        let this =
-            ThisInstance { id: "me".into(), roles: crate::config::Roles::all(), address: "http://me".into() };
+        let this = ThisInstance {
+            id: "me".into(),
+            roles: crate::config::Roles::all(),
+            address: "http://me".into(),
+            key: None,
+        };
         let instances = Arc::new(Instances::new(&this));
         let (sampler, _) = Sampler::new(Arc::clone(&stats), view, vec![], hub, this, instances);
         (sampler, stats, hub_rx)

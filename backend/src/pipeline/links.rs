@@ -214,11 +214,13 @@ impl Links {
                 let producer =
                     kafka.producer(Arc::new(StageStats::new("heartbeats")), Some(Duration::from_secs(2)))?;
                 let this = this.clone();
+                let key = this.key.clone();
                 let heartbeat = move |m: &Metrics| this.heartbeat(m, driver.state());
                 let topic = kafka.config.heartbeats_topic.clone();
                 tasks.spawn(crate::kafka::produce_heartbeats(
                     metrics,
                     heartbeat,
+                    key,
                     producer,
                     topic,
                     shutdown.clone(),

@@ -82,6 +82,7 @@ impl Pipeline {
             id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             roles: roles.clone(),
             address: config.cluster.advertise_url.clone().unwrap_or_else(|| format!("http://{bound}")),
+            key: config.cluster.key.clone(),
         };
         let instances = Arc::new(Instances::new(&this));
         tracing::info!(id = this.id, roles = ?roles.names(), address = this.address, "instance");

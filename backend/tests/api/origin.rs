@@ -123,15 +123,27 @@ async fn the_bearer_scheme_is_read_in_any_case() {
 #[test]
 fn a_server_reachable_from_the_network_without_a_token_refuses_to_start() {
     let data = tempfile::tempdir().expect("tempdir");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_marquee"))
+    let mut output = std::process::Command::new(env!("CARGO_BIN_EXE_marquee"))
         .args(["serve", "--listen", "0.0.0.0:0", "--static-dir", "/nonexistent"])
         .arg("--data-dir")
         .arg(data.path())
         .env_remove("MARQUEE_OPERATOR_TOKEN")
         .env_remove("MARQUEE_INSECURE_OPEN")
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run marquee");
+    // A server that does start would never exit: give it 20 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while output.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            output.kill().ok();
+            panic!("marquee started listening on 0.0.0.0 without a token");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = output.wait_with_output().expect("exit");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "it started: {stderr}");
     assert!(stderr.contains("MARQUEE_OPERATOR_TOKEN") && stderr.contains("--insecure-open"), "{stderr}");

@@ -15,6 +15,9 @@ fn env(name: &str) -> String {
         .unwrap_or_else(|_| panic!("{name} must be set for the split test (scripts/test sets it)"))
 }
 
+/// Shared by the processes of the test's deployment.
+pub const CLUSTER_SECRET: &str = "the split test's cluster secret";
+
 /// The engines and the names this test uses on them (its own topics and database).
 pub struct Cluster {
     flags: Vec<String>,
@@ -89,6 +92,7 @@ impl Cluster {
             .args(&self.flags)
             .args(extra)
             .env_remove("MARQUEE_OPERATOR_TOKEN")
+            .env("MARQUEE_CLUSTER_SECRET", CLUSTER_SECRET)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("RUST_LOG", "info")

@@ -1,7 +1,8 @@
 //! Operator requests for a stage this process does not run (a gateway asked
 //! to stop the simulation, say) go to a live process that runs it, found by
-//! its heartbeats, unchanged (the operator token included, checked there);
-//! its answer comes back as it is. The body streams through as it arrives,
+//! its signed heartbeats. The operator token was checked here and stays
+//! here: the request goes on signed with the cluster secret instead, and
+//! its answer comes back as it is (no redirect is followed). The body streams through as it arrives,
 //! under the bound the route's limit layer put on it; it is never held whole.
 
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
 use super::limit::{BodyLimit, exceeded, is_too_large};
+use crate::cluster_key::HOP_HEADER;
 use crate::config::Role;
 use crate::gateway::AppState;
 
@@ -43,14 +45,20 @@ pub async fn to(role: Role, State(state): State<AppState>, request: Request, nex
     };
     let (parts, body) = request.into_parts();
     let path = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |original| &original.0);
-    let url = format!("{address}{}", path.path_and_query().map_or("/", |p| p.as_str()));
+    let path = path.path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("{address}{path}");
     let limit = parts.extensions.get::<BodyLimit>().copied();
     let body = reqwest::Body::wrap_stream(body.into_data_stream());
     let mut outgoing =
-        state.http.request(parts.method, &url).timeout(TIMEOUT).header(FORWARDED, "1").body(body);
+        state.http.request(parts.method.clone(), &url).timeout(TIMEOUT).header(FORWARDED, "1").body(body);
+    if let Some(key) = &state.cluster_key {
+        let now_ms = crate::time::now_ns() / 1_000_000;
+        outgoing = outgoing.header(HOP_HEADER, key.sign_hop(parts.method.as_str(), path, now_ms));
+    }
     // Content-Length goes along so the other process frames and bounds the
     // body as this one did (hyper sends a streamed body with it, not chunked).
-    for name in [header::AUTHORIZATION, header::CONTENT_TYPE, header::CONTENT_LENGTH] {
+    // `Authorization` does not: the operator's token stays with this process.
+    for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
         if let Some(value) = parts.headers.get(&name) {
             outgoing = outgoing.header(name, value);
         }
