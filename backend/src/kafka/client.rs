@@ -178,3 +178,54 @@ fn consumer_lag(statistics: &Statistics) -> u64 {
         .map(|p| p.consumer_lag as u64)
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kafka(options: &[(&str, &str)]) -> Kafka {
+        let config = KafkaConfig {
+            // Never reached: creating a client connects to nothing yet.
+            brokers: "127.0.0.1:1".into(),
+            ticks_topic: "t".into(),
+            bars_topic: "b".into(),
+            alerts_topic: "a".into(),
+            heartbeats_topic: "h".into(),
+            receiver_group: "r".into(),
+            options: options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            consumer_options: vec![],
+        };
+        Kafka::new(config, "test")
+    }
+
+    fn producer(options: &[(&str, &str)]) -> Result<FutureProducer<Figures>, KafkaError> {
+        kafka(options).producer(Arc::new(StageStats::new("test")), Some(std::time::Duration::from_secs(1)))
+    }
+
+    /// librdkafka is built with OpenSSL and Cyrus SASL: a secured broker's
+    /// settings are taken (a build without them refuses `ssl` outright), and
+    /// reach its TLS set-up, which reads the CA file they name.
+    #[test]
+    fn tls_and_sasl_settings_reach_librdkafka() {
+        let _tls = producer(&[("security.protocol", "ssl")]).expect("TLS is built in");
+        let _scram = producer(&[
+            ("security.protocol", "sasl_ssl"),
+            ("sasl.mechanisms", "SCRAM-SHA-512"),
+            ("sasl.username", "marquee"),
+            ("sasl.password", "secret"),
+        ])
+        .expect("SASL/SCRAM over TLS is built in");
+        // Kerberos is Cyrus SASL's: `true` stands in for kinit (no keytab here).
+        let _kerberos = producer(&[
+            ("security.protocol", "sasl_plaintext"),
+            ("sasl.mechanisms", "GSSAPI"),
+            ("sasl.kerberos.kinit.cmd", "true"),
+            ("sasl.kerberos.min.time.before.relogin", "0"),
+        ])
+        .expect("Kerberos (Cyrus SASL) is built in");
+        let missing_ca = "/nonexistent/marquee-ca.pem";
+        let refused = producer(&[("security.protocol", "ssl"), ("ssl.ca.location", missing_ca)]);
+        let err = refused.err().expect("a CA file that does not exist is refused");
+        assert!(err.to_string().contains("ssl.ca.location"), "{err}");
+    }
+}

@@ -23,6 +23,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(3);
 /// one is set; credentials from the usual AWS sources (environment, profile).
 pub async fn client(config: &SnsConfig) -> aws_sdk_sns::Client {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(super::https_client())
         .region(aws_config::Region::new(config.region.clone()))
         .load()
         .await;

@@ -39,3 +39,10 @@ where
         other => aws_sdk_sns::error::DisplayErrorContext(other).to_string(),
     }
 }
+
+/// The HTTP client of every AWS call: rustls with ring on hyper 1, the one
+/// TLS stack of the whole binary (the SDK's defaults would bring another).
+pub fn https_client() -> aws_sdk_sns::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+}

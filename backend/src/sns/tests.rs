@@ -12,6 +12,7 @@ const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:marquee-events";
 /// A client that is never reached: these messages need no call to SNS.
 fn offline_client() -> aws_sdk_sns::Client {
     let config = aws_sdk_sns::Config::builder()
+        .http_client(super::https_client())
         .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
         .region(aws_sdk_sns::config::Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:1")

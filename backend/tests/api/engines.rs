@@ -333,6 +333,7 @@ mod sns {
             .expect("MARQUEE_TEST_SNS_ENDPOINT must name an SNS emulator for the `sns` feature's tests");
         let client = aws_sdk_sns::Client::from_conf(
             aws_sdk_sns::Config::builder()
+                .http_client(marquee::sns::https_client())
                 .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
                 .region(aws_sdk_sns::config::Region::new("us-east-1"))
                 .credentials_provider(aws_sdk_sns::config::Credentials::new(
