@@ -111,9 +111,17 @@ pub struct ClusterArgs {
     #[arg(long, env = "MARQUEE_SNS_ENDPOINT")]
     pub sns_endpoint: Option<String>,
     /// Verify SNS message signatures against AWS's signing certificates.
-    /// Turn off only for emulators, which do not sign like AWS.
+    /// Turn off only for emulators, which do not sign like AWS: `false` needs
+    /// an `--sns-endpoint` on this machine (127.0.0.0/8, ::1, localhost), or
+    /// `--insecure-sns-emulator` for one elsewhere.
     #[arg(long, env = "MARQUEE_SNS_VERIFY", default_value_t = true, action = clap::ArgAction::Set)]
     pub sns_verify: bool,
+    /// Allow `--sns-verify false` with an `--sns-endpoint` on another machine
+    /// (an emulator in a private container network, as in docker-compose.yml):
+    /// whatever reaches `/sns/events` is then believed. Without it such a
+    /// start is refused.
+    #[arg(long, env = "MARQUEE_INSECURE_SNS_EMULATOR")]
+    pub insecure_sns_emulator: bool,
 }
 
 /// Validated Kafka settings.
@@ -230,6 +238,13 @@ impl ClusterArgs {
             && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
         {
             return Err(ConfigError::SnsEndpoint(endpoint.clone()));
+        }
+        // Unverified messages are believed: only an emulator may send them,
+        // and only one on this machine unless the user says otherwise.
+        let emulator_here = self.sns_endpoint.as_deref().is_some_and(crate::net::is_loopback_url);
+        let emulator_elsewhere = self.sns_endpoint.is_some() && self.insecure_sns_emulator;
+        if !self.sns_verify && !emulator_here && !emulator_elsewhere {
+            return Err(ConfigError::SnsUnverified(self.sns_endpoint.clone()));
         }
         Ok(Some(SnsConfig {
             topic_arn: arn.to_owned(),
