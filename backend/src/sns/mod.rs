@@ -13,6 +13,7 @@
 pub mod bus;
 mod endpoint;
 mod message;
+mod seen;
 pub mod verify;
 
 pub use bus::SnsBus;
