@@ -116,6 +116,17 @@ pub struct ClusterArgs {
     /// `--insecure-sns-emulator` for one elsewhere.
     #[arg(long, env = "MARQUEE_SNS_VERIFY", default_value_t = true, action = clap::ArgAction::Set)]
     pub sns_verify: bool,
+    /// The topic's `SignatureVersion`: 2 (SHA256) refuses SHA1-signed
+    /// messages from the start. With 1, SHA1 is taken until a verified
+    /// SHA256-signed message arrives, and refused from then on (downgrade
+    /// protection); a topic switched back to 1 then needs a restart.
+    #[arg(
+        long,
+        env = "MARQUEE_SNS_SIGNATURE_VERSION",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=2)
+    )]
+    pub sns_signature_version: u8,
     /// Allow `--sns-verify false` with an `--sns-endpoint` on another machine
     /// (an emulator in a private container network, as in docker-compose.yml):
     /// whatever reaches `/sns/events` is then believed. Without it such a
@@ -147,6 +158,8 @@ pub struct SnsConfig {
     pub region: String,
     pub endpoint: Option<String>,
     pub verify: bool,
+    /// Refuse SHA1-signed messages from the start (`--sns-signature-version 2`).
+    pub require_sha256: bool,
 }
 
 /// Roles, engines and how this process is reached.
@@ -251,6 +264,7 @@ impl ClusterArgs {
             region,
             endpoint: self.sns_endpoint.clone(),
             verify: self.sns_verify,
+            require_sha256: self.sns_signature_version == 2,
         }))
     }
 }

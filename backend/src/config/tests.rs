@@ -166,6 +166,19 @@ fn kafka_and_sns_settings_are_checked() {
                 .verify,
             "on by default"
         );
+        let sns = |extra: &[&str]| {
+            config(&[&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"][..], extra].concat())
+                .map(|c| c.cluster.sns.expect("sns"))
+        };
+        assert!(!sns(&[]).expect("valid").require_sha256, "SHA1 taken until SHA256 is seen");
+        assert!(sns(&["--sns-signature-version", "2"]).expect("valid").require_sha256);
+        assert!(!sns(&["--sns-signature-version", "1"]).expect("valid").require_sha256);
+        for bad in ["0", "3", "sha256"] {
+            assert!(
+                Cli::try_parse_from(["marquee", "serve", "--sns-signature-version", bad]).is_err(),
+                "{bad}"
+            );
+        }
     } else {
         assert!(matches!(
             config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"]),

@@ -32,6 +32,7 @@ pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
                 Rejected::Unverified(_) => (StatusCode::FORBIDDEN, "bad_signature"),
                 Rejected::WrongTopic(_) => (StatusCode::FORBIDDEN, "wrong_topic"),
                 Rejected::Stale(_) => (StatusCode::FORBIDDEN, "stale_message"),
+                Rejected::Downgrade => (StatusCode::FORBIDDEN, "signature_downgrade"),
                 // SNS retries a 5xx later, when older ids have expired.
                 Rejected::TooMany(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_messages"),
                 Rejected::Json(_) | Rejected::NotAnEvent(_) | Rejected::Type(_) => {

@@ -48,6 +48,11 @@ pub enum Rejected {
          they are too old to be taken again; try again later"
     )]
     TooMany(usize),
+    #[error(
+        "the message is signed with SHA1 (SignatureVersion 1) but this topic signs with SHA256 \
+         (SignatureVersion 2): a downgrade?"
+    )]
+    Downgrade,
     #[error("cannot confirm the subscription: {0}")]
     Confirm(String),
 }
@@ -89,6 +94,10 @@ pub struct Endpoint {
     max_age: Option<Duration>,
     /// Ids delivered, for as long as a repeat could pass the age check.
     seen: Mutex<SeenIds>,
+    /// True once the topic is known to sign with SHA256 (SignatureVersion
+    /// 2): by configuration, or from a verified message so signed. SHA1 is
+    /// then refused, so a forger cannot fall back to the weaker hash.
+    sha256_only: AtomicBool,
     /// Events passed on, and messages refused, since start.
     received: AtomicU64,
     refused: AtomicU64,
@@ -117,6 +126,7 @@ impl Endpoint {
             confirmed: AtomicBool::new(false),
             max_age: None,
             seen: Mutex::new(SeenIds::new(UNCHECKED_AGE_WINDOW + MAX_AHEAD, MAX_REMEMBERED)),
+            sha256_only: AtomicBool::new(false),
             received: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         }
@@ -128,6 +138,13 @@ impl Endpoint {
         // A message is taken from MAX_AHEAD before its timestamp to max_age
         // after it: its id must outlive that whole span.
         self.seen = Mutex::new(SeenIds::new(max_age + MAX_AHEAD, MAX_REMEMBERED));
+        self
+    }
+
+    /// Refuses SHA1-signed messages from the start (the topic's
+    /// `SignatureVersion` is 2), not only once a SHA256 one has arrived.
+    pub fn requiring_sha256(self) -> Self {
+        self.sha256_only.store(true, Ordering::Relaxed);
         self
     }
 
@@ -186,10 +203,21 @@ impl Endpoint {
             if let Some(max_age) = self.max_age {
                 check_age(&message.timestamp, max_age, jiff::Timestamp::now())?;
             }
+            if message.signature_version == "1" && self.sha256_only.load(Ordering::Relaxed) {
+                return Err(Rejected::Downgrade);
+            }
             if message.kind == "Notification" && self.seen(&message.message_id, false)? {
                 return Ok(Received::Repeated);
             }
             verifier.verify(&message).await?;
+            // SNS signs every message of a topic the same way: one signed
+            // with SHA256 shows the topic's setting.
+            if message.signature_version == "2" && !self.sha256_only.swap(true, Ordering::Relaxed) {
+                tracing::info!(
+                    topic = self.topic_arn,
+                    "the topic signs with SHA256 (SignatureVersion 2): SHA1-signed messages are refused from now on"
+                );
+            }
         }
         match message.kind.as_str() {
             "Notification" => {
