@@ -26,7 +26,7 @@ pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
         }
         Err(rejected) => {
             let (status, code) = match &rejected {
-                Rejected::Unverified(VerifyError::Fetch(_)) => {
+                Rejected::Unverified(VerifyError::Fetch(_) | VerifyError::Busy(_)) => {
                     (StatusCode::SERVICE_UNAVAILABLE, "certificate_unavailable")
                 }
                 Rejected::Unverified(_) => (StatusCode::FORBIDDEN, "bad_signature"),

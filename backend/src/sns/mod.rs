@@ -11,6 +11,7 @@
 //!   is acted on. Emulators do not sign like AWS: turn it off for them.
 
 pub mod bus;
+mod certificates;
 mod endpoint;
 mod message;
 mod seen;
