@@ -24,6 +24,7 @@ pub mod instances;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod metrics;
+mod net;
 pub mod pipeline;
 pub mod receiver;
 pub mod shutdown;

@@ -112,9 +112,28 @@ pub struct ClusterArgs {
     #[arg(long, env = "MARQUEE_SNS_ENDPOINT")]
     pub sns_endpoint: Option<String>,
     /// Verify SNS message signatures against AWS's signing certificates.
-    /// Turn off only for emulators, which do not sign like AWS.
+    /// Turn off only for emulators, which do not sign like AWS: `false` needs
+    /// an `--sns-endpoint` on this machine (127.0.0.0/8, ::1, localhost), or
+    /// `--insecure-sns-emulator` for one elsewhere.
     #[arg(long, env = "MARQUEE_SNS_VERIFY", default_value_t = true, action = clap::ArgAction::Set)]
     pub sns_verify: bool,
+    /// The topic's `SignatureVersion`: 2 (SHA256) refuses SHA1-signed
+    /// messages from the start. With 1, SHA1 is taken until a verified
+    /// SHA256-signed message arrives, and refused from then on (downgrade
+    /// protection); a topic switched back to 1 then needs a restart.
+    #[arg(
+        long,
+        env = "MARQUEE_SNS_SIGNATURE_VERSION",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=2)
+    )]
+    pub sns_signature_version: u8,
+    /// Allow `--sns-verify false` with an `--sns-endpoint` on another machine
+    /// (an emulator in a private container network, as in docker-compose.yml):
+    /// whatever reaches `/sns/events` is then believed. Without it such a
+    /// start is refused.
+    #[arg(long, env = "MARQUEE_INSECURE_SNS_EMULATOR")]
+    pub insecure_sns_emulator: bool,
 }
 
 /// Validated Kafka settings.
@@ -140,6 +159,8 @@ pub struct SnsConfig {
     pub region: String,
     pub endpoint: Option<String>,
     pub verify: bool,
+    /// Refuse SHA1-signed messages from the start (`--sns-signature-version 2`).
+    pub require_sha256: bool,
 }
 
 /// Roles, engines and how this process is reached.
@@ -235,11 +256,19 @@ impl ClusterArgs {
         {
             return Err(ConfigError::SnsEndpoint(endpoint.clone()));
         }
+        // Unverified messages are believed: only an emulator may send them,
+        // and only one on this machine unless the user says otherwise.
+        let emulator_here = self.sns_endpoint.as_deref().is_some_and(crate::net::is_loopback_url);
+        let emulator_elsewhere = self.sns_endpoint.is_some() && self.insecure_sns_emulator;
+        if !self.sns_verify && !emulator_here && !emulator_elsewhere {
+            return Err(ConfigError::SnsUnverified(self.sns_endpoint.clone()));
+        }
         Ok(Some(SnsConfig {
             topic_arn: arn.to_owned(),
             region,
             endpoint: self.sns_endpoint.clone(),
             verify: self.sns_verify,
+            require_sha256: self.sns_signature_version == 2,
         }))
     }
 }

@@ -188,6 +188,12 @@ pub enum ConfigError {
     SnsTopicArn(String),
     #[error("--sns-endpoint must start with http:// or https://, got {0:?}")]
     SnsEndpoint(String),
+    #[error(
+        "--sns-verify false turns off SNS signature checks: only for an emulator on this machine \
+         (--sns-endpoint http://127.0.0.1:PORT), or one elsewhere with --insecure-sns-emulator; \
+         --sns-endpoint is {}", .0.as_deref().map_or("not set (real AWS)".to_owned(), |e| format!("{e:?}"))
+    )]
+    SnsUnverified(Option<String>),
     #[error("{0:?} is not a MongoDB database name: use 1 to 63 characters without / \\ . space \" $")]
     MongoDatabase(String),
     #[error("resume history must be between 1 and 1000000 ticks per symbol, got {0}")]

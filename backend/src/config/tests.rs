@@ -161,6 +161,8 @@ fn kafka_and_sns_settings_are_checked() {
             "arn:aws:sns:eu-west-1:123456789012:events",
             "--sns-verify",
             "false",
+            "--sns-endpoint",
+            "http://127.0.0.1:4566",
         ])
         .expect("valid");
         let sns = c.cluster.sns.expect("sns");
@@ -174,12 +176,53 @@ fn kafka_and_sns_settings_are_checked() {
                 .verify,
             "on by default"
         );
+        let sns = |extra: &[&str]| {
+            config(&[&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"][..], extra].concat())
+                .map(|c| c.cluster.sns.expect("sns"))
+        };
+        assert!(!sns(&[]).expect("valid").require_sha256, "SHA1 taken until SHA256 is seen");
+        assert!(sns(&["--sns-signature-version", "2"]).expect("valid").require_sha256);
+        assert!(!sns(&["--sns-signature-version", "1"]).expect("valid").require_sha256);
+        for bad in ["0", "3", "sha256"] {
+            assert!(
+                Cli::try_parse_from(["marquee", "serve", "--sns-signature-version", bad]).is_err(),
+                "{bad}"
+            );
+        }
     } else {
         assert!(matches!(
             config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"]),
             Err(ConfigError::NotBuilt(..))
         ));
     }
+}
+
+#[test]
+fn sns_verify_false_is_refused_unless_the_emulator_is_on_this_machine() {
+    if !cfg!(feature = "sns") {
+        return;
+    }
+    let topic = ["--sns-topic-arn", "arn:aws:sns:us-east-1:123456789012:events", "--sns-verify", "false"];
+    let with = |extra: &[&str]| config(&[&topic[..], extra].concat());
+
+    let refused = with(&[]);
+    assert!(matches!(refused, Err(ConfigError::SnsUnverified(None))), "real AWS: {refused:?}");
+    let message = refused.expect_err("refused").to_string();
+    assert!(message.contains("--sns-verify false") && message.contains("127.0.0.1"), "{message}");
+    for endpoint in ["http://sns:5000", "https://sns.us-east-1.amazonaws.com", "http://10.0.0.5:4566"] {
+        let refused = with(&["--sns-endpoint", endpoint]);
+        assert!(matches!(refused, Err(ConfigError::SnsUnverified(Some(_)))), "{endpoint}: {refused:?}");
+    }
+    for endpoint in ["http://127.0.0.1:4566", "http://localhost:4566", "http://[::1]:4566"] {
+        let sns = with(&["--sns-endpoint", endpoint]).expect("an emulator here").cluster.sns.expect("sns");
+        assert!(!sns.verify, "{endpoint}");
+    }
+    // An emulator elsewhere on purpose (docker-compose.yml), but never real AWS.
+    with(&["--sns-endpoint", "http://sns:5000", "--insecure-sns-emulator"]).expect("said so");
+    let refused = with(&["--insecure-sns-emulator"]);
+    assert!(matches!(refused, Err(ConfigError::SnsUnverified(None))), "{refused:?}");
+    // Checks on need no emulator.
+    config(&topic[..2]).expect("verified");
 }
 
 #[test]

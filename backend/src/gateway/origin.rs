@@ -14,7 +14,7 @@
 //! loopback name (`localhost`, `127.0.0.1`, `[::1]`) or the host of an
 //! allowed origin.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -125,12 +125,10 @@ fn hostname(authority: &str) -> &str {
     authority.rsplit_once(':').map_or(authority, |(host, _port)| host)
 }
 
+/// A loopback name, or a `*.localhost` one (browsers resolve those to
+/// loopback themselves, so a page cannot rebind them).
 fn is_loopback_name(host: &str) -> bool {
-    if host == "localhost" || host.ends_with(".localhost") {
-        return true;
-    }
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    literal.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.ends_with(".localhost") || crate::net::is_loopback_host(host)
 }
 
 #[cfg(test)]

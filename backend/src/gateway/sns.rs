@@ -11,7 +11,9 @@ use crate::sns::{Rejected, verify::VerifyError};
 
 /// Answers 200 for what was handled (SNS then stops retrying), 403 for a
 /// message that is not signed by SNS or not for our topic, 400 for one that
-/// is not an SNS message or holds no event, 502 when confirming failed.
+/// is not an SNS message or holds no event, 502 when confirming failed, 503
+/// when it may be taken later (a certificate cannot be had now, too many
+/// messages to remember).
 pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
     let Some(endpoint) = state.sns.as_ref() else {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", "events do not go through SNS here")
@@ -24,12 +26,15 @@ pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
         }
         Err(rejected) => {
             let (status, code) = match &rejected {
-                Rejected::Unverified(VerifyError::Fetch(_)) => {
+                Rejected::Unverified(VerifyError::Fetch(_) | VerifyError::Busy(_)) => {
                     (StatusCode::SERVICE_UNAVAILABLE, "certificate_unavailable")
                 }
                 Rejected::Unverified(_) => (StatusCode::FORBIDDEN, "bad_signature"),
                 Rejected::WrongTopic(_) => (StatusCode::FORBIDDEN, "wrong_topic"),
                 Rejected::Stale(_) => (StatusCode::FORBIDDEN, "stale_message"),
+                Rejected::Downgrade => (StatusCode::FORBIDDEN, "signature_downgrade"),
+                // SNS retries a 5xx later, when older ids have expired.
+                Rejected::TooMany(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_messages"),
                 Rejected::Json(_) | Rejected::NotAnEvent(_) | Rejected::Type(_) => {
                     (StatusCode::BAD_REQUEST, "bad_message")
                 }

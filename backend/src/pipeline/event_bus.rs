@@ -46,6 +46,9 @@ pub async fn event_bus(
             if sns.verify {
                 // A genuinely signed message replayed an hour later is refused.
                 endpoint = endpoint.refusing_older_than(std::time::Duration::from_secs(3600));
+                if sns.require_sha256 {
+                    endpoint = endpoint.requiring_sha256();
+                }
             }
             let endpoint = Arc::new(endpoint);
             let running = Arc::clone(&endpoint);

@@ -2,20 +2,24 @@
 //! and turns what SNS posts into events for local subscribers, acting on
 //! nothing whose signature fails when verification is on.
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use marquee_shared::{Dependency, Event, Status};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::SnsMessage;
+use super::seen::{Seen, SeenIds};
 use super::verify::{Verifier, VerifyError};
 
-/// Message ids remembered to drop SNS's repeated deliveries.
-const REMEMBERED: usize = 512;
+/// Message ids remembered at most (to drop SNS's repeated deliveries and
+/// replays): beyond it new messages are refused until older ids expire.
+const MAX_REMEMBERED: usize = 100_000;
+/// How long ids are remembered when message ages are not checked (no
+/// window then bounds a replay; this is the default age limit).
+const UNCHECKED_AGE_WINDOW: Duration = Duration::from_secs(3600);
 /// How often SNS is asked whether it has confirmed the subscription.
 const CONFIRM_CHECK: Duration = Duration::from_secs(2);
 /// A signed message from further in the future than this is refused.
@@ -39,6 +43,16 @@ pub enum Rejected {
     Type(String),
     #[error("the message was sent at {0}, too long ago (or ahead) to be taken: a replay?")]
     Stale(String),
+    #[error(
+        "too many messages in the window: {0} message ids are remembered (to refuse replays) until \
+         they are too old to be taken again; try again later"
+    )]
+    TooMany(usize),
+    #[error(
+        "the message is signed with SHA1 (SignatureVersion 1) but this topic signs with SHA256 \
+         (SignatureVersion 2): a downgrade?"
+    )]
+    Downgrade,
     #[error("cannot confirm the subscription: {0}")]
     Confirm(String),
 }
@@ -78,7 +92,12 @@ pub struct Endpoint {
     confirmed: AtomicBool,
     /// Signed messages older than this are refused (replays); `None`: any age.
     max_age: Option<Duration>,
-    seen: Mutex<VecDeque<String>>,
+    /// Ids delivered, for as long as a repeat could pass the age check.
+    seen: Mutex<SeenIds>,
+    /// True once the topic is known to sign with SHA256 (SignatureVersion
+    /// 2): by configuration, or from a verified message so signed. SHA1 is
+    /// then refused, so a forger cannot fall back to the weaker hash.
+    sha256_only: AtomicBool,
     /// Events passed on, and messages refused, since start.
     received: AtomicU64,
     refused: AtomicU64,
@@ -106,7 +125,8 @@ impl Endpoint {
             subscription: Mutex::new(None),
             confirmed: AtomicBool::new(false),
             max_age: None,
-            seen: Mutex::new(VecDeque::with_capacity(REMEMBERED)),
+            seen: Mutex::new(SeenIds::new(UNCHECKED_AGE_WINDOW + MAX_AHEAD, MAX_REMEMBERED)),
+            sha256_only: AtomicBool::new(false),
             received: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         }
@@ -115,6 +135,16 @@ impl Endpoint {
     /// Refuses signed messages sent longer ago than `max_age` (replays).
     pub fn refusing_older_than(mut self, max_age: Duration) -> Self {
         self.max_age = Some(max_age);
+        // A message is taken from MAX_AHEAD before its timestamp to max_age
+        // after it: its id must outlive that whole span.
+        self.seen = Mutex::new(SeenIds::new(max_age + MAX_AHEAD, MAX_REMEMBERED));
+        self
+    }
+
+    /// Refuses SHA1-signed messages from the start (the topic's
+    /// `SignatureVersion` is 2), not only once a SHA256 one has arrived.
+    pub fn requiring_sha256(self) -> Self {
+        self.sha256_only.store(true, Ordering::Relaxed);
         self
     }
 
@@ -173,14 +203,25 @@ impl Endpoint {
             if let Some(max_age) = self.max_age {
                 check_age(&message.timestamp, max_age, jiff::Timestamp::now())?;
             }
-            if message.kind == "Notification" && self.already_seen(&message.message_id) {
+            if message.signature_version == "1" && self.sha256_only.load(Ordering::Relaxed) {
+                return Err(Rejected::Downgrade);
+            }
+            if message.kind == "Notification" && self.seen(&message.message_id, false)? {
                 return Ok(Received::Repeated);
             }
             verifier.verify(&message).await?;
+            // SNS signs every message of a topic the same way: one signed
+            // with SHA256 shows the topic's setting.
+            if message.signature_version == "2" && !self.sha256_only.swap(true, Ordering::Relaxed) {
+                tracing::info!(
+                    topic = self.topic_arn,
+                    "the topic signs with SHA256 (SignatureVersion 2): SHA1-signed messages are refused from now on"
+                );
+            }
         }
         match message.kind.as_str() {
             "Notification" => {
-                if self.repeated(&message.message_id) {
+                if self.seen(&message.message_id, true)? {
                     return Ok(Received::Repeated);
                 }
                 // A delivery is proof the subscription works.
@@ -252,22 +293,17 @@ impl Endpoint {
         }
     }
 
-    /// Whether `id` was delivered before, without noting it (an unverified
-    /// message must not take a genuine one's place).
-    fn already_seen(&self, id: &str) -> bool {
-        self.seen.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|s| s == id)
-    }
-
-    fn repeated(&self, id: &str) -> bool {
+    /// Whether `id` was delivered before; a new one is noted only if `note`
+    /// (an unverified message must not take a genuine one's place), and
+    /// refused when the memory is full.
+    fn seen(&self, id: &str, note: bool) -> Result<bool, Rejected> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.iter().any(|s| s == id) {
-            return true;
+        let now = Instant::now();
+        match if note { seen.note(id, now) } else { seen.check(id, now) } {
+            Seen::New => Ok(false),
+            Seen::Repeated => Ok(true),
+            Seen::Full => Err(Rejected::TooMany(MAX_REMEMBERED)),
         }
-        if seen.len() == REMEMBERED {
-            seen.pop_front();
-        }
-        seen.push_back(id.to_owned());
-        false
     }
 
     /// Subscribes (retrying until SNS answers), then, at shutdown,

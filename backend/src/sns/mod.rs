@@ -11,8 +11,10 @@
 //!   is acted on. Emulators do not sign like AWS: turn it off for them.
 
 pub mod bus;
+mod certificates;
 mod endpoint;
 mod message;
+mod seen;
 pub mod verify;
 
 pub use bus::SnsBus;

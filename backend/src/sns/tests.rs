@@ -129,3 +129,41 @@ async fn a_stale_message_is_refused_before_any_certificate_is_fetched() {
     assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
     assert!(events.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn once_the_topic_signed_with_sha256_a_sha1_message_is_a_downgrade() {
+    let (endpoint, mut events) = endpoint();
+    let sha256 = body(&fixture_json("notification-v2.json"));
+    assert!(matches!(endpoint.receive(&sha256).await, Ok(Received::Event(_))));
+    assert_eq!(events.try_recv().expect("delivered").id, "e1");
+    // Genuinely signed with SHA1, and never delivered: refused all the same.
+    for name in ["notification-v1.json", "subscription-confirmation.json"] {
+        let refused = endpoint.receive(&body(&fixture_json(name))).await;
+        assert!(matches!(refused, Err(Rejected::Downgrade)), "{name}: {refused:?}");
+    }
+    assert!(events.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn sha1_is_taken_until_sha256_is_seen_unless_sha256_is_required() {
+    let sha1 = body(&fixture_json("notification-v1.json"));
+    let (by_default, _events) = endpoint();
+    assert!(matches!(by_default.receive(&sha1).await, Ok(Received::Event(_))), "SHA1 by default");
+
+    let (required, _events) = endpoint();
+    let required = required.requiring_sha256();
+    let refused = required.receive(&sha1).await;
+    assert!(matches!(refused, Err(Rejected::Downgrade)), "{refused:?}");
+    let sha256 = body(&fixture_json("notification-v2.json"));
+    assert!(matches!(required.receive(&sha256).await, Ok(Received::Event(_))));
+}
+
+#[tokio::test]
+async fn a_sha1_message_with_its_version_rewritten_to_2_is_refused_as_forged() {
+    let (endpoint, _events) = endpoint();
+    let endpoint = endpoint.requiring_sha256();
+    let mut relabelled = fixture_json("notification-v1.json");
+    relabelled["SignatureVersion"] = serde_json::json!("2");
+    let refused = endpoint.receive(&body(&relabelled)).await;
+    assert!(matches!(refused, Err(Rejected::Unverified(VerifyError::Signature))), "{refused:?}");
+}

@@ -1,26 +1,23 @@
 //! SNS message signatures, checked as AWS documents: the signing
 //! certificate is fetched only over https from `sns.<region>.amazonaws.com`
-//! (and cached), and the message's string to sign must carry a valid RSA
-//! signature under its key (SHA1 for `SignatureVersion` 1, SHA256 for 2).
+//! (and cached, see [`super::certificates`]), must be valid now, and the
+//! message's string to sign must carry a valid RSA signature under its key
+//! (SHA1 for `SignatureVersion` 1, SHA256 for 2).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
-use x509_cert::der::DecodePem;
 
 use super::SnsMessage;
+use super::certificates::Certificates;
 
 /// How long fetching a certificate may take, and how big it may be.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CERTIFICATE: usize = 16 * 1024;
-/// Certificates kept (SNS uses very few).
-const MAX_CACHED: usize = 16;
 
 /// Why a message was not accepted as signed by SNS.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum VerifyError {
     #[error("the signing certificate URL {0:?} is not an https URL on sns.{1}.amazonaws.com ending in .pem")]
     CertificateUrl(String, String),
@@ -28,6 +25,8 @@ pub enum VerifyError {
     Fetch(String),
     #[error("the signing certificate is not a usable X.509 certificate: {0}")]
     Certificate(String),
+    #[error("{0} signing certificates are being fetched at once already: try again later")]
+    Busy(usize),
     #[error("unknown signature version {0:?}")]
     Version(String),
     #[error("a message of type {0:?} cannot be verified")]
@@ -43,8 +42,7 @@ pub enum VerifyError {
 pub struct Verifier {
     region: String,
     http: reqwest::Client,
-    /// Public keys (DER) by certificate URL.
-    keys: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    certificates: Certificates,
 }
 
 impl Verifier {
@@ -55,19 +53,13 @@ impl Verifier {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Self { region: region.to_owned(), http, keys: Mutex::new(HashMap::new()) }
-    }
-
-    fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Vec<u8>>>> {
-        self.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        Self { region: region.to_owned(), http, certificates: Certificates::default() }
     }
 
     /// Uses `pem` as the certificate at `url` without fetching it (tests).
     pub fn trust(&self, url: &str, pem: &str) -> Result<(), VerifyError> {
         self.check_url(url)?;
-        let key = public_key(pem)?;
-        self.keys().insert(url.to_owned(), Arc::new(key));
-        Ok(())
+        self.certificates.insert(url, pem, SystemTime::now())
     }
 
     /// Ok only if SNS signed exactly this message.
@@ -101,11 +93,13 @@ impl Verifier {
         if good { Ok(()) } else { Err(refuse()) }
     }
 
-    async fn key(&self, url: &str) -> Result<Arc<Vec<u8>>, VerifyError> {
+    async fn key(&self, url: &str) -> Result<std::sync::Arc<Vec<u8>>, VerifyError> {
         self.check_url(url)?;
-        if let Some(key) = self.keys().get(url) {
-            return Ok(Arc::clone(key));
-        }
+        self.certificates.key(url, SystemTime::now(), || self.fetch(url)).await
+    }
+
+    /// The PEM text at `url`.
+    async fn fetch(&self, url: &str) -> Result<String, VerifyError> {
         let response = self.http.get(url).send().await.map_err(|e| VerifyError::Fetch(e.to_string()))?;
         if !response.status().is_success() {
             return Err(VerifyError::Fetch(format!("HTTP {}", response.status())));
@@ -114,25 +108,8 @@ impl Verifier {
         if body.len() > MAX_CERTIFICATE {
             return Err(VerifyError::Fetch(format!("{} bytes is too big for a certificate", body.len())));
         }
-        let pem = std::str::from_utf8(&body).map_err(|_| VerifyError::Certificate("not PEM text".into()))?;
-        let key = Arc::new(public_key(pem)?);
-        let mut keys = self.keys();
-        if keys.len() >= MAX_CACHED {
-            keys.clear();
-        }
-        keys.insert(url.to_owned(), Arc::clone(&key));
-        Ok(key)
+        String::from_utf8(body.to_vec()).map_err(|_| VerifyError::Certificate("not PEM text".into()))
     }
-}
-
-/// The RSA public key (PKCS#1 DER) of a PEM certificate.
-fn public_key(pem: &str) -> Result<Vec<u8>, VerifyError> {
-    let certificate =
-        x509_cert::Certificate::from_pem(pem).map_err(|e| VerifyError::Certificate(e.to_string()))?;
-    let key = &certificate.tbs_certificate.subject_public_key_info.subject_public_key;
-    key.as_bytes()
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| VerifyError::Certificate("the public key is not whole bytes".into()))
 }
 
 #[cfg(test)]

@@ -350,6 +350,7 @@ mod sns {
             region: "us-east-1".into(),
             endpoint: Some(endpoint),
             verify: false,
+            require_sha256: false,
         });
         let app = spawn_app(config).await;
         // The demo load's events go out to SNS and come back to this
@@ -384,6 +385,7 @@ mod sns {
             // Nothing answers here: this test needs no SNS.
             endpoint: Some("http://127.0.0.1:1".into()),
             verify: true,
+            require_sha256: false,
         });
         let app = spawn_app(config).await;
         let path = format!("{}/tests/fixtures/sns/notification-v1.json", env!("CARGO_MANIFEST_DIR"));

@@ -153,11 +153,7 @@ async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Str
 
 /// `http://` to a host other than this machine.
 fn plain_http_to_another_machine(base_url: &str) -> bool {
-    let Some(rest) = base_url.strip_prefix("http://") else { return false };
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = host.rsplit_once(':').map_or(host, |(host, _port)| host);
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    !(host == "localhost" || literal.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
+    base_url.starts_with("http://") && !crate::net::is_loopback_url(base_url)
 }
 
 /// A reqwest error without its URL (which holds the key).
