@@ -103,6 +103,15 @@ fn number(field: &str, text: &str) -> Result<f64> {
     }
 }
 
+/// A price: a number above zero (a quote of `0` or `-5` is not one, however
+/// it parses).
+fn price(field: &str, text: &str) -> Result<f64> {
+    match number(field, text)? {
+        p if p > 0.0 => Ok(p),
+        _ => Err(AlphaVantageError::Malformed(format!("{field} is not a price: {text:?}"))),
+    }
+}
+
 fn count(field: &str, text: &str) -> Result<u64> {
     text.trim()
         .parse::<u64>()
@@ -221,13 +230,13 @@ pub fn global_quote(body: &str, symbol: &str) -> Result<GlobalQuote> {
     let raw: RawQuote = typed(quote, "global quote")?;
     Ok(GlobalQuote {
         symbol: raw.symbol,
-        open: number("open", &raw.open)?,
-        high: number("high", &raw.high)?,
-        low: number("low", &raw.low)?,
-        price: number("price", &raw.price)?,
+        open: price("open", &raw.open)?,
+        high: price("high", &raw.high)?,
+        low: price("low", &raw.low)?,
+        price: price("price", &raw.price)?,
         volume: count("volume", &raw.volume)?,
         latest_trading_day: date("latest trading day", &raw.latest_trading_day)?,
-        previous_close: number("previous close", &raw.previous_close)?,
+        previous_close: price("previous close", &raw.previous_close)?,
         change: number("change", &raw.change)?,
         change_percent: number("change percent", &raw.change_percent)?,
     })

@@ -84,3 +84,19 @@ fn unknown_symbols_and_garbage_are_told_apart() {
     let inconsistent = r#"{"Time Series (Daily)": {"2024-05-01": {"1. open": "5", "2. high": "4", "3. low": "1", "4. close": "2", "5. volume": "1"}}}"#;
     assert!(matches!(time_series(inconsistent, "X"), Err(AlphaVantageError::Malformed(_))));
 }
+
+/// Found by fuzzing (`fuzz::alphavantage::global_quote`): a quote of 0 or
+/// below parsed as a price.
+#[test]
+fn a_quote_without_a_positive_price_is_malformed() {
+    let quote = fixture("global_quote.json");
+    for (field, bad) in [("02. open", "0"), ("05. price", "-112.13"), ("08. previous close", "-0")] {
+        let mut value: serde_json::Value = serde_json::from_str(&quote).expect("json");
+        value["Global Quote"][field] = serde_json::Value::from(bad);
+        let parsed = global_quote(&value.to_string(), "MSFT");
+        assert!(
+            matches!(&parsed, Err(AlphaVantageError::Malformed(m)) if m.contains("not a price")),
+            "{field} {bad}: {parsed:?}"
+        );
+    }
+}
