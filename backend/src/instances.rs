@@ -96,7 +96,9 @@ impl Instances {
             );
             return;
         }
-        let sent_ago = Duration::from_nanos(u64::try_from(now_ns - heartbeat.instance.seen).unwrap_or(0));
+        // Saturating: `seen` is whatever the sender wrote (i64::MIN included).
+        let sent_ago =
+            Duration::from_nanos(u64::try_from(now_ns.saturating_sub(heartbeat.instance.seen)).unwrap_or(0));
         // A late heartbeat is kept (it is the latest word) but shows as silent.
         let alive_at = if sent_ago > STALE_AFTER + CLOCK_SKEW {
             now.checked_sub(STALE_AFTER).unwrap_or(now)
@@ -247,5 +249,15 @@ mod tests {
         assert_eq!(list.address_of(Role::Driver, start), None);
         list.record_at(beat("d1", &["driver"], NOW_NS - 1_000_000_000, None), start, NOW_NS);
         assert_eq!(list.others(start)[0].status, Status::Up, "a second late is fine");
+    }
+
+    /// Found by fuzzing (`fuzz::kafka::heartbeats`): `seen: i64::MIN`
+    /// overflowed working out how late the heartbeat was.
+    #[test]
+    fn a_heartbeat_dated_before_any_clock_is_late_not_a_panic() {
+        let list = instances();
+        let start = Instant::now() + Duration::from_secs(100);
+        list.record_at(beat("d1", &["driver"], i64::MIN, None), start, NOW_NS);
+        assert_eq!(list.others(start)[0].status, Status::Down);
     }
 }
