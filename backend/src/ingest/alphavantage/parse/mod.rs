@@ -159,10 +159,10 @@ pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
         });
     };
     let raw: BTreeMap<String, RawBar> = typed(series.clone(), "time series")?;
-    let mut bars = raw
+    let mut stamped = raw
         .into_iter()
         .map(|(stamp, bar)| {
-            Ok(Bar {
+            let bar = Bar {
                 symbol: symbol.to_owned(),
                 source: DataSource::AlphaVantage,
                 ts: bar_start(&stamp, &zone)?,
@@ -171,10 +171,20 @@ pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
                 low: number("low", &bar.low)?,
                 close: number("close", &bar.close)?,
                 volume: count("volume", &bar.volume)?,
-            })
+            };
+            Ok((stamp, bar))
         })
         .collect::<Result<Vec<_>>>()?;
-    bars.sort_by_key(|b| b.ts);
+    stamped.sort_by_key(|(_, bar)| bar.ts);
+    // Two stamps for one time (`13:40` and `13:40:00`) would store one bar
+    // over the other.
+    if let Some(pair) = stamped.windows(2).find(|w| w[0].1.ts == w[1].1.ts) {
+        let (first, second) = (&pair[0].0, &pair[1].0);
+        return Err(AlphaVantageError::Malformed(format!(
+            "bar times {first:?} and {second:?} are the same time"
+        )));
+    }
+    let bars: Vec<Bar> = stamped.into_iter().map(|(_, bar)| bar).collect();
     for bar in &bars {
         if !(bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close) && bar.low > 0.0) {
             return Err(AlphaVantageError::Malformed(format!("inconsistent bar at {}: {bar:?}", bar.ts)));

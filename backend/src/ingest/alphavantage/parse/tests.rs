@@ -100,3 +100,15 @@ fn a_quote_without_a_positive_price_is_malformed() {
         );
     }
 }
+
+/// Found by fuzzing (`fuzz::alphavantage::time_series`): two stamps for
+/// one time parsed as two bars at the same `ts`, one of which the store
+/// would silently drop.
+#[test]
+fn two_bars_at_the_same_time_are_malformed() {
+    let bar = r#"{"1. open": "10", "2. high": "12", "3. low": "9", "4. close": "11", "5. volume": "100"}"#;
+    let body =
+        format!(r#"{{"Time Series (1min)": {{"2017-12-18 13:40": {bar}, "2017-12-18 13:40:00": {bar}}}}}"#);
+    let parsed = time_series(&body, "MSFT");
+    assert!(matches!(&parsed, Err(AlphaVantageError::Malformed(m)) if m.contains("same time")), "{parsed:?}");
+}
