@@ -134,6 +134,7 @@ impl Instances {
         if ahead > CLOCK_SKEW.as_nanos() as i64 {
             return Err(HeartbeatRefused::Future(ahead / 1_000_000_000));
         }
+        // Saturating: `seen` is whatever the sender wrote (i64::MIN included).
         let sent_ago =
             Duration::from_nanos(u64::try_from(now_ns.saturating_sub(heartbeat.instance.seen)).unwrap_or(0));
         // A late heartbeat is kept (it is the latest word) but shows as silent.
@@ -309,6 +310,16 @@ mod tests {
         list.record_at(beat("d1", &["driver"], NOW_NS - 1_000_000_000, None), start, NOW_NS)
             .expect("recorded");
         assert_eq!(list.others(start)[0].status, Status::Up, "a second late is fine");
+    }
+
+    /// Found by fuzzing (`fuzz::kafka::heartbeats`): `seen: i64::MIN`
+    /// overflowed working out how late the heartbeat was.
+    #[test]
+    fn a_heartbeat_dated_before_any_clock_is_late_not_a_panic() {
+        let list = instances();
+        let start = Instant::now() + Duration::from_secs(100);
+        list.record_at(beat("d1", &["driver"], i64::MIN, None), start, NOW_NS).expect("recorded");
+        assert_eq!(list.others(start)[0].status, Status::Down);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub mod config;
 pub mod demo_universe;
 pub mod driver;
 pub mod events;
+#[cfg(test)]
+mod fuzz;
 pub mod gateway;
 pub mod hub;
 pub mod ingest;

@@ -44,7 +44,8 @@ impl Forming {
         bar.high = bar.high.max(tick.price);
         bar.low = bar.low.min(tick.price);
         bar.close = tick.price;
-        bar.volume += tick.size;
+        // Saturating: sizes from another process are not bounded by trading.
+        bar.volume = bar.volume.saturating_add(tick.size);
         bar.trades += 1;
         self.notional += tick.price * tick.size as f64;
         // A bar of zero-size prints has no volume to weight by: keep the last VWAP.
@@ -62,7 +63,12 @@ impl BarBuilder {
 
     /// Adds a tick; returns the bar it closed, if it opened a new one.
     pub fn on_tick(&mut self, tick: &Tick) -> Option<OhlcvBar> {
-        let start = tick.ts.div_euclid(self.interval.nanos()) * self.interval.nanos();
+        // A tick from another process may carry any time: one whose interval
+        // starts before the earliest time an i64 holds has no bar.
+        let Some(start) = tick.ts.div_euclid(self.interval.nanos()).checked_mul(self.interval.nanos()) else {
+            self.late += 1;
+            return None;
+        };
         match &mut self.forming {
             Some(forming) if start == forming.bar.start => {
                 forming.add(tick);
@@ -81,7 +87,8 @@ impl BarBuilder {
         self.forming.as_ref().map(|f| &f.bar)
     }
 
-    /// Ticks refused because their interval had already closed.
+    /// Ticks refused because their interval had already closed (or starts
+    /// before the earliest representable time).
     pub fn late(&self) -> u64 {
         self.late
     }
@@ -131,6 +138,18 @@ mod tests {
         let closed = builder.on_tick(&tick(30 * MINUTE, 2.0, 1)).expect("closed");
         assert_eq!(closed.start, MINUTE);
         assert_eq!(builder.forming().map(|b| b.start), Some(30 * MINUTE));
+    }
+
+    /// Found by fuzzing (`fuzz::kafka::ticks`): a tick at `ts: i64::MIN`
+    /// overflowed its bar's start, and two huge sizes the bar's volume.
+    #[test]
+    fn ticks_at_the_ends_of_time_and_size_are_taken_without_overflow() {
+        let mut builder = BarBuilder::new(BarInterval::FifteenMinutes);
+        assert_eq!(builder.on_tick(&tick(i64::MIN, 1.0, 1)), None);
+        assert_eq!((builder.late(), builder.forming()), (1, None));
+        builder.on_tick(&tick(i64::MAX, 1.0, u64::MAX));
+        builder.on_tick(&tick(i64::MAX, 2.0, u64::MAX));
+        assert_eq!(builder.forming().map(|b| (b.volume, b.trades)), Some((u64::MAX, 2)));
     }
 
     /// Random tick streams: non-decreasing event time, positive prices.

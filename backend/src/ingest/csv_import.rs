@@ -102,7 +102,8 @@ fn row(record: &csv::StringRecord, order: &[usize; 6], symbol: &str) -> Result<B
             volume_text
                 .parse::<f64>()
                 .ok()
-                .filter(|v| v.fract() == 0.0 && *v >= 0.0)
+                // Below 2^64: `as` would quietly turn 1e30 into u64::MAX.
+                .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v < 18_446_744_073_709_551_616.0)
                 .map(|v| v as u64)
                 .ok_or(())
         })
@@ -158,6 +159,20 @@ mod tests {
         assert!(matches!(short, Err(CsvError::Row { line: 1, .. })));
         let twice = parse_all("2024-05-01,10,11,9,10.5,100\n2024-05-01,10,11,9,10.5,100\n");
         assert!(matches!(twice, Err(CsvError::Row { .. })));
+    }
+
+    /// Seen writing the fuzz target (`fuzz::csv::import`): a volume too
+    /// large for a count was stored as u64::MAX.
+    #[test]
+    fn a_volume_beyond_a_count_is_refused() {
+        let huge = parse_all("2024-05-01,10,11,9,10.5,1e30\n");
+        assert!(
+            matches!(&huge, Err(CsvError::Row { line: 1, message }) if message.contains("whole number")),
+            "{huge:?}"
+        );
+        let largest =
+            parse_all("2024-05-01,10,11,9,10.5,18446744073709551615\n").expect("u64::MAX is a count");
+        assert_eq!(largest[0].volume, u64::MAX);
     }
 
     #[test]

@@ -65,7 +65,7 @@ async fn gather(
 /// The JSON in a message, or `None` (logged and counted) if it is not one.
 fn decode<T: DeserializeOwned>(message: &OwnedMessage, stats: &StageStats) -> Option<T> {
     let payload = message.payload().unwrap_or_default();
-    match serde_json::from_slice(payload) {
+    match super::decode(payload) {
         Ok(value) => Some(value),
         Err(err) => {
             stats.add_errors(1);

@@ -28,7 +28,7 @@ pub use check::KafkaCheck;
 pub use client::Kafka;
 pub use consume::{consume_for_gateway, consume_ticks};
 pub use produce::{produce_heartbeats, produce_ticks, produce_updates};
-pub use records::BarRecord;
+pub use records::{BarRecord, decode};
 pub use tail::TicksTail;
 
 #[cfg(test)]

@@ -32,9 +32,31 @@ pub struct SnsMessage {
 impl SnsMessage {
     /// The text SNS signs for this message, as AWS documents it: named
     /// fields in byte order of their names, each name and value followed by
-    /// a newline; `Subject` only when present.
+    /// a newline; `Subject` only when present. `None` for an unknown type,
+    /// or a field that spans lines (see [`SnsMessage::field_spanning_lines`]).
     pub fn string_to_sign(&self) -> Option<String> {
-        let mut fields: Vec<(&str, &str)> = vec![("Message", &self.message), ("MessageId", &self.message_id)];
+        if self.field_spanning_lines().is_some() {
+            return None;
+        }
+        let fields = self.signed_fields()?;
+        Some(fields.iter().map(|(name, value)| format!("{name}\n{value}\n")).collect())
+    }
+
+    /// The first signed field but `Message` that holds a newline. The string
+    /// to sign is lines, so such a field could take in the line of the next
+    /// (a `MessageId` ending `\nSubject\nS` with no `Subject` signs like
+    /// the genuine message with one); SNS never sends one.
+    pub fn field_spanning_lines(&self) -> Option<&'static str> {
+        let fields = self.signed_fields()?;
+        fields
+            .into_iter()
+            .find(|(name, value)| *name != "Message" && value.contains('\n'))
+            .map(|(name, _)| name)
+    }
+
+    fn signed_fields(&self) -> Option<Vec<(&'static str, &str)>> {
+        let mut fields: Vec<(&'static str, &str)> =
+            vec![("Message", &self.message), ("MessageId", &self.message_id)];
         match self.kind.as_str() {
             "Notification" => {
                 if let Some(subject) = &self.subject {
@@ -53,7 +75,7 @@ impl SnsMessage {
             ("Type", &self.kind),
         ]);
         fields.sort_by_key(|(name, _)| *name);
-        Some(fields.iter().map(|(name, value)| format!("{name}\n{value}\n")).collect())
+        Some(fields)
     }
 }
 

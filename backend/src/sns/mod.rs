@@ -18,7 +18,7 @@ mod seen;
 pub mod verify;
 
 pub use bus::SnsBus;
-pub use endpoint::{Endpoint, Rejected};
+pub use endpoint::{Endpoint, Received, Rejected};
 pub use message::SnsMessage;
 
 /// The path of the subscription endpoint on every process.

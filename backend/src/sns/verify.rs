@@ -31,6 +31,8 @@ pub enum VerifyError {
     Version(String),
     #[error("a message of type {0:?} cannot be verified")]
     Type(String),
+    #[error("the {0} field spans lines: its signature could be another message's")]
+    SpansLines(&'static str),
     #[error("the signature is not base64")]
     Encoding,
     #[error("the signature does not match the message")]
@@ -64,6 +66,9 @@ impl Verifier {
 
     /// Ok only if SNS signed exactly this message.
     pub async fn verify(&self, message: &SnsMessage) -> Result<(), VerifyError> {
+        if let Some(field) = message.field_spanning_lines() {
+            return Err(VerifyError::SpansLines(field));
+        }
         let text = message.string_to_sign().ok_or_else(|| VerifyError::Type(message.kind.clone()))?;
         let algorithm: &'static dyn VerificationAlgorithm = match message.signature_version.as_str() {
             "1" => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
@@ -166,6 +171,25 @@ pub(super) mod tests {
 
         let version = SnsMessage { signature_version: "3".into(), ..genuine };
         assert!(matches!(verifier.verify(&version).await, Err(VerifyError::Version(_))));
+    }
+
+    /// Found writing the fuzz property (`fuzz::sns::signatures`: what
+    /// verifies is what SNS signed): the string to sign is lines, so a
+    /// MessageId that took in the Subject line signed the same as the
+    /// genuine message without one: the same event again under a new id,
+    /// past the repeat check.
+    #[tokio::test]
+    async fn a_field_that_takes_in_the_next_line_is_refused() {
+        let verifier = verifier();
+        let genuine = message("notification-v1.json");
+        let subject = genuine.subject.clone().expect("the fixture has a subject");
+        let moved = SnsMessage {
+            message_id: format!("{}\nSubject\n{subject}", genuine.message_id),
+            subject: None,
+            ..genuine
+        };
+        let refused = verifier.verify(&moved).await;
+        assert!(matches!(refused, Err(VerifyError::SpansLines("MessageId"))), "{refused:?}");
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use crate::ingest::{self, ImportError};
 
 #[derive(Debug, Deserialize)]
 pub struct ImportParams {
-    symbol: Option<String>,
+    pub(crate) symbol: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -71,13 +71,13 @@ fn indicated(bars: Vec<Bar>, keep: usize) -> BarSeries {
 
 #[derive(Debug, Deserialize)]
 pub struct BarParams {
-    interval: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<usize>,
+    pub(crate) interval: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
+    pub(crate) limit: Option<usize>,
     /// For stored series: add indicators, warmed up on earlier bars.
     #[serde(default)]
-    indicators: bool,
+    pub(crate) indicators: bool,
 }
 
 /// Extra stored bars read before the window so its first indicators are warm.
@@ -133,8 +133,8 @@ pub async fn bars(
 
 #[derive(Debug, Deserialize)]
 pub struct IndicatorParams {
-    interval: Option<String>,
-    limit: Option<usize>,
+    pub(crate) interval: Option<String>,
+    pub(crate) limit: Option<usize>,
 }
 
 /// The latest indicators and a recent series, from the stored closed bars.
@@ -186,7 +186,7 @@ pub async fn company(
 
 #[derive(Debug, Deserialize)]
 pub struct LimitParams {
-    limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
 }
 
 pub async fn ticks(

@@ -6,13 +6,13 @@
 
 mod auth;
 mod error;
-mod extract;
+pub(crate) mod extract;
 mod fetch;
 mod forward;
-mod import;
+pub(crate) mod import;
 mod limit;
-mod market;
-mod params;
+pub(crate) mod market;
+pub(crate) mod params;
 mod simulation;
 
 use axum::Router;

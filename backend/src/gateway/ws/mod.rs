@@ -9,7 +9,7 @@
 //! or 1009, a client's close is echoed, and shutdown closes with 1001.
 //! Both halves are generic over `Sink`/`Stream` so tests can drive them.
 
-mod filter;
+pub(crate) mod filter;
 pub mod outbox;
 mod session;
 mod writer;

@@ -103,6 +103,15 @@ fn number(field: &str, text: &str) -> Result<f64> {
     }
 }
 
+/// A price: a number above zero (a quote of `0` or `-5` is not one, however
+/// it parses).
+fn price(field: &str, text: &str) -> Result<f64> {
+    match number(field, text)? {
+        p if p > 0.0 => Ok(p),
+        _ => Err(AlphaVantageError::Malformed(format!("{field} is not a price: {text:?}"))),
+    }
+}
+
 fn count(field: &str, text: &str) -> Result<u64> {
     text.trim()
         .parse::<u64>()
@@ -150,10 +159,10 @@ pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
         });
     };
     let raw: BTreeMap<String, RawBar> = typed(series.clone(), "time series")?;
-    let mut bars = raw
+    let mut stamped = raw
         .into_iter()
         .map(|(stamp, bar)| {
-            Ok(Bar {
+            let bar = Bar {
                 symbol: symbol.to_owned(),
                 source: DataSource::AlphaVantage,
                 ts: bar_start(&stamp, &zone)?,
@@ -162,10 +171,20 @@ pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
                 low: number("low", &bar.low)?,
                 close: number("close", &bar.close)?,
                 volume: count("volume", &bar.volume)?,
-            })
+            };
+            Ok((stamp, bar))
         })
         .collect::<Result<Vec<_>>>()?;
-    bars.sort_by_key(|b| b.ts);
+    stamped.sort_by_key(|(_, bar)| bar.ts);
+    // Two stamps for one time (`13:40` and `13:40:00`) would store one bar
+    // over the other.
+    if let Some(pair) = stamped.windows(2).find(|w| w[0].1.ts == w[1].1.ts) {
+        let (first, second) = (&pair[0].0, &pair[1].0);
+        return Err(AlphaVantageError::Malformed(format!(
+            "bar times {first:?} and {second:?} are the same time"
+        )));
+    }
+    let bars: Vec<Bar> = stamped.into_iter().map(|(_, bar)| bar).collect();
     for bar in &bars {
         if !(bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close) && bar.low > 0.0) {
             return Err(AlphaVantageError::Malformed(format!("inconsistent bar at {}: {bar:?}", bar.ts)));
@@ -221,13 +240,13 @@ pub fn global_quote(body: &str, symbol: &str) -> Result<GlobalQuote> {
     let raw: RawQuote = typed(quote, "global quote")?;
     Ok(GlobalQuote {
         symbol: raw.symbol,
-        open: number("open", &raw.open)?,
-        high: number("high", &raw.high)?,
-        low: number("low", &raw.low)?,
-        price: number("price", &raw.price)?,
+        open: price("open", &raw.open)?,
+        high: price("high", &raw.high)?,
+        low: price("low", &raw.low)?,
+        price: price("price", &raw.price)?,
         volume: count("volume", &raw.volume)?,
         latest_trading_day: date("latest trading day", &raw.latest_trading_day)?,
-        previous_close: number("previous close", &raw.previous_close)?,
+        previous_close: price("previous close", &raw.previous_close)?,
         change: number("change", &raw.change)?,
         change_percent: number("change percent", &raw.change_percent)?,
     })

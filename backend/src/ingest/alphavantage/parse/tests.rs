@@ -84,3 +84,31 @@ fn unknown_symbols_and_garbage_are_told_apart() {
     let inconsistent = r#"{"Time Series (Daily)": {"2024-05-01": {"1. open": "5", "2. high": "4", "3. low": "1", "4. close": "2", "5. volume": "1"}}}"#;
     assert!(matches!(time_series(inconsistent, "X"), Err(AlphaVantageError::Malformed(_))));
 }
+
+/// Found by fuzzing (`fuzz::alphavantage::global_quote`): a quote of 0 or
+/// below parsed as a price.
+#[test]
+fn a_quote_without_a_positive_price_is_malformed() {
+    let quote = fixture("global_quote.json");
+    for (field, bad) in [("02. open", "0"), ("05. price", "-112.13"), ("08. previous close", "-0")] {
+        let mut value: serde_json::Value = serde_json::from_str(&quote).expect("json");
+        value["Global Quote"][field] = serde_json::Value::from(bad);
+        let parsed = global_quote(&value.to_string(), "MSFT");
+        assert!(
+            matches!(&parsed, Err(AlphaVantageError::Malformed(m)) if m.contains("not a price")),
+            "{field} {bad}: {parsed:?}"
+        );
+    }
+}
+
+/// Found by fuzzing (`fuzz::alphavantage::time_series`): two stamps for
+/// one time parsed as two bars at the same `ts`, one of which the store
+/// would silently drop.
+#[test]
+fn two_bars_at_the_same_time_are_malformed() {
+    let bar = r#"{"1. open": "10", "2. high": "12", "3. low": "9", "4. close": "11", "5. volume": "100"}"#;
+    let body =
+        format!(r#"{{"Time Series (1min)": {{"2017-12-18 13:40": {bar}, "2017-12-18 13:40:00": {bar}}}}}"#);
+    let parsed = time_series(&body, "MSFT");
+    assert!(matches!(&parsed, Err(AlphaVantageError::Malformed(m)) if m.contains("same time")), "{parsed:?}");
+}
