@@ -370,10 +370,7 @@ mod tests {
         assert_eq!(refused(1e308).as_deref(), Some("close 1e308 is above the ceiling 1e9"));
         assert_eq!(refused(f64::NAN).as_deref(), Some("close NaN is not a finite number"));
         assert_eq!(refused(f64::INFINITY).as_deref(), Some("close inf is not a finite number"));
-        assert_eq!(
-            refused(-5.0).as_deref(),
-            Some("close -5 is not a positive price (allowed: 1e-8 to 1e9)")
-        );
+        assert_eq!(refused(-5.0).as_deref(), Some("close -5 is not a positive price (allowed: 1e-8 to 1e9)"));
         assert_eq!(
             refused(1e-9).as_deref(),
             Some("close 1e-9 is below the floor 1e-8 (allowed: 1e-8 to 1e9)")
