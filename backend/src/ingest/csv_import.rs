@@ -11,6 +11,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use marquee_shared::{Bar, DataSource, Validate, validate};
 
+use super::cells;
+
 /// Why a CSV file was refused. Line numbers count from 1, header included.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CsvError {
@@ -24,18 +26,16 @@ pub enum CsvError {
 
 const COLUMNS: [&str; 6] = ["date", "open", "high", "low", "close", "volume"];
 
-/// Spreadsheets on Windows save UTF-8 with this mark in front; it is not data.
-const BYTE_ORDER_MARK: char = '\u{feff}';
-
 /// Parses the whole file into bars for `symbol`, oldest first. `progress` is
 /// called with the bytes read so far, for progress bars.
 pub fn parse(text: &str, symbol: &str, mut progress: impl FnMut(u64)) -> Result<Vec<Bar>, CsvError> {
-    let skipped = if text.starts_with(BYTE_ORDER_MARK) { BYTE_ORDER_MARK.len_utf8() } else { 0 };
+    let data = cells::without_byte_order_mark(text);
+    let skipped = text.len() - data.len();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(&text.as_bytes()[skipped..]);
+        .from_reader(data.as_bytes());
     let mut order: [usize; 6] = [0, 1, 2, 3, 4, 5];
     let mut bars = Vec::new();
     // The line each date was first seen on, to name both lines of a repeat.
@@ -92,18 +92,6 @@ fn header_order(header: &csv::StringRecord) -> Result<[usize; 6], CsvError> {
     Ok(order)
 }
 
-/// A cell as a number, or why it is not one, in the words of the file.
-fn number(column: &'static str, text: &str) -> Result<f64, String> {
-    if text.is_empty() {
-        return Err(format!("{column} is empty"));
-    }
-    match text.parse::<f64>() {
-        Ok(n) if n.is_finite() => Ok(n),
-        Ok(_) => Err(format!("{column} {text} is not a finite number")),
-        Err(_) => Err(format!("{column} {text:?} is not a number")),
-    }
-}
-
 fn row(record: &csv::StringRecord, order: &[usize; 6], symbol: &str) -> Result<Bar, String> {
     let cell = |i: usize| record.get(order[i]).ok_or_else(|| format!("missing the {} column", COLUMNS[i]));
     let date_text = cell(0)?;
@@ -114,17 +102,11 @@ fn row(record: &csv::StringRecord, order: &[usize; 6], symbol: &str) -> Result<B
         .and_then(|z| i64::try_from(z.timestamp().as_nanosecond()).ok())
         .and_then(|ts| validate::timestamp("date", ts).ok())
         .ok_or_else(|| format!("date {date_text} is out of range (accepted: 1970-01-01 to 2199-12-31)"))?;
-    let open = number("open", cell(1)?)?;
-    let high = number("high", cell(2)?)?;
-    let low = number("low", cell(3)?)?;
-    let close = number("close", cell(4)?)?;
-    let volume_text = cell(5)?;
-    let volume = match volume_text.parse::<u64>() {
-        Ok(v) => validate::volume("volume", v),
-        // `2e2` and `100.0` are whole numbers too.
-        Err(_) => validate::volume_from_f64("volume", number("volume", volume_text)?),
-    }
-    .map_err(|invalid| invalid.to_string())?;
+    let open = cells::number("open", cell(1)?)?;
+    let high = cells::number("high", cell(2)?)?;
+    let low = cells::number("low", cell(3)?)?;
+    let close = cells::number("close", cell(4)?)?;
+    let volume = cells::volume("volume", cell(5)?)?;
     let bar = Bar { symbol: symbol.to_owned(), ts, open, high, low, close, volume, source: DataSource::Csv };
     bar.validate().map_err(|invalid| invalid.to_string())?;
     Ok(bar)
