@@ -1,6 +1,6 @@
 //! What the topics carry besides ticks (which are [`marquee_shared::Tick`]).
 
-use marquee_shared::AnalyzedBar;
+use marquee_shared::{AnalyzedBar, Invalid, Validate};
 use serde::{Deserialize, Serialize};
 
 /// A bar on the bars topic: closed, or still forming as it stands.
@@ -8,4 +8,10 @@ use serde::{Deserialize, Serialize};
 pub struct BarRecord {
     pub closed: bool,
     pub bar: AnalyzedBar,
+}
+
+impl Validate for BarRecord {
+    fn validate(&self) -> Result<(), Invalid> {
+        self.bar.validate()
+    }
 }
