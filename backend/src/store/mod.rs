@@ -3,6 +3,7 @@
 
 #[cfg(feature = "mongo")]
 mod mongo;
+pub mod screen;
 mod sqlite;
 
 use std::fmt::Debug;
