@@ -79,6 +79,17 @@ pub struct LastTick {
     pub price: f64,
 }
 
+/// A latest close's change from the previous one, absolute and in percent:
+/// 0 without a previous close, and 0 too when a figure is not finite (from
+/// impossible closes stored before values were checked): JSON would carry a
+/// NaN or an infinity as `null` where a number is promised.
+fn change(last: f64, previous: Option<f64>) -> (f64, f64) {
+    let Some(previous) = previous else { return (0.0, 0.0) };
+    let change = last - previous;
+    let pct = change / previous * 100.0;
+    if change.is_finite() && pct.is_finite() { (change, pct) } else { (0.0, 0.0) }
+}
+
 /// Everything the stages store and read. Writes are idempotent: upserts key
 /// on (symbol, ts), ticks on (symbol, seq), events on id.
 pub trait Store: Send + Sync + Debug {
