@@ -353,3 +353,5 @@ pub fn encode(message: &ServerMessage) -> Option<Frame> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_tests;
