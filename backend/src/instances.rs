@@ -351,6 +351,51 @@ mod tests {
         assert!(matches!(without.receive(b"{}", Some(signed.as_bytes())), Err(HeartbeatRefused::NoSecret)));
     }
 
+    /// Signed heartbeats with the most extreme numbers JSON can carry (and
+    /// clocks at the ends of the range): no arithmetic overflows, nothing
+    /// panics, and what is listed is what was sent.
+    #[test]
+    fn hostile_numbers_in_a_heartbeat_overflow_nothing() {
+        let list = instances();
+        let start = Instant::now();
+        for (id, seen, now_ns) in
+            [("a", i64::MIN, i64::MAX), ("b", i64::MIN, i64::MIN), ("c", 0, i64::MAX), ("d", i64::MIN, 0)]
+        {
+            let mut hostile = beat(
+                id,
+                &["receiver"],
+                seen,
+                Some(SimulationState::Running { symbols: u64::MAX, speed: f64::MAX }),
+            );
+            hostile.instance.uptime_ms = u64::MAX;
+            list.record_at(hostile, start, now_ns).expect("sent long ago: listed, shown as silent");
+        }
+        for (seen, now_ns) in [(i64::MAX, i64::MIN), (i64::MAX, 0), (1, i64::MIN)] {
+            let refused = list.record_at(beat("e", &["driver"], seen, None), start, now_ns);
+            assert!(matches!(refused, Err(HeartbeatRefused::Future(ahead)) if ahead > 0), "{refused:?}");
+        }
+        let listed = list.others(start);
+        assert_eq!(listed.len(), 4);
+        assert!(listed.iter().all(|i| i.uptime_ms == u64::MAX), "{listed:?}");
+        let statuses: Vec<Status> = listed.iter().map(|i| i.status).collect();
+        assert_eq!(statuses, [Status::Down, Status::Up, Status::Down, Status::Down], "b's clock agrees");
+        // Out of range for JSON numbers: refused as malformed, not wrapped.
+        let key = key();
+        for payload in [
+            r#"{"instance":{"id":"x","roles":[],"address":"","status":"up","seen":1e400,"uptime_ms":0,"stages":[]}}"#,
+            r#"{"instance":{"id":"x","roles":[],"address":"","status":"up","seen":0,"uptime_ms":-1,"stages":[]}}"#,
+            r#"{"instance":{"id":"x","roles":[],"address":"","status":"up","seen":0,"uptime_ms":18446744073709551616,"stages":[]}}"#,
+        ] {
+            let signature = key.sign_heartbeat(payload.as_bytes());
+            let refused = list.receive(payload.as_bytes(), Some(signature.as_bytes()));
+            assert!(matches!(refused, Err(HeartbeatRefused::Malformed(_))), "{refused:?}");
+        }
+        // Instants at the far end of the clock.
+        let far = start + Duration::from_secs(u32::MAX.into());
+        assert!(list.others(far).is_empty(), "all forgotten");
+        assert_eq!(list.simulation(far), None);
+    }
+
     #[test]
     fn the_list_is_bounded() {
         let list = instances();

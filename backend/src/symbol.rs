@@ -1,16 +1,14 @@
 //! Ticker syntax, checked the same way everywhere symbols come in.
 
 /// Upper-cases and checks a ticker: 1 to 12 of `A-Z 0-9 . -`, starting with
-/// a letter or digit. The error says what is wrong in words.
+/// a letter or digit (the rule is [`marquee_shared::validate::symbol`], so a
+/// symbol read from Kafka or a file is held to the same one). The error says
+/// what is wrong in words.
 pub fn normalize(raw: &str) -> Result<String, String> {
     let symbol = raw.trim().to_ascii_uppercase();
-    let valid = (1..=12).contains(&symbol.len())
-        && symbol.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if valid {
-        Ok(symbol)
-    } else {
-        Err(format!("{raw:?} is not a symbol: use 1 to 12 letters, digits, '.' or '-'"))
+    match marquee_shared::validate::symbol(&symbol) {
+        Ok(_) => Ok(symbol),
+        Err(_) => Err(format!("{raw:?} is not a symbol: use 1 to 12 letters, digits, '.' or '-'")),
     }
 }
 

@@ -15,6 +15,7 @@ mod market;
 mod message;
 mod metrics;
 mod tick;
+pub mod validate;
 
 pub use analytics::{
     Alert, AlertKind, AnalyzedBar, BarSeries, IndicatedBar, IndicatorPoint, IndicatorSeries, Indicators,
@@ -28,6 +29,7 @@ pub use market::{Bar, BarInterval, Company, DataSource, OhlcvBar, Quote, SymbolI
 pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};
 pub use metrics::{EdgeFigures, Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
 pub use tick::Tick;
+pub use validate::{Invalid, Validate};
 
 /// Nanoseconds in one millisecond, for converting wire timestamps.
 pub const NANOS_PER_MILLI: i64 = 1_000_000;

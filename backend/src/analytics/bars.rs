@@ -44,9 +44,11 @@ impl Forming {
         bar.high = bar.high.max(tick.price);
         bar.low = bar.low.min(tick.price);
         bar.close = tick.price;
-        // Saturating: sizes from another process are not bounded by trading.
+        // Ticks are validated (price ≤ 1e9, size ≤ 1e12), so these sums stay
+        // far from overflow for any real bar; saturating all the same, so
+        // that no input can wrap a count or panic.
         bar.volume = bar.volume.saturating_add(tick.size);
-        bar.trades += 1;
+        bar.trades = bar.trades.saturating_add(1);
         self.notional += tick.price * tick.size as f64;
         // A bar of zero-size prints has no volume to weight by: keep the last VWAP.
         if bar.volume > 0 {
@@ -150,6 +152,32 @@ mod tests {
         builder.on_tick(&tick(i64::MAX, 1.0, u64::MAX));
         builder.on_tick(&tick(i64::MAX, 2.0, u64::MAX));
         assert_eq!(builder.forming().map(|b| (b.volume, b.trades)), Some((u64::MAX, 2)));
+    }
+
+    #[test]
+    fn sums_at_the_limits_stay_finite_and_counts_saturate() {
+        use marquee_shared::validate::{MAX_PRICE, MAX_VOLUME, MIN_PRICE};
+        let mut builder = BarBuilder::new(BarInterval::OneMinute);
+        // A hundred thousand prints at the ceiling price and volume in one bar.
+        for i in 0..100_000 {
+            builder.on_tick(&tick(MINUTE + i, MAX_PRICE, MAX_VOLUME));
+        }
+        let bar = builder.forming().cloned().expect("forming");
+        assert_eq!((bar.vwap, bar.volume, bar.trades), (MAX_PRICE, 100_000 * MAX_VOLUME, 100_000));
+        // The floor and the ceiling, alternately: the VWAP is their mean.
+        let mut builder = BarBuilder::new(BarInterval::OneMinute);
+        for i in 0..1_000 {
+            builder.on_tick(&tick(MINUTE + i, if i % 2 == 0 { MIN_PRICE } else { MAX_PRICE }, MAX_VOLUME));
+        }
+        let vwap = builder.forming().map(|b| b.vwap).expect("forming");
+        assert!((vwap / (MAX_PRICE / 2.0) - 1.0).abs() < 1e-12, "{vwap}");
+        // Sizes no valid tick has: counts saturate instead of wrapping.
+        let mut builder = BarBuilder::new(BarInterval::OneMinute);
+        builder.on_tick(&tick(MINUTE, 1.0, u64::MAX));
+        builder.on_tick(&tick(MINUTE + 1, 1.0, u64::MAX));
+        let bar = builder.forming().cloned().expect("forming");
+        assert_eq!(bar.volume, u64::MAX);
+        assert!(bar.vwap.is_finite());
     }
 
     /// Random tick streams: non-decreasing event time, positive prices.

@@ -6,13 +6,16 @@ mod controller;
 mod random_walk;
 mod resume;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use controller::{Command, Refusal};
 
 use controller::{Action, Controller};
-use marquee_shared::{Event, EventKind, SimulationState, SymbolInfo, SymbolSummary, Tick};
+use marquee_shared::{
+    Event, EventKind, SimulationState, SymbolInfo, SymbolSummary, Tick, Validate, validate,
+};
 pub use random_walk::{RandomWalk, Seed, WalkParams};
 pub use resume::RecentTicks;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -21,11 +24,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::Events;
 use crate::stats::StageStats;
-use crate::store::{SharedStore, StoreError};
+use crate::store::{BarQuery, SharedStore, StoreError, screen};
 use crate::time::now_ns;
 
 /// How often the driver re-reads the store without being told to.
 const STORE_RECHECK: Duration = Duration::from_secs(5);
+/// Stored days searched for a valid close when the latest is impossible.
+const REPAIR_DAYS: usize = 100;
 
 /// How the driver simulates.
 #[derive(Debug, Clone)]
@@ -112,6 +117,9 @@ pub struct Driver {
     stopped_at: Vec<crate::store::LastTick>,
     /// Ticks made that the store may not hold yet (in flight on Kafka).
     recent: Option<Arc<dyn RecentTicks>>,
+    /// Symbols whose impossible stored close has been logged already (the
+    /// store is re-read every few seconds; once is enough).
+    reported: HashSet<String>,
 }
 
 impl Driver {
@@ -143,6 +151,7 @@ impl Driver {
             clock,
             stopped_at: Vec::new(),
             recent: None,
+            reported: HashSet::new(),
         };
         (driver, DriverHandle { commands: Some(commands_tx), state: state_rx })
     }
@@ -234,6 +243,7 @@ impl Driver {
     /// stored symbols to a running one.
     async fn refresh(&mut self) -> Result<(), StoreError> {
         let symbols = self.store.symbols().await?;
+        let symbols = self.usable(symbols).await?;
         self.symbols = symbols
             .iter()
             .map(|s| SymbolInfo { symbol: s.symbol.clone(), name: s.name.clone(), source: s.source })
@@ -264,6 +274,7 @@ impl Driver {
             Action::Nothing => {}
             Action::Start { by_threshold } => {
                 let symbols = self.store.symbols().await?;
+                let symbols = self.usable(symbols).await?;
                 self.start(symbols, by_threshold).await?;
             }
             Action::Stop => {
@@ -296,16 +307,27 @@ impl Driver {
             }
         }
         let last_ticks = resume::newest_per_symbol(known);
-        let seeds = symbols
-            .iter()
-            .map(|s| match last_ticks.get(&s.symbol) {
-                Some(last) => {
-                    Seed { symbol: s.symbol.clone(), reference: s.last, price: last.price, seq: last.seq }
+        let mut seeds = Vec::with_capacity(symbols.len());
+        for s in &symbols {
+            match resume::start(&s.symbol, s.last, last_ticks.get(&s.symbol)) {
+                resume::Start::Seed(seed) => seeds.push(seed),
+                resume::Start::Repaired(seed, invalid) => {
+                    tracing::warn!(
+                        symbol = %s.symbol,
+                        seq = seed.seq,
+                        %invalid,
+                        "the newest tick made is impossible; resuming after it from the latest close"
+                    );
+                    seeds.push(seed);
                 }
-                None => Seed::at(s.symbol.clone(), s.last),
-            })
-            .collect();
-        let names: Vec<String> = symbols.into_iter().map(|s| s.symbol).collect();
+                resume::Start::Skipped(invalid) => tracing::warn!(
+                    symbol = %s.symbol,
+                    %invalid,
+                    "the newest tick made has a seq no tick can follow; not simulated"
+                ),
+            }
+        }
+        let names: Vec<String> = seeds.iter().map(|s| s.symbol.clone()).collect();
         self.walk = Some(RandomWalk::new(seeds, self.settings.walk, self.settings.rng_seed));
         self.clock = clock(self.settings.interval.div_f64(self.controller.speed()));
         if by_threshold {
@@ -313,6 +335,49 @@ impl Driver {
         }
         self.events.emit(EventKind::SimulationStarted { symbols: names }).await;
         Ok(())
+    }
+
+    /// The stored symbols the walk can start from. One whose latest close is
+    /// impossible (stored before prices were checked) starts from its newest
+    /// valid close instead, or, with none, is left out; either is logged
+    /// once, naming the symbol and the date of the bad close.
+    async fn usable(&mut self, summaries: Vec<SymbolSummary>) -> Result<Vec<SymbolSummary>, StoreError> {
+        let mut usable = Vec::with_capacity(summaries.len());
+        for mut summary in summaries {
+            let Err(invalid) = validate::price("close", summary.last) else {
+                usable.push(summary);
+                continue;
+            };
+            let query = BarQuery { symbol: summary.symbol.clone(), from: None, to: None, limit: REPAIR_DAYS };
+            let bars = self.store.daily_bars(query).await?;
+            let newest_valid = bars.iter().rev().find(|bar| bar.validate().is_ok());
+            let first_time = self.reported.insert(summary.symbol.clone());
+            match newest_valid {
+                Some(bar) => {
+                    if first_time {
+                        tracing::warn!(
+                            symbol = %summary.symbol,
+                            date = %screen::day(summary.latest_ts),
+                            %invalid,
+                            instead = %screen::day(bar.ts),
+                            "the latest stored close is impossible; simulating from an earlier one"
+                        );
+                    }
+                    summary.last = bar.close;
+                    summary.latest_ts = bar.ts;
+                    usable.push(summary);
+                }
+                None if first_time => tracing::warn!(
+                    symbol = %summary.symbol,
+                    date = %screen::day(summary.latest_ts),
+                    %invalid,
+                    "the latest stored close is impossible and no recent one is valid; not simulated \
+                     (import the symbol again)"
+                ),
+                None => {}
+            }
+        }
+        Ok(usable)
     }
 
     fn publish_state(&mut self) {
@@ -348,3 +413,6 @@ fn clock(period: Duration) -> Interval {
     clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
     clock
 }
+
+#[cfg(test)]
+mod tests;

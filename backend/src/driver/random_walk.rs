@@ -4,8 +4,13 @@
 //! `S(t+dt) = S(t) · exp((μ − σ²/2)·dt + σ·√dt·Z)` with `Z ~ N(0, 1)`,
 //! so prices stay positive and returns are normally distributed. Trade sizes
 //! are log-normal, like real prints: mostly small, occasionally large.
+//!
+//! Prices stay within [`validate`]'s range: a walk that would leave it (a
+//! seed near the ceiling, a huge drift) is held at the limit, and the first
+//! time that happens to a symbol it is logged, so the stream never carries a
+//! price that overflows the sums behind it or is refused downstream.
 
-use marquee_shared::Tick;
+use marquee_shared::{Tick, validate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, StandardNormal};
@@ -54,6 +59,15 @@ struct SymbolState {
     reference: f64,
     price: f64,
     seq: u64,
+    /// True once the walk has been held at a limit of the price range.
+    clamped: bool,
+}
+
+/// A seed's price within the accepted range (NaN, which has no nearest
+/// price, at the floor); the driver only seeds valid prices, this is the
+/// walk's own guarantee.
+fn bounded(price: f64) -> f64 {
+    validate::clamp_price(price).unwrap_or(validate::MIN_PRICE)
 }
 
 /// A deterministic multi-symbol random walk.
@@ -98,12 +112,19 @@ impl RandomWalk {
     /// Adds a symbol (ignored if it is already walking).
     pub fn add(&mut self, seed: Seed) {
         if !self.contains(&seed.symbol) {
-            self.symbols.push(SymbolState {
-                symbol: seed.symbol,
-                reference: seed.reference,
-                price: seed.price,
-                seq: seed.seq,
-            });
+            let (reference, price) = (bounded(seed.reference), bounded(seed.price));
+            let clamped = reference != seed.reference || price != seed.price;
+            if clamped {
+                tracing::warn!(
+                    symbol = %seed.symbol,
+                    reference = seed.reference,
+                    price = seed.price,
+                    "a seed outside the accepted prices ({} to {}); held within them",
+                    validate::MIN_PRICE,
+                    validate::MAX_PRICE
+                );
+            }
+            self.symbols.push(SymbolState { symbol: seed.symbol, reference, price, seq: seed.seq, clamped });
         }
     }
 
@@ -123,9 +144,29 @@ impl RandomWalk {
                     let jump: f64 = StandardNormal.sample(&mut self.rng);
                     log_return += self.jump_size * jump;
                 }
-                s.price *= log_return.exp();
-                s.seq += 1;
-                let size = self.sizes.sample(&mut self.rng).round().max(1.0) as u64;
+                let moved = s.price * log_return.exp();
+                match validate::clamp_price(moved) {
+                    Some(price) if price == moved => s.price = price,
+                    held => {
+                        if !s.clamped {
+                            s.clamped = true;
+                            tracing::warn!(
+                                symbol = %s.symbol,
+                                attempted = moved,
+                                limit = held.unwrap_or(s.price),
+                                "the simulated price left the accepted range ({} to {}); held at the limit \
+                                 (logged once per symbol)",
+                                validate::MIN_PRICE,
+                                validate::MAX_PRICE
+                            );
+                        }
+                        s.price = held.unwrap_or(s.price);
+                    }
+                }
+                // 2^53 seqs take centuries; saturating rather than wrapping all the same.
+                s.seq = s.seq.saturating_add(1);
+                let size =
+                    self.sizes.sample(&mut self.rng).round().clamp(1.0, validate::MAX_VOLUME as f64) as u64;
                 // Odd lots aside, prints come in round lots of 100.
                 let size = if size > 100 && self.rng.random_bool(0.8) { size / 100 * 100 } else { size };
                 let change = s.price - s.reference;
@@ -145,6 +186,11 @@ impl RandomWalk {
     /// Where each symbol stands: its last seq and price.
     pub fn positions(&self) -> impl Iterator<Item = (&str, u64, f64)> {
         self.symbols.iter().map(|s| (s.symbol.as_str(), s.seq, s.price))
+    }
+
+    /// The symbols whose walk has been held at a limit of the price range.
+    pub fn clamped(&self) -> impl Iterator<Item = &str> {
+        self.symbols.iter().filter(|s| s.clamped).map(|s| s.symbol.as_str())
     }
 
     /// How many symbols tick on every step.
@@ -243,6 +289,27 @@ mod tests {
         walk.add(Seed::at("X", 5.0));
         walk.add(Seed::at("Y", 5.0));
         assert_eq!(walk.len(), 2, "an existing symbol is not added twice");
+    }
+
+    #[test]
+    fn prices_stay_within_the_accepted_range() {
+        // A seed at the ceiling with a strong upward drift, one beyond the
+        // ceiling, and one far below the floor.
+        let params = WalkParams { drift: 1e4, jump_probability: 0.2, jump_size: 1.0, ..PARAMS };
+        let seeds = vec![
+            Seed::at("TOP", validate::MAX_PRICE),
+            Seed { symbol: "POISON".into(), reference: 1e308, price: f64::INFINITY, seq: 0 },
+            Seed::at("TINY", 1e-300),
+        ];
+        let mut walk = RandomWalk::new(seeds, params, 9);
+        for step in 0..2_000 {
+            for tick in walk.step(step) {
+                assert!(validate::Validate::validate(&tick).is_ok(), "{tick:?}");
+            }
+        }
+        let mut clamped: Vec<&str> = walk.clamped().collect();
+        clamped.sort_unstable();
+        assert_eq!(clamped, ["POISON", "TINY", "TOP"], "held at a limit, each noted once");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::driver::SimulationView;
 use crate::stats::StageStats;
-use crate::store::SharedStore;
+use crate::store::{SharedStore, screen};
 use crate::time::now_ns;
 
 /// A JSON text frame ready to send; clones share one buffer.
@@ -227,8 +227,9 @@ impl Hub {
         };
         for summary in symbols {
             match self.store.recent_ticks(summary.symbol.clone(), history).await {
-                // Oldest first, as the history keeps them.
-                Ok(ticks) => ticks.iter().for_each(|tick| self.market.apply(tick)),
+                // Oldest first, as the history keeps them; impossible rows
+                // (stored before values were checked) are left out.
+                Ok(ticks) => screen::valid_ticks(ticks).iter().for_each(|tick| self.market.apply(tick)),
                 Err(err) => tracing::error!(%err, symbol = %summary.symbol, "cannot read recent ticks"),
             }
         }
@@ -352,3 +353,5 @@ pub fn encode(message: &ServerMessage) -> Option<Frame> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_tests;

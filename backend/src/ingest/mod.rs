@@ -3,6 +3,7 @@
 //! built-in demo universe (synthetic, for running with no API key).
 
 pub mod alphavantage;
+mod cells;
 pub mod csv_import;
 pub mod fetch;
 pub mod synthetic;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marquee_shared::{Alert, Tick};
+use marquee_shared::{Alert, Tick, Validate};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
@@ -62,19 +62,19 @@ async fn gather(
     Some(messages)
 }
 
-/// The JSON in a message, or `None` (logged and counted) if it is not one.
-fn decode<T: DeserializeOwned>(message: &OwnedMessage, stats: &StageStats) -> Option<T> {
-    let payload = message.payload().unwrap_or_default();
-    match super::decode(payload) {
+/// The checked value in a message, or `None` (logged and counted) if it is
+/// not one: a bad record is skipped, never passed on.
+fn decode<T: DeserializeOwned + Validate>(message: &OwnedMessage, stats: &StageStats) -> Option<T> {
+    match super::decode(message.payload().unwrap_or_default()) {
         Ok(value) => Some(value),
-        Err(err) => {
+        Err(refused) => {
             stats.add_errors(1);
             tracing::error!(
-                %err,
+                %refused,
                 topic = message.topic(),
                 partition = message.partition(),
                 offset = message.offset(),
-                "skipping a message that is not what its topic carries"
+                "skipping a record"
             );
             None
         }
@@ -225,5 +225,70 @@ impl Updates {
         ]
         .into_iter()
         .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use marquee_shared::{AnalyzedBar, BarInterval, Indicators, OhlcvBar};
+
+    use super::*;
+
+    fn tick_json(seq: &str, price: &str, size: &str) -> Vec<u8> {
+        format!(
+            r#"{{"symbol":"AAPL","seq":{seq},"ts":1763900000000000000,"price":{price},"size":{size},"change":0.5,"change_pct":0.25}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn hostile_ticks_are_refused_with_the_field_named() {
+        assert!(super::super::decode::<Tick>(&tick_json("7", "189.25", "300")).is_ok());
+        let refused = |json: Vec<u8>| super::super::decode::<Tick>(&json).map(drop).map_err(|e| e.to_string());
+        assert_eq!(
+            refused(tick_json("18446744073709551615", "1", "1")),
+            Err("an impossible value: seq 18446744073709551615 is outside 1 to 9007199254740991 (2^53 - 1)"
+                .into())
+        );
+        assert_eq!(
+            refused(tick_json("7", "1e308", "1")),
+            Err("an impossible value: price 1e308 is above the ceiling 1e9".into())
+        );
+        assert!(
+            matches!(refused(tick_json("7", "1", "1e30")), Err(m) if m.starts_with("not what its topic"))
+        );
+        assert!(
+            matches!(refused(tick_json("7", "1e400", "1")), Err(m) if m.starts_with("not what its topic"))
+        );
+        assert!(matches!(
+            refused(tick_json("7", "1", "1000000000000000")),
+            Err(m) if m.contains("size 1e15 is above the ceiling 1e12")
+        ));
+    }
+
+    #[test]
+    fn bars_with_impossible_values_are_refused() {
+        let bar = |vwap: f64, sma20: Option<f64>| BarRecord {
+            closed: true,
+            bar: AnalyzedBar {
+                bar: OhlcvBar {
+                    symbol: "AAPL".into(),
+                    interval: BarInterval::OneMinute,
+                    start: 1_763_900_000_000_000_000,
+                    open: 10.0,
+                    high: 11.0,
+                    low: 9.0,
+                    close: 10.5,
+                    volume: 100,
+                    vwap,
+                    trades: 3,
+                },
+                indicators: Indicators { sma20, ..Indicators::default() },
+            },
+        };
+        let json = |record: BarRecord| serde_json::to_vec(&record).expect("json");
+        assert!(super::super::decode::<BarRecord>(&json(bar(10.2, Some(10.0)))).is_ok());
+        assert!(super::super::decode::<BarRecord>(&json(bar(1e300, None))).is_err());
+        assert!(super::super::decode::<BarRecord>(&json(bar(10.2, Some(1e300)))).is_ok(), "finite, if absurd");
     }
 }

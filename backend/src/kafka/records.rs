@@ -2,7 +2,7 @@
 //! and how a message is read back: JSON, from another process, so trusted
 //! no more than any input.
 
-use marquee_shared::AnalyzedBar;
+use marquee_shared::{AnalyzedBar, Invalid, Validate};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,26 @@ pub struct BarRecord {
     pub bar: AnalyzedBar,
 }
 
-/// A message's payload as what its topic carries.
-pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, serde_json::Error> {
-    serde_json::from_slice(payload)
+impl Validate for BarRecord {
+    fn validate(&self) -> Result<(), Invalid> {
+        self.bar.validate()
+    }
+}
+
+/// Why a record was skipped.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("not what its topic carries: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Well-formed, but a value the pipeline cannot take (a price of 1e308,
+    /// a seq of `u64::MAX`): anyone able to write to the topic could send it.
+    #[error("an impossible value: {0}")]
+    Invalid(#[from] Invalid),
+}
+
+/// A message's payload as what its topic carries, checked.
+pub fn decode<T: DeserializeOwned + Validate>(payload: &[u8]) -> Result<T, Refused> {
+    let value: T = serde_json::from_slice(payload)?;
+    value.validate()?;
+    Ok(value)
 }

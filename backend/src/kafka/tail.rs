@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use marquee_shared::Tick;
+use marquee_shared::{Tick, Validate};
 use rdkafka::consumer::Consumer;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -68,7 +68,9 @@ impl TicksTail {
             }
             let Some(received) = consumer.poll(Duration::from_millis(200)) else { continue };
             let message = received.map_err(|e| e.to_string())?;
-            if let Some(tick) = message.payload().and_then(|p| serde_json::from_slice::<Tick>(p).ok()) {
+            // An impossible tick (a seq of u64::MAX) is no place to resume after.
+            let tick = message.payload().and_then(|p| serde_json::from_slice::<Tick>(p).ok());
+            if let Some(tick) = tick.filter(|t| t.validate().is_ok()) {
                 let newer = newest.get(&tick.symbol).is_none_or(|held| held.seq < tick.seq);
                 if newer {
                     newest.insert(

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "mongo")]
 mod mongo;
+pub mod screen;
 mod sqlite;
 
 use std::fmt::Debug;
@@ -76,6 +77,17 @@ pub struct LastTick {
     pub symbol: String,
     pub seq: u64,
     pub price: f64,
+}
+
+/// A latest close's change from the previous one, absolute and in percent:
+/// 0 without a previous close, and 0 too when a figure is not finite (from
+/// impossible closes stored before values were checked): JSON would carry a
+/// NaN or an infinity as `null` where a number is promised.
+fn change(last: f64, previous: Option<f64>) -> (f64, f64) {
+    let Some(previous) = previous else { return (0.0, 0.0) };
+    let change = last - previous;
+    let pct = change / previous * 100.0;
+    if change.is_finite() && pct.is_finite() { (change, pct) } else { (0.0, 0.0) }
 }
 
 /// Everything the stages store and read. Writes are idempotent: upserts key

@@ -249,3 +249,13 @@ async fn mongo(check: &str) -> super::MongoStore {
     let name = format!("marquee_test_{:x}_{n}", crate::time::now_ns());
     super::MongoStore::connect(&url, &name).await.unwrap_or_else(|e| panic!("{check}: cannot connect: {e}"))
 }
+
+#[test]
+fn a_change_is_a_number_even_from_impossible_closes() {
+    assert_eq!(super::change(11.0, Some(10.0)), (1.0, 10.0));
+    assert_eq!(super::change(11.0, None), (0.0, 0.0));
+    // Stored before values were checked: never NaN or infinite (JSON `null`).
+    assert_eq!(super::change(1e308, Some(1e-320)), (0.0, 0.0));
+    assert_eq!(super::change(-1e308, Some(1e308)), (0.0, 0.0));
+    assert_eq!(super::change(5.0, Some(0.0)), (0.0, 0.0));
+}

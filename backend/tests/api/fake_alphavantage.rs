@@ -10,6 +10,7 @@
 //! | `JUNK`  | truncated JSON |
 //! | `SLOW`  | data after 3 s |
 //! | `E500`  | HTTP 500 |
+//! | `POISON`| daily bars with a close of 1e308 on 2024-04-15 |
 //! | other   | 30 daily bars ending at a close of `100 + symbol length` |
 
 use std::collections::HashMap;
@@ -101,6 +102,10 @@ async fn answer(
         ("TIME_SERIES_DAILY", "SLOW") => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             daily("SLOW").into_response()
+        }
+        ("TIME_SERIES_DAILY", "POISON") => {
+            let poisoned = daily("POISON").replacen(r#""4. close": "98.5000""#, r#""4. close": "1e308""#, 1);
+            poisoned.into_response()
         }
         ("TIME_SERIES_DAILY", symbol) => daily(symbol).into_response(),
         ("TIME_SERIES_INTRADAY", _) => fixture("mock_time_series.json").into_response(),

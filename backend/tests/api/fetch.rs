@@ -115,15 +115,19 @@ async fn three_symbols_wait_and_two_more_start_the_simulation() {
 async fn one_bad_symbol_fails_alone_and_a_rate_limit_is_retried() {
     let fake = FakeAlphaVantage::default();
     let app = app_with_alphavantage(&fake).await;
-    let job = fetch(&app, &["IBM", "BAD", "LIMIT", "HTML"]).await;
+    let job = fetch(&app, &["IBM", "BAD", "LIMIT", "HTML", "POISON"]).await;
     let state = |symbol: &str| job.entries.iter().find(|e| e.symbol == symbol).map(|e| e.state.clone());
     assert_eq!(state("IBM"), Some(FetchState::Stored { records: 30 }));
     assert_eq!(state("LIMIT"), Some(FetchState::Stored { records: 30 }));
     assert_eq!(fake.count("TIME_SERIES_DAILY", "LIMIT"), 2, "rate-limited once, then retried");
     assert!(matches!(state("BAD"), Some(FetchState::Failed { reason }) if reason.contains("rejected")));
     assert!(matches!(state("HTML"), Some(FetchState::Failed { reason }) if reason.contains("malformed")));
+    let poisoned =
+        "Alpha Vantage sent an unusable value for 2024-04-15: close 1e308 is above the ceiling 1e9";
+    assert_eq!(state("POISON"), Some(FetchState::Failed { reason: poisoned.into() }));
+    let _: marquee_shared::ApiError = app.get_json("/api/v1/bars/POISON", 404).await;
     let events: Vec<marquee_shared::Event> = app.get_json("/api/v1/events?limit=100", 200).await;
-    assert_eq!(events.iter().filter(|e| e.kind.name() == "ingest_error").count(), 2);
+    assert_eq!(events.iter().filter(|e| e.kind.name() == "ingest_error").count(), 3);
     app.stop().await.expect("clean stop");
 }
 

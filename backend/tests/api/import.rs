@@ -41,6 +41,53 @@ async fn a_csv_upload_is_stored_whole_and_a_bad_one_not_at_all() {
     app.stop().await.expect("clean stop");
 }
 
+/// Hostile and damaged uploads on top of a good import: each is refused with
+/// a message naming what is wrong, and the store is exactly as it was.
+#[tokio::test]
+async fn a_refused_upload_names_the_problem_and_changes_nothing() {
+    let mut config = config(0);
+    config.load_demo = false;
+    let app = spawn_app(config).await;
+    let client = reqwest::Client::new();
+    let post = |body: Vec<u8>| client.post(app.url("/api/v1/import?symbol=acme")).body(body).send();
+    assert_eq!(post(GOOD.into()).await.expect("post").status(), 200);
+    let before: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+    let bars_before: serde_json::Value = app.get_json("/api/v1/bars/ACME?limit=10", 200).await;
+
+    const HEADER: &str = "date,open,high,low,close,volume\n";
+    let row = |r: &str| format!("{HEADER}2024-06-03,10,11,9,10,5\n{r}\n").into_bytes();
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (row("2024-06-04,10,11,9,1e308,100"), 422, "line 3: close 1e308 is above the ceiling 1e9"),
+        (row("2024-06-04,10,11,9,1e400,100"), 422, "line 3: close 1e400 is not a finite number"),
+        (row("2024-06-04,10,11,9,-5,100"), 422, "line 3: close -5 is not a positive price"),
+        (row("2024-06-04,10,11,9,NaN,100"), 422, "line 3: close NaN is not a finite number"),
+        (row("2024-06-04,10,11,9,abc,100"), 422, "line 3: close \"abc\" is not a number"),
+        (row("2024-06-04,10,9,11,10,100"), 422, "line 3: high 9 is below low 11"),
+        (row("2024-06-03,10,11,9,10,100"), 422, "line 3: date 2024-06-03 appears twice (also on line 2)"),
+        (row("2024-06-04,10,11,9,10,1e30"), 422, "line 3: volume 1e30 is above the ceiling 1e12"),
+        (Vec::new(), 422, "the file has no data rows"),
+        (b"date,open,high,low,close,volume\n2024-06-04,10,11,9,\xff,100\n".to_vec(), 400, "not UTF-8"),
+    ];
+    for (body, status, expected) in cases {
+        let shown = String::from_utf8_lossy(&body).into_owned();
+        let response = post(body).await.expect("post");
+        assert_eq!(response.status(), status, "{shown}");
+        let error: ApiError = response.json().await.expect("json");
+        assert!(error.error.message.contains(expected), "{shown}: {}", error.error.message);
+    }
+    let after: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+    assert_eq!(after, before, "nothing half-stored");
+    let bars_after: serde_json::Value = app.get_json("/api/v1/bars/ACME?limit=10", 200).await;
+    assert_eq!(bars_after, bars_before);
+
+    // A byte-order mark and CRLF line ends are normal: accepted.
+    let windows = format!("\u{feff}{HEADER}2024-06-04,12,13,11,12.5,400\r\n").into_bytes();
+    assert_eq!(post(windows).await.expect("post").status(), 200);
+    let symbols: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+    assert_eq!((symbols[0].records, symbols[0].last), (4, 12.5));
+    app.stop().await.expect("clean stop");
+}
+
 fn marquee() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_marquee"));
     command.env_remove("ALPHAVANTAGE_API_KEY").env("RUST_LOG", "warn");

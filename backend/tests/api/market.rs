@@ -241,3 +241,52 @@ async fn operator_endpoints_need_the_token_when_one_is_configured() {
     let _: SimulationState = app.get_json("/api/v1/simulation", 200).await;
     app.stop().await.expect("clean stop");
 }
+
+/// A store written before values were checked (a close of 1e308 as the
+/// latest bar): indicators over it leave that row out instead of coming back
+/// `null`, and the simulation starts from the last valid close.
+#[tokio::test]
+async fn a_store_poisoned_before_the_checks_is_screened() {
+    const DAY: i64 = 86_400_000_000_000;
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+    let first = 19_844 * DAY; // 2024-05-01
+    let mut bars: Vec<Bar> = (0..60)
+        .map(|i| Bar {
+            symbol: "ACME".into(),
+            ts: first + i * DAY,
+            open: 100.0,
+            high: 101.0 + i as f64,
+            low: 99.0,
+            close: 100.0 + i as f64,
+            volume: 1_000,
+            source: DataSource::Csv,
+        })
+        .collect();
+    let poisoned_ts = first + 60 * DAY;
+    bars.push(Bar { ts: poisoned_ts, close: 1e308, high: 1e308, ..bars[59].clone() });
+    {
+        use marquee::store::Store;
+        let store = marquee::store::SqliteStore::open(dir.path()).expect("store");
+        store.upsert_daily_bars(bars).await.expect("stored as before the checks");
+    }
+    let mut config = config(0);
+    config.load_demo = false;
+    config.threshold = 1;
+    let app = spawn_app_in(config, dir).await;
+
+    let body: serde_json::Value =
+        app.get_json("/api/v1/bars/ACME?interval=1d&limit=5&indicators=true", 200).await;
+    let rows = body.as_array().expect("bars");
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|b| b["ts"].as_i64() != Some(poisoned_ts)), "the impossible bar is left out");
+    for row in rows {
+        for field in
+            ["sma20", "sma50", "ema12", "ema26", "rsi14", "macd", "macd_signal", "bb_upper", "bb_lower"]
+        {
+            assert!(row["indicators"][field].is_f64(), "{field} is {} in {row}", row["indicators"][field]);
+        }
+    }
+    let ticks = wait_for_ticks(&app, "ACME", 1).await;
+    assert!((ticks[0].price / 159.0 - 1.0).abs() < 0.01, "from the last valid close: {}", ticks[0].price);
+    app.stop().await.expect("clean stop");
+}

@@ -13,7 +13,7 @@ use super::extract::{Json, Path, Query};
 use super::{ApiError, params};
 use crate::analytics;
 use crate::gateway::AppState;
-use crate::store::BarQuery;
+use crate::store::{BarQuery, screen};
 
 /// Stored symbols; the price is live once the simulation streams it.
 pub async fn symbols(State(state): State<AppState>) -> Result<Json<Vec<SymbolSummary>>, ApiError> {
@@ -108,6 +108,9 @@ pub async fn bars(
             Some(intraday) => state.store.intraday_bars(intraday, query).await?,
             None => state.store.daily_bars(query).await?,
         };
+        // Rows stored before values were checked may be impossible: an
+        // indicator summed over a close of 1e308 overflows.
+        let bars = screen::valid_bars(bars);
         if with_indicators { indicated(bars, limit) } else { BarSeries::Stored(bars) }
     } else if let Some(live) = BarInterval::parse(&interval) {
         BarSeries::Live(state.store.analyzed_bars(live, query).await?)

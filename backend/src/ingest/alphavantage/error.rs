@@ -21,6 +21,10 @@ pub enum AlphaVantageError {
     /// The body is not the JSON this call returns.
     #[error("malformed Alpha Vantage response: {0}")]
     Malformed(String),
+    /// A bar or quote with an impossible value (see
+    /// [`marquee_shared::validate`]), named by its date: the whole reply is refused.
+    #[error("Alpha Vantage sent an unusable value for {at}: {problem}")]
+    Invalid { at: String, problem: String },
     /// A non-success HTTP status.
     #[error("Alpha Vantage answered HTTP {0}")]
     Http(u16),

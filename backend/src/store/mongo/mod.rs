@@ -244,8 +244,7 @@ impl Store for MongoStore {
                 let Some(last) = latest.first() else { continue };
                 let name = self.company(symbol.clone()).await?.map(|c| c.name);
                 let previous = latest.get(1).map(|b| b.close);
-                let change = previous.map_or(0.0, |p| last.close - p);
-                let change_pct = previous.filter(|p| *p != 0.0).map_or(0.0, |p| change / p * 100.0);
+                let (change, change_pct) = super::change(last.close, previous);
                 summaries.push(SymbolSummary {
                     symbol,
                     name,

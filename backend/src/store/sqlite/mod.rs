@@ -186,8 +186,7 @@ impl Store for SqliteStore {
                 .map_err(engine)?;
             rows.map(|row| {
                 let (symbol, name, src, records, latest_ts, last, previous) = row.map_err(engine)?;
-                let change = previous.map_or(0.0, |p| last - p);
-                let change_pct = previous.filter(|p| *p != 0.0).map_or(0.0, |p| change / p * 100.0);
+                let (change, change_pct) = super::change(last, previous);
                 Ok(SymbolSummary {
                     symbol,
                     name,

@@ -4,16 +4,18 @@
 //! Alpha Vantage answers HTTP 200 for failures too, so every body is first
 //! checked for its `Error Message` / `Note` / `Information` envelope.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::fmt;
 
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
-use marquee_shared::{Bar, DataSource};
+use marquee_shared::{Bar, DataSource, Validate, validate};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::error::AlphaVantageError;
+use crate::ingest::cells;
 
 /// A `TIME_SERIES_*` response, oldest bar first. Each bar's `ts` is its
 /// start in ns since the epoch, UTC (daily bars: midnight UTC of the date).
@@ -66,6 +68,7 @@ type Result<T> = std::result::Result<T, AlphaVantageError>;
 
 /// Parses the body as JSON and turns an error envelope into its typed error.
 fn envelope(body: &str) -> Result<Value> {
+    let body = cells::without_byte_order_mark(body);
     let value: Value = serde_json::from_str(body).map_err(|err| {
         let start: String = body.trim_start().chars().take(40).collect();
         AlphaVantageError::Malformed(format!("not JSON ({err}); body starts {start:?}"))
@@ -103,27 +106,6 @@ fn number(field: &str, text: &str) -> Result<f64> {
     }
 }
 
-/// A price: a number above zero (a quote of `0` or `-5` is not one, however
-/// it parses).
-fn price(field: &str, text: &str) -> Result<f64> {
-    match number(field, text)? {
-        p if p > 0.0 => Ok(p),
-        _ => Err(AlphaVantageError::Malformed(format!("{field} is not a price: {text:?}"))),
-    }
-}
-
-fn count(field: &str, text: &str) -> Result<u64> {
-    text.trim()
-        .parse::<u64>()
-        .map_err(|_| AlphaVantageError::Malformed(format!("{field} is not a count: {text:?}")))
-}
-
-fn date(field: &str, text: &str) -> Result<Date> {
-    text.trim()
-        .parse::<Date>()
-        .map_err(|_| AlphaVantageError::Malformed(format!("{field} is not a date: {text:?}")))
-}
-
 #[derive(Deserialize)]
 struct RawBar {
     #[serde(rename = "1. open")]
@@ -140,6 +122,8 @@ struct RawBar {
 
 /// `TIME_SERIES_DAILY` and `TIME_SERIES_INTRADAY`. Intraday stamps are in the
 /// time zone the metadata names (US/Eastern); they are converted to UTC.
+/// Every bar is held to [`marquee_shared::validate`]'s limits: one poisoned
+/// value refuses the reply, naming its date.
 pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
     let value = envelope(body)?;
     let object =
@@ -151,28 +135,23 @@ pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
         .unwrap_or("US/Eastern");
     let zone = TimeZone::get(zone_name)
         .map_err(|_| AlphaVantageError::Malformed(format!("unknown time zone {zone_name:?}")))?;
-    let Some((_, series)) = object.iter().find(|(k, _)| k.starts_with("Time Series")) else {
+    if !object.keys().any(|k| k.starts_with("Time Series")) {
         return Err(if object.is_empty() {
             AlphaVantageError::UnknownSymbol(symbol.to_owned())
         } else {
             AlphaVantageError::Malformed("no \"Time Series\" in the response".into())
         });
-    };
-    let raw: BTreeMap<String, RawBar> = typed(series.clone(), "time series")?;
-    let mut stamped = raw
+    }
+    // Read again for the series alone, as sent: a map would keep the last
+    // of two entries for one date and hide the repeat.
+    let entries = serde_json::from_str::<SeriesOnly>(cells::without_byte_order_mark(body))
+        .map_err(|err| AlphaVantageError::Malformed(format!("time series: {err}")))?
+        .0;
+    let mut stamped = entries
         .into_iter()
-        .map(|(stamp, bar)| {
-            let bar = Bar {
-                symbol: symbol.to_owned(),
-                source: DataSource::AlphaVantage,
-                ts: bar_start(&stamp, &zone)?,
-                open: number("open", &bar.open)?,
-                high: number("high", &bar.high)?,
-                low: number("low", &bar.low)?,
-                close: number("close", &bar.close)?,
-                volume: count("volume", &bar.volume)?,
-            };
-            Ok((stamp, bar))
+        .map(|(stamp, raw)| match bar(&stamp, &raw, &zone, symbol) {
+            Ok(bar) => Ok((stamp, bar)),
+            Err(problem) => Err(AlphaVantageError::Invalid { at: stamp, problem }),
         })
         .collect::<Result<Vec<_>>>()?;
     stamped.sort_by_key(|(_, bar)| bar.ts);
@@ -185,17 +164,29 @@ pub fn time_series(body: &str, symbol: &str) -> Result<Series> {
         )));
     }
     let bars: Vec<Bar> = stamped.into_iter().map(|(_, bar)| bar).collect();
-    for bar in &bars {
-        if !(bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close) && bar.low > 0.0) {
-            return Err(AlphaVantageError::Malformed(format!("inconsistent bar at {}: {bar:?}", bar.ts)));
-        }
-    }
     Ok(Series { symbol: symbol.to_owned(), bars })
 }
 
-/// `2017-12-18` (midnight UTC) or `2017-12-18 14:56:00` (in `zone`) as ns since the epoch.
-fn bar_start(stamp: &str, zone: &TimeZone) -> Result<i64> {
-    let bad = || AlphaVantageError::Malformed(format!("bad bar time {stamp:?}"));
+/// One entry of a series as a checked bar, or what is wrong with it.
+fn bar(stamp: &str, raw: &RawBar, zone: &TimeZone, symbol: &str) -> std::result::Result<Bar, String> {
+    let bar = Bar {
+        symbol: symbol.to_owned(),
+        source: DataSource::AlphaVantage,
+        ts: bar_start(stamp, zone)?,
+        open: cells::number("open", &raw.open)?,
+        high: cells::number("high", &raw.high)?,
+        low: cells::number("low", &raw.low)?,
+        close: cells::number("close", &raw.close)?,
+        volume: cells::volume("volume", &raw.volume)?,
+    };
+    bar.validate().map_err(|invalid| invalid.to_string())?;
+    Ok(bar)
+}
+
+/// `2017-12-18` (midnight UTC) or `2017-12-18 14:56:00` (in `zone`) as ns
+/// since the epoch, within the accepted times.
+fn bar_start(stamp: &str, zone: &TimeZone) -> std::result::Result<i64, String> {
+    let bad = || format!("{stamp:?} is not a date or a date and time");
     let timestamp = if stamp.len() == 10 {
         let day = stamp.parse::<Date>().map_err(|_| bad())?;
         day.to_zoned(TimeZone::UTC).map_err(|_| bad())?.timestamp()
@@ -203,7 +194,66 @@ fn bar_start(stamp: &str, zone: &TimeZone) -> Result<i64> {
         let local = stamp.parse::<DateTime>().map_err(|_| bad())?;
         local.to_zoned(zone.clone()).map_err(|_| bad())?.timestamp()
     };
-    i64::try_from(timestamp.as_nanosecond()).map_err(|_| bad())
+    i64::try_from(timestamp.as_nanosecond())
+        .ok()
+        .and_then(|ts| validate::timestamp("date", ts).ok())
+        .ok_or_else(|| format!("{stamp} is out of range (accepted: 1970-01-01 to 2199-12-31)"))
+}
+
+/// The entries of a reply's `Time Series (...)` object in the order sent;
+/// everything else in the reply is skipped.
+struct SeriesOnly(Vec<(String, RawBar)>);
+
+impl<'de> Deserialize<'de> for SeriesOnly {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Reply;
+        impl<'de> Visitor<'de> for Reply {
+            type Value = SeriesOnly;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an Alpha Vantage reply")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<SeriesOnly, A::Error> {
+                let mut series = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key.starts_with("Time Series") && series.is_none() {
+                        series = Some(map.next_value::<Entries>()?.0);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(SeriesOnly(series.unwrap_or_default()))
+            }
+        }
+        deserializer.deserialize_map(Reply)
+    }
+}
+
+/// Bars by date, refusing a date given twice (JSON lets an object repeat a
+/// key; which of the two is right cannot be known).
+struct Entries(Vec<(String, RawBar)>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct ByDate;
+        impl<'de> Visitor<'de> for ByDate {
+            type Value = Entries;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of bars by date")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Entries, A::Error> {
+                let mut seen = HashSet::new();
+                let mut entries = Vec::new();
+                while let Some((stamp, bar)) = map.next_entry::<String, RawBar>()? {
+                    if !seen.insert(stamp.clone()) {
+                        return Err(A::Error::custom(format!("the date {stamp} appears twice")));
+                    }
+                    entries.push((stamp, bar));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(ByDate)
+    }
 }
 
 #[derive(Deserialize)]
@@ -238,18 +288,28 @@ pub fn global_quote(body: &str, symbol: &str) -> Result<GlobalQuote> {
         return Err(AlphaVantageError::UnknownSymbol(symbol.to_owned()));
     }
     let raw: RawQuote = typed(quote, "global quote")?;
-    Ok(GlobalQuote {
-        symbol: raw.symbol,
-        open: price("open", &raw.open)?,
-        high: price("high", &raw.high)?,
-        low: price("low", &raw.low)?,
-        price: price("price", &raw.price)?,
-        volume: count("volume", &raw.volume)?,
-        latest_trading_day: date("latest trading day", &raw.latest_trading_day)?,
-        previous_close: price("previous close", &raw.previous_close)?,
-        change: number("change", &raw.change)?,
-        change_percent: number("change percent", &raw.change_percent)?,
-    })
+    let checked = || -> std::result::Result<GlobalQuote, String> {
+        let quote = GlobalQuote {
+            symbol: raw.symbol.clone(),
+            open: cells::price("open", &raw.open)?,
+            high: cells::price("high", &raw.high)?,
+            low: cells::price("low", &raw.low)?,
+            price: cells::price("price", &raw.price)?,
+            volume: cells::volume("volume", &raw.volume)?,
+            latest_trading_day: raw
+                .latest_trading_day
+                .trim()
+                .parse::<Date>()
+                .map_err(|_| format!("latest trading day {:?} is not a date", raw.latest_trading_day))?,
+            previous_close: cells::price("previous close", &raw.previous_close)?,
+            change: cells::number("change", &raw.change)?,
+            change_percent: cells::number("change percent", raw.change_percent.trim().trim_end_matches('%'))?,
+        };
+        validate::ohlc(quote.open, quote.high, quote.low, quote.price)
+            .map_err(|invalid| invalid.to_string())?;
+        Ok(quote)
+    };
+    checked().map_err(|problem| AlphaVantageError::Invalid { at: raw.latest_trading_day.clone(), problem })
 }
 
 #[derive(Deserialize)]

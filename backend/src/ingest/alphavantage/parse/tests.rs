@@ -79,10 +79,83 @@ fn unknown_symbols_and_garbage_are_told_apart() {
     }
     let bad_number = r#"{"Time Series (Daily)": {"2024-05-01": {"1. open": "abc", "2. high": "1", "3. low": "1", "4. close": "1", "5. volume": "1"}}}"#;
     assert!(
-        matches!(time_series(bad_number, "X"), Err(AlphaVantageError::Malformed(m)) if m.contains("open"))
+        matches!(time_series(bad_number, "X"), Err(AlphaVantageError::Invalid { problem, .. }) if problem.contains("open"))
     );
     let inconsistent = r#"{"Time Series (Daily)": {"2024-05-01": {"1. open": "5", "2. high": "4", "3. low": "1", "4. close": "2", "5. volume": "1"}}}"#;
-    assert!(matches!(time_series(inconsistent, "X"), Err(AlphaVantageError::Malformed(_))));
+    assert!(matches!(time_series(inconsistent, "X"), Err(AlphaVantageError::Invalid { .. })));
+}
+
+/// A daily reply with one good day and `day` (its values as given) after it.
+fn daily_with(day: &str, open: &str, high: &str, low: &str, close: &str, volume: &str) -> String {
+    format!(
+        r#"{{"Meta Data": {{"2. Symbol": "IBM"}}, "Time Series (Daily)": {{
+        "2024-05-01": {{"1. open": "9", "2. high": "10", "3. low": "8", "4. close": "10", "5. volume": "50"}},
+        "{day}": {{"1. open": "{open}", "2. high": "{high}", "3. low": "{low}", "4. close": "{close}", "5. volume": "{volume}"}}}}}}"#
+    )
+}
+
+/// Poisoned and damaged replies: each refused whole with a message naming
+/// the date and the value, never a bar stored from half of it.
+#[test]
+fn malformed_replies_get_a_clear_error_naming_the_date() {
+    let refused = |body: &str| time_series(body, "IBM").map(|s| s.bars.len()).map_err(|e| e.to_string());
+    let day = |close: &str| daily_with("2024-05-02", "10", "12", "9", close, "100");
+    let unusable = |what: &str| Err(format!("Alpha Vantage sent an unusable value for 2024-05-02: {what}"));
+    assert_eq!(refused(&day("1e308")), unusable("close 1e308 is above the ceiling 1e9"));
+    assert_eq!(refused(&day("1e400")), unusable("close 1e400 is not a finite number"));
+    assert_eq!(refused(&day("-5")), unusable("close -5 is not a positive price (allowed: 1e-8 to 1e9)"));
+    assert_eq!(refused(&day("NaN")), unusable("close NaN is not a finite number"));
+    assert_eq!(refused(&day("abc")), unusable("close \"abc\" is not a number"));
+    assert_eq!(refused(&day("")), unusable("close is empty"));
+    assert_eq!(
+        refused(&daily_with("2024-05-02", "10", "9", "11", "10", "100")),
+        unusable("high 9 is below low 11")
+    );
+    assert_eq!(
+        refused(&daily_with("2024-05-02", "10", "12", "9", "11", "1e30")),
+        unusable("volume 1e30 is above the ceiling 1e12")
+    );
+    assert_eq!(
+        refused(&daily_with("1969-12-31", "10", "12", "9", "11", "1")),
+        Err("Alpha Vantage sent an unusable value for 1969-12-31: 1969-12-31 is out of range \
+             (accepted: 1970-01-01 to 2199-12-31)"
+            .into())
+    );
+    let twice = daily_with("2024-05-01", "10", "12", "9", "11", "100");
+    assert!(
+        matches!(refused(&twice), Err(m) if m.contains("the date 2024-05-01 appears twice")),
+        "{:?}",
+        refused(&twice)
+    );
+    for (body, expected) in [("", "not JSON"), ("abc", "not JSON"), ("\u{feff}", "not JSON")] {
+        assert!(matches!(refused(body), Err(m) if m.contains(expected)), "{body:?}: {:?}", refused(body));
+    }
+    // Non-UTF-8 bytes never reach the parser: the client refuses them ("the
+    // reply is not UTF-8 text"), tested in tests/api/fetch.rs.
+}
+
+/// A byte-order mark and CRLF line ends are how some proxies and editors
+/// pass JSON on: the same bars.
+#[test]
+fn a_byte_order_mark_and_crlf_are_accepted() {
+    let plain = fixture("mock_time_series.json");
+    let expected = time_series(&plain, "MSFT").expect("plain");
+    let windows = format!("\u{feff}{}", plain.replace("\r\n", "\n").replace('\n', "\r\n"));
+    assert_eq!(time_series(&windows, "MSFT"), Ok(expected));
+    let quote = fixture("global_quote.json");
+    assert_eq!(global_quote(&format!("\u{feff}{quote}"), "MSFT"), global_quote(&quote, "MSFT"));
+}
+
+#[test]
+fn a_poisoned_quote_names_its_day() {
+    let quote = fixture("global_quote.json");
+    let poisoned = quote.replacen("\"112.1300\"", "\"1e308\"", 1);
+    assert_ne!(poisoned, quote, "the fixture's price is 112.1300");
+    assert_eq!(
+        global_quote(&poisoned, "MSFT").map_err(|e| e.to_string()),
+        Err("Alpha Vantage sent an unusable value for 2018-10-05: price 1e308 is above the ceiling 1e9"
+            .into())
+    );
 }
 
 /// Found by fuzzing (`fuzz::alphavantage::global_quote`): a quote of 0 or

@@ -1,0 +1,62 @@
+use marquee_shared::{Bar, DataSource};
+
+use super::*;
+use crate::events::InProcessBus;
+use crate::store::SqliteStore;
+
+const DAY: i64 = 86_400_000_000_000;
+const MAY_1: i64 = 19_844 * DAY;
+
+fn bar(symbol: &str, ts: i64, close: f64) -> Bar {
+    Bar {
+        symbol: symbol.into(),
+        ts,
+        open: 1.0,
+        high: close.max(1.0),
+        low: 1.0,
+        close,
+        volume: 10,
+        source: DataSource::Csv,
+    }
+}
+
+/// A store written before prices were checked: the driver starts one
+/// symbol from its last valid close, leaves out the one with none, and
+/// streams only valid ticks.
+#[tokio::test]
+async fn impossible_stored_closes_are_repaired_or_left_out() {
+    let store: SharedStore = Arc::new(SqliteStore::in_memory().expect("store"));
+    let stored = vec![
+        bar("GOOD", MAY_1, 10.0),
+        bar("REPAIR", MAY_1, 50.0),
+        bar("REPAIR", MAY_1 + DAY, 1e308),
+        bar("POISON", MAY_1, 1e308),
+    ];
+    store.upsert_daily_bars(stored).await.expect("stored as it was before the checks");
+    let events = Events::new(Arc::new(InProcessBus::new(64)), Arc::clone(&store), "test");
+    let (out, mut ticks) = mpsc::channel(4);
+    let settings = DriverSettings {
+        threshold: 2,
+        interval: Duration::from_millis(1),
+        walk: WalkParams {
+            volatility: 0.2,
+            drift: 0.0,
+            step_secs: 1.0,
+            jump_probability: 0.0,
+            jump_size: 0.0,
+        },
+        rng_seed: 1,
+    };
+    let (driver, handle) = Driver::new(settings, store, events, out, Arc::new(StageStats::new("driver")));
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(driver.run(shutdown.clone()));
+    let batch =
+        tokio::time::timeout(Duration::from_secs(10), ticks.recv()).await.expect("ticks").expect("open");
+    let prices: Vec<(&str, f64)> = batch.iter().map(|t| (t.symbol.as_str(), t.price)).collect();
+    assert_eq!(prices.iter().map(|(s, _)| *s).collect::<Vec<_>>(), ["GOOD", "REPAIR"], "{prices:?}");
+    assert!((prices[1].1 / 50.0 - 1.0).abs() < 0.01, "from the valid close: {prices:?}");
+    assert!(batch.iter().all(|t| t.validate().is_ok()));
+    assert_eq!(handle.watch().borrow().symbols.len(), 2);
+    shutdown.cancel();
+    task.await.expect("driver stops");
+}
