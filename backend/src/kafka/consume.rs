@@ -244,7 +244,8 @@ mod tests {
     #[test]
     fn hostile_ticks_are_refused_with_the_field_named() {
         assert!(super::super::decode::<Tick>(&tick_json("7", "189.25", "300")).is_ok());
-        let refused = |json: Vec<u8>| super::super::decode::<Tick>(&json).map(drop).map_err(|e| e.to_string());
+        let refused =
+            |json: Vec<u8>| super::super::decode::<Tick>(&json).map(drop).map_err(|e| e.to_string());
         assert_eq!(
             refused(tick_json("18446744073709551615", "1", "1")),
             Err("an impossible value: seq 18446744073709551615 is outside 1 to 9007199254740991 (2^53 - 1)"
@@ -289,6 +290,9 @@ mod tests {
         let json = |record: BarRecord| serde_json::to_vec(&record).expect("json");
         assert!(super::super::decode::<BarRecord>(&json(bar(10.2, Some(10.0)))).is_ok());
         assert!(super::super::decode::<BarRecord>(&json(bar(1e300, None))).is_err());
-        assert!(super::super::decode::<BarRecord>(&json(bar(10.2, Some(1e300)))).is_ok(), "finite, if absurd");
+        assert!(
+            super::super::decode::<BarRecord>(&json(bar(10.2, Some(1e300)))).is_ok(),
+            "finite, if absurd"
+        );
     }
 }

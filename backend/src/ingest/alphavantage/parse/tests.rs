@@ -161,14 +161,14 @@ fn a_poisoned_quote_names_its_day() {
 /// Found by fuzzing (`fuzz::alphavantage::global_quote`): a quote of 0 or
 /// below parsed as a price.
 #[test]
-fn a_quote_without_a_positive_price_is_malformed() {
+fn a_quote_without_a_positive_price_is_refused() {
     let quote = fixture("global_quote.json");
     for (field, bad) in [("02. open", "0"), ("05. price", "-112.13"), ("08. previous close", "-0")] {
         let mut value: serde_json::Value = serde_json::from_str(&quote).expect("json");
         value["Global Quote"][field] = serde_json::Value::from(bad);
         let parsed = global_quote(&value.to_string(), "MSFT");
         assert!(
-            matches!(&parsed, Err(AlphaVantageError::Malformed(m)) if m.contains("not a price")),
+            matches!(&parsed, Err(AlphaVantageError::Invalid { problem, .. }) if problem.contains("not a positive price")),
             "{field} {bad}: {parsed:?}"
         );
     }
