@@ -10,6 +10,7 @@ mod fetch;
 mod health;
 mod helpers;
 mod import;
+mod kafka;
 mod logs;
 mod market;
 mod origin;
