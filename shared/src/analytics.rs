@@ -101,9 +101,11 @@ pub struct IndicatorPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorSeries {
     pub symbol: String,
-    pub interval: crate::BarInterval,
+    /// As asked for: `1m`, `5m`, `15m` (live bars), `1d` (daily history) or
+    /// `1min` .. `60min` (fetched intraday history).
+    pub interval: String,
     /// After the latest closed bar; `None` before the first bar closes.
     pub latest: Option<Indicators>,
-    /// Recent closed bars, oldest first.
+    /// Closed bars of the window asked for, oldest first.
     pub series: Vec<IndicatorPoint>,
 }

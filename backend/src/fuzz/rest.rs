@@ -16,8 +16,9 @@ use tower::ServiceExt;
 use super::{Seeds, fuzz, inputs::cases};
 use crate::gateway::api::ApiError;
 use crate::gateway::api::extract::{self, Json, Path, Query};
+use crate::gateway::api::history::BarParams;
 use crate::gateway::api::import::ImportParams;
-use crate::gateway::api::market::{BarParams, IndicatorParams, LimitParams};
+use crate::gateway::api::market::LimitParams;
 use crate::gateway::api::params;
 use crate::ingest::fetch::{self, MAX_SYMBOLS};
 
@@ -85,9 +86,6 @@ fn query_string(bytes: &[u8]) {
         limit_in_range(bars.limit, 100, 5_000);
         time_bound("from", bars.from.as_deref());
         time_bound("to", bars.to.as_deref());
-    }
-    if let Some(indicators) = query::<IndicatorParams>(&mut parts) {
-        limit_in_range(indicators.limit, 100, 5_000);
     }
     if let Some(recent) = query::<LimitParams>(&mut parts) {
         limit_in_range(recent.limit, 50, 1_000);

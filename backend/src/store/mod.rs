@@ -67,8 +67,17 @@ pub struct BarQuery {
     /// Inclusive bounds on the bar start, ns since the epoch.
     pub from: Option<i64>,
     pub to: Option<i64>,
-    /// The most recent `limit` bars in range, returned oldest first.
+    /// How many bars: with `from`, the first `limit` at or after it; without,
+    /// the most recent `limit` up to `to`. Returned oldest first either way.
     pub limit: usize,
+}
+
+impl BarQuery {
+    /// Whether the window is anchored at its start (`from` given) rather
+    /// than at its end.
+    pub fn oldest_first(&self) -> bool {
+        self.from.is_some()
+    }
 }
 
 /// The latest tick stored for a symbol: where a restarted simulation resumes.

@@ -31,6 +31,6 @@ async fn the_simulations_jumps_raise_price_alerts() {
     let series: IndicatorSeries = app.get_json("/api/v1/indicators/AAPL?interval=1m", 200).await;
     assert_eq!(series.symbol, "AAPL");
     let _: ApiError = app.get_json("/api/v1/indicators/NOPE", 404).await;
-    let _: ApiError = app.get_json("/api/v1/indicators/AAPL?interval=1d", 400).await;
+    let _: ApiError = app.get_json("/api/v1/indicators/AAPL?interval=1w", 400).await;
     app.stop().await.expect("clean stop");
 }

@@ -9,6 +9,7 @@ mod fake_alphavantage;
 mod fetch;
 mod health;
 mod helpers;
+mod history;
 mod import;
 mod kafka;
 mod logs;

@@ -9,6 +9,7 @@ mod error;
 pub(crate) mod extract;
 mod fetch;
 mod forward;
+pub(crate) mod history;
 pub(crate) mod import;
 mod limit;
 pub(crate) mod market;
@@ -30,11 +31,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/symbols", get(market::symbols))
         .route("/quotes/{symbol}", get(market::quote))
-        .route("/bars/{symbol}", get(market::bars))
+        .route("/bars/{symbol}", get(history::bars))
         .route("/companies/{symbol}", get(market::company))
         .route("/ticks/{symbol}", get(market::ticks))
         .route("/events", get(market::events))
-        .route("/indicators/{symbol}", get(market::indicators))
+        .route("/indicators/{symbol}", get(history::indicators))
         .route("/alerts", get(market::alerts))
         .route("/simulation", get(simulation::state))
         .route("/fetch/{job}", served_by(state, Role::Ingest, CONTROL_BODY, get(fetch::job)))

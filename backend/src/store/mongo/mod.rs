@@ -167,6 +167,21 @@ impl MongoStore {
         Ok(found)
     }
 
+    /// The bars of `query`'s window (see [`BarQuery::limit`]), oldest first.
+    async fn window<T: DeserializeOwned + Send + Sync>(
+        &self,
+        name: &str,
+        filter: Document,
+        field: &str,
+        query: &BarQuery,
+    ) -> StoreResult<Vec<T>> {
+        if query.oldest_first() {
+            self.find(name, filter, doc! { field: 1 }, query.limit).await
+        } else {
+            self.newest(name, filter, field, query.limit).await
+        }
+    }
+
     async fn symbols_in(&self, name: &str) -> StoreResult<Vec<String>> {
         let values = self.collection::<Document>(name).distinct("symbol", doc! {}).await.map_err(error)?;
         let mut symbols: Vec<String> =
@@ -261,14 +276,14 @@ impl Store for MongoStore {
     }
 
     fn daily_bars(&self, query: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
-        Box::pin(async move { self.newest("daily_bars", range("ts", &query), "ts", query.limit).await })
+        Box::pin(async move { self.window("daily_bars", range("ts", &query), "ts", &query).await })
     }
 
     fn intraday_bars(&self, interval: IntradayInterval, query: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
         Box::pin(async move {
             let mut filter = range("ts", &query);
             filter.insert("interval", interval.as_str());
-            let docs: Vec<IntradayDoc> = self.newest("intraday_bars", filter, "ts", query.limit).await?;
+            let docs: Vec<IntradayDoc> = self.window("intraday_bars", filter, "ts", &query).await?;
             Ok(docs.into_iter().map(|d| d.bar).collect())
         })
     }
@@ -330,7 +345,7 @@ impl Store for MongoStore {
         Box::pin(async move {
             let mut filter = range("start", &query);
             filter.insert("interval", interval.as_str());
-            self.newest("live_bars", filter, "start", query.limit).await
+            self.window("live_bars", filter, "start", &query).await
         })
     }
 

@@ -348,12 +348,17 @@ impl Store for SqliteStore {
 
     fn analyzed_bars(&self, interval: BarInterval, q: BarQuery) -> StoreFuture<'_, Vec<AnalyzedBar>> {
         self.with(move |conn| {
-            let sql = "SELECT body FROM live_bars WHERE symbol = ?1 AND interval = ?2 AND start >= ?3 AND start <= ?4
-                       ORDER BY start DESC LIMIT ?5";
+            let order = if q.oldest_first() { "ASC" } else { "DESC" };
+            let sql = format!(
+                "SELECT body FROM live_bars WHERE symbol = ?1 AND interval = ?2 AND start >= ?3 AND start <= ?4
+                 ORDER BY start {order} LIMIT ?5"
+            );
             let (from, to) = (q.from.unwrap_or(i64::MIN), q.to.unwrap_or(i64::MAX));
             let args = params![q.symbol, interval.as_str(), from, to, to_i64(q.limit as u64)];
-            let mut bars: Vec<AnalyzedBar> = json_rows(conn, sql, args, "live bar")?;
-            bars.reverse();
+            let mut bars: Vec<AnalyzedBar> = json_rows(conn, &sql, args, "live bar")?;
+            if !q.oldest_first() {
+                bars.reverse();
+            }
             Ok(bars)
         })
     }

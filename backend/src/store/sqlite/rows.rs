@@ -64,24 +64,25 @@ pub(super) fn upsert_bars(
     Ok(bars.len() as u64)
 }
 
-/// The most recent `limit` bars in range, oldest first.
+/// `limit` bars in range (see [`BarQuery::limit`]), oldest first.
 pub(super) fn read_bars(
     conn: &mut Connection,
     interval: Option<IntradayInterval>,
     q: &BarQuery,
 ) -> StoreResult<Vec<Bar>> {
     let (from, to, limit) = (q.from.unwrap_or(i64::MIN), q.to.unwrap_or(i64::MAX), to_i64(q.limit as u64));
-    let mut query = match interval {
-        None => conn.prepare_cached(
+    let order = if q.oldest_first() { "ASC" } else { "DESC" };
+    let sql = match interval {
+        None => format!(
             "SELECT symbol, ts, open, high, low, close, volume, source FROM daily_bars
-             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts DESC LIMIT ?4",
+             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts {order} LIMIT ?4"
         ),
-        Some(_) => conn.prepare_cached(
+        Some(_) => format!(
             "SELECT symbol, ts, open, high, low, close, volume, source FROM intraday_bars
-             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 AND interval = ?5 ORDER BY ts DESC LIMIT ?4",
+             WHERE symbol = ?1 AND ts >= ?2 AND ts <= ?3 AND interval = ?5 ORDER BY ts {order} LIMIT ?4"
         ),
-    }
-    .map_err(engine)?;
+    };
+    let mut query = conn.prepare_cached(&sql).map_err(engine)?;
     let map = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(Bar, String)> {
         Ok((
             Bar {
@@ -109,7 +110,9 @@ pub(super) fn read_bars(
             Ok(bar)
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    bars.reverse();
+    if !q.oldest_first() {
+        bars.reverse();
+    }
     Ok(bars)
 }
 
