@@ -53,7 +53,8 @@ pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
 
     let outputsize = if args.full { OutputSize::Full } else { OutputSize::Compact };
     let intraday = args.intraday.as_deref().map(parse_intraday).transpose()?;
-    let job = handle.submit(FetchRequest { symbols: args.symbols, outputsize, intraday }).await?;
+    let request = FetchRequest { symbols: args.symbols, outputsize, intraday, replace: args.replace };
+    let job = handle.submit(request).await?;
     let bars = MultiProgress::new();
     let style = ProgressStyle::with_template("{spinner} {prefix:<8} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
@@ -111,11 +112,16 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
             .progress_chars("=> "),
     );
     bar.set_prefix(args.symbol.to_ascii_uppercase());
-    let records = crate::ingest::import_csv(&store, &events(&store), &args.symbol, &text, |bytes| {
-        bar.set_position(bytes)
-    })
-    .await
-    .with_context(|| format!("{} was not imported (nothing was stored)", args.file.display()))?;
-    bar.finish_with_message(format!("stored {records} daily bars"));
+    let stored =
+        crate::ingest::import_csv(&store, &events(&store), &args.symbol, &text, args.replace, |bytes| {
+            bar.set_position(bytes)
+        })
+        .await
+        .with_context(|| format!("{} was not imported (nothing was stored)", args.file.display()))?;
+    let replaced = match stored.replaced {
+        Some(previous) => format!(" (replacing the {} bars)", previous.label()),
+        None => String::new(),
+    };
+    bar.finish_with_message(format!("stored {} daily bars{replaced}", stored.records));
     Ok(())
 }

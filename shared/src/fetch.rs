@@ -62,6 +62,10 @@ pub struct FetchRequest {
     /// Also fetch intraday bars of this size (one more request per symbol).
     #[serde(default)]
     pub intraday: Option<IntradayInterval>,
+    /// Replace daily bars a symbol holds from another source (a CSV import);
+    /// demo (synthetic) bars are always replaced.
+    #[serde(default)]
+    pub replace: bool,
 }
 
 /// A fetch job and where each of its symbols stands.
@@ -73,6 +77,9 @@ pub struct FetchJob {
     pub outputsize: OutputSize,
     #[serde(default)]
     pub intraday: Option<IntradayInterval>,
+    /// As asked for in the request.
+    #[serde(default)]
+    pub replace: bool,
     pub entries: Vec<FetchEntry>,
     /// True once every entry is stored or failed.
     pub finished: bool,

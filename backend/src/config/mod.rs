@@ -58,6 +58,10 @@ pub struct FetchArgs {
     /// Also fetch intraday bars of this size: 1min, 5min, 15min, 30min or 60min.
     #[arg(long)]
     pub intraday: Option<String>,
+    /// Replace a symbol's daily bars from another source (a CSV import);
+    /// demo (synthetic) bars are always replaced.
+    #[arg(long)]
+    pub replace: bool,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -71,6 +75,10 @@ pub struct ImportArgs {
     /// The symbol the bars belong to.
     #[arg(long)]
     pub symbol: String,
+    /// Replace the symbol's daily bars from another source (Alpha Vantage);
+    /// demo (synthetic) bars are always replaced.
+    #[arg(long)]
+    pub replace: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -90,7 +90,7 @@ fn query_string(bytes: &[u8]) {
     if let Some(recent) = query::<LimitParams>(&mut parts) {
         limit_in_range(recent.limit, 50, 1_000);
     }
-    if let Some(ImportParams { symbol: Some(raw) }) = query::<ImportParams>(&mut parts) {
+    if let Some(ImportParams { symbol: Some(raw), .. }) = query::<ImportParams>(&mut parts) {
         symbol(&raw);
     }
 }

@@ -6,14 +6,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use marquee_shared::{
-    Company, DataSource, EventKind, FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval,
-    OutputSize,
-};
+use marquee_shared::{Company, DataSource, EventKind, FetchEntry, FetchJob, FetchRequest, FetchState};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::alphavantage::{AlphaVantageClient, AlphaVantageError};
+use super::sources;
 use crate::events::Events;
 use crate::stats::StageStats;
 use crate::store::{SharedStore, StoreError};
@@ -53,6 +51,7 @@ impl FetchHandle {
             created: now_ns(),
             outputsize: request.outputsize,
             intraday: request.intraday,
+            replace: request.replace,
             entries: symbols
                 .into_iter()
                 .map(|symbol| FetchEntry { symbol, state: FetchState::Queued })
@@ -139,7 +138,7 @@ impl Fetcher {
             self.stats.set_running(format!("fetching {symbol} (job {})", job.id));
             job.entries[i].state = FetchState::Fetching;
             self.save(&job).await;
-            job.entries[i].state = match self.fetch_symbol(&symbol, job.outputsize, job.intraday).await {
+            job.entries[i].state = match self.fetch_symbol(&symbol, &job).await {
                 Ok(records) => {
                     stored.push(symbol);
                     total += records;
@@ -165,17 +164,17 @@ impl Fetcher {
 
     /// Daily history (required), intraday bars (when asked for) and the
     /// company overview (once, best effort). Returns the bars stored.
-    async fn fetch_symbol(
-        &self,
-        symbol: &str,
-        size: OutputSize,
-        intraday: Option<IntradayInterval>,
-    ) -> Result<u64, String> {
+    async fn fetch_symbol(&self, symbol: &str, job: &FetchJob) -> Result<u64, String> {
+        let (size, intraday) = (job.outputsize, job.intraday);
         let series = self.client.daily(symbol, size).await.map_err(|e| e.to_string())?;
         let Some(latest) = series.bars.last().cloned() else {
             return Err(AlphaVantageError::UnknownSymbol(symbol.to_owned()).to_string());
         };
-        let daily_records = self.store.upsert_daily_bars(series.bars).await.map_err(|e| e.to_string())?;
+        let daily_records =
+            sources::store_daily(&self.store, symbol, series.bars, DataSource::AlphaVantage, job.replace)
+                .await
+                .map_err(|e| e.to_string())?
+                .records;
         let mut records = daily_records;
         if let Some(interval) = intraday {
             let series = self.client.intraday(symbol, interval, size).await.map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@ pub mod alphavantage;
 mod cells;
 pub mod csv_import;
 pub mod fetch;
+pub mod sources;
 pub mod synthetic;
 
 use std::collections::HashSet;
@@ -64,22 +65,37 @@ pub enum ImportError {
     #[error(transparent)]
     Csv(#[from] csv_import::CsvError),
     #[error(transparent)]
+    Mixed(#[from] sources::MixedSources),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+impl From<sources::StoreDailyError> for ImportError {
+    fn from(err: sources::StoreDailyError) -> Self {
+        match err {
+            sources::StoreDailyError::Mixed(mixed) => Self::Mixed(mixed),
+            sources::StoreDailyError::Store(store) => Self::Store(store),
+        }
+    }
+}
+
 /// Parses `text` as CSV daily bars and stores all of them for `symbol` in one
-/// transaction, or none. Announces the symbol like a fetch does.
+/// transaction, or none, over what the symbol holds as [`sources::plan`]
+/// says (`replace`: replace another source's bars). Announces the symbol
+/// like a fetch does.
 pub async fn import_csv(
     store: &SharedStore,
     events: &Events,
     symbol: &str,
     text: &str,
+    replace: bool,
     progress: impl FnMut(u64),
-) -> Result<u64, ImportError> {
+) -> Result<sources::Stored, ImportError> {
     let symbol = crate::symbol::normalize(symbol).map_err(ImportError::Symbol)?;
     let bars = csv_import::parse(text, &symbol, progress)?;
     let latest = bars.last().cloned();
-    let records = store.upsert_daily_bars(bars).await?;
+    let stored = sources::store_daily(store, &symbol, bars, marquee_shared::DataSource::Csv, replace).await?;
+    let records = stored.records;
     if store.company(symbol.clone()).await?.is_none() {
         let company = marquee_shared::Company {
             symbol: symbol.clone(),
@@ -105,5 +121,5 @@ pub async fn import_csv(
             .await;
     }
     events.emit(EventKind::BatchComplete { symbols: vec![symbol], total_records: records }).await;
-    Ok(records)
+    Ok(stored)
 }

@@ -49,6 +49,9 @@ impl Store for SlowStore {
     fn upsert_daily_bars(&self, b: Vec<Bar>) -> StoreFuture<'_, u64> {
         self.inner.upsert_daily_bars(b)
     }
+    fn replace_daily_bars(&self, s: String, b: Vec<Bar>) -> StoreFuture<'_, u64> {
+        self.inner.replace_daily_bars(s, b)
+    }
     fn upsert_intraday_bars(&self, i: IntradayInterval, b: Vec<Bar>) -> StoreFuture<'_, u64> {
         self.inner.upsert_intraday_bars(i, b)
     }

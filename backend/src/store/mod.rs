@@ -110,6 +110,9 @@ pub trait Store: Send + Sync + Debug {
     fn upsert_company(&self, company: Company) -> StoreFuture<'_, ()>;
     /// Inserts or replaces daily bars; returns how many were written.
     fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64>;
+    /// Replaces the whole daily history of `symbol` with `bars` (all of that
+    /// symbol): no bar of the old history stays. Returns how many were written.
+    fn replace_daily_bars(&self, symbol: String, bars: Vec<Bar>) -> StoreFuture<'_, u64>;
     /// Inserts or replaces intraday bars of one size; returns how many were written.
     fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64>;
     /// Inserts ticks, ignoring (symbol, seq) pairs already stored; returns how many were new.

@@ -38,13 +38,29 @@ async fn daily_bar_upserts_are_idempotent_and_replace_values(store: &dyn Store) 
     assert_eq!(closes, [(1, 10.0), (2, 12.0), (3, 13.0)]);
 }
 
-async fn bar_queries_honour_range_and_keep_the_most_recent_within_limit(store: &dyn Store) {
+async fn bar_queries_honour_range_and_anchor_the_limit_at_from_or_the_end(store: &dyn Store) {
     store.upsert_daily_bars((1..=10).map(|d| bar("KO", d, d as f64)).collect()).await.expect("upsert");
     let in_range = BarQuery { symbol: "KO".into(), from: Some(3 * DAY), to: Some(8 * DAY), limit: 4 };
     let days: Vec<_> = store.daily_bars(in_range).await.expect("read").iter().map(|b| b.ts / DAY).collect();
-    assert_eq!(days, [5, 6, 7, 8]);
+    assert_eq!(days, [3, 4, 5, 6], "with `from`: the first `limit` at or after it");
+    let newest = BarQuery { symbol: "KO".into(), from: None, to: Some(8 * DAY), limit: 4 };
+    let days: Vec<_> = store.daily_bars(newest).await.expect("read").iter().map(|b| b.ts / DAY).collect();
+    assert_eq!(days, [5, 6, 7, 8], "without `from`: the most recent `limit` up to `to`");
     let other = BarQuery { symbol: "PEP".into(), from: None, to: None, limit: 4 };
     assert!(store.daily_bars(other).await.expect("read").is_empty());
+}
+
+async fn replacing_a_symbols_daily_history_leaves_nothing_of_the_old(store: &dyn Store) {
+    let demo = |d: i64| Bar { source: DataSource::Synthetic, ..bar("ACME", d, 50.0) };
+    store.upsert_daily_bars((1..=5).map(demo).collect()).await.expect("demo");
+    store.upsert_daily_bars(vec![bar("KO", 1, 60.0)]).await.expect("another symbol");
+    let csv = |d: i64| Bar { source: DataSource::Csv, ..bar("ACME", d, 70.0) };
+    assert_eq!(store.replace_daily_bars("ACME".into(), vec![csv(4), csv(6)]).await.expect("replace"), 2);
+    let all = |symbol: &str| BarQuery { symbol: symbol.into(), from: None, to: None, limit: 100 };
+    let acme: Vec<_> =
+        store.daily_bars(all("ACME")).await.expect("read").iter().map(|b| (b.ts / DAY, b.source)).collect();
+    assert_eq!(acme, [(4, DataSource::Csv), (6, DataSource::Csv)]);
+    assert_eq!(store.daily_bars(all("KO")).await.expect("read").len(), 1, "other symbols untouched");
 }
 
 async fn symbols_summarise_the_latest_close_and_its_change(store: &dyn Store) {
@@ -123,6 +139,7 @@ async fn data_survives_reopening_the_directory() {
 
 async fn fetch_jobs_are_saved_and_replaced_by_id(store: &dyn Store) {
     let mut job = FetchJob {
+        replace: false,
         id: "j1".into(),
         created: 1,
         outputsize: OutputSize::Compact,
@@ -231,7 +248,8 @@ macro_rules! every_store {
 every_store!(
     live_bars_upsert_by_start_and_alerts_come_back_newest_first,
     daily_bar_upserts_are_idempotent_and_replace_values,
-    bar_queries_honour_range_and_keep_the_most_recent_within_limit,
+    bar_queries_honour_range_and_anchor_the_limit_at_from_or_the_end,
+    replacing_a_symbols_daily_history_leaves_nothing_of_the_old,
     symbols_summarise_the_latest_close_and_its_change,
     ticks_are_stored_once_per_symbol_and_seq,
     events_come_back_newest_first,

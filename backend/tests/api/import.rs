@@ -88,6 +88,69 @@ async fn a_refused_upload_names_the_problem_and_changes_nothing() {
     app.stop().await.expect("clean stop");
 }
 
+/// A second source never mixes with the first: demo bars are replaced, real
+/// ones only when asked.
+#[tokio::test]
+async fn an_import_replaces_demo_bars_and_refuses_to_mix_with_real_ones_unless_asked() {
+    let fake = FakeAlphaVantage::default();
+    let mut config = config(1);
+    let demo = config.symbols[0].ticker;
+    config.alphavantage.url = fake.start().await;
+    config.alphavantage.requests_per_minute = std::num::NonZeroU32::new(6_000).expect("non-zero");
+    config.secrets.alphavantage_api_key = Some(marquee::config::Secret::new(API_KEY));
+    let app = spawn_app(config).await;
+    let client = reqwest::Client::new();
+    let source_of = |symbols: &[SymbolSummary], symbol: &str| {
+        symbols.iter().find(|s| s.symbol == symbol).map(|s| (s.source, s.records))
+    };
+
+    // A demo symbol: the CSV replaces its synthetic year.
+    let mut symbols: Vec<SymbolSummary> = Vec::new();
+    for _ in 0..200 {
+        symbols = app.get_json("/api/v1/symbols", 200).await;
+        if !symbols.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(source_of(&symbols, demo).map(|s| s.0), Some(DataSource::Synthetic));
+    let over_demo =
+        client.post(app.url(&format!("/api/v1/import?symbol={demo}"))).body(GOOD).send().await.expect("post");
+    assert_eq!(over_demo.status(), 200);
+    let reply: serde_json::Value = over_demo.json().await.expect("json");
+    assert_eq!(reply["replaced"], "synthetic", "{reply}");
+    let symbols: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+    assert_eq!(source_of(&symbols, demo), Some((DataSource::Csv, 3)), "only the CSV's bars remain");
+
+    // IBM fetched from Alpha Vantage: a CSV is refused, then replaces it when asked.
+    let fetched = client
+        .post(app.url("/api/v1/fetch"))
+        .json(&serde_json::json!({ "symbols": ["IBM"] }))
+        .send()
+        .await
+        .expect("fetch");
+    assert_eq!(fetched.status(), 202);
+    for _ in 0..200 {
+        let symbols: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+        if source_of(&symbols, "IBM").is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let mixed = client.post(app.url("/api/v1/import?symbol=IBM")).body(GOOD).send().await.expect("post");
+    assert_eq!(mixed.status(), 409);
+    let error: ApiError = mixed.json().await.expect("json");
+    assert!(error.error.message.contains("IBM holds Alpha Vantage daily bars"), "{}", error.error.message);
+    let symbols: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+    assert_eq!(source_of(&symbols, "IBM"), Some((DataSource::AlphaVantage, 30)), "nothing changed");
+    let replace =
+        client.post(app.url("/api/v1/import?symbol=IBM&replace=true")).body(GOOD).send().await.expect("post");
+    assert_eq!(replace.status(), 200);
+    let symbols: Vec<SymbolSummary> = app.get_json("/api/v1/symbols", 200).await;
+    assert_eq!(source_of(&symbols, "IBM"), Some((DataSource::Csv, 3)));
+    app.stop().await.expect("clean stop");
+}
+
 fn marquee() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_marquee"));
     command.env_remove("ALPHAVANTAGE_API_KEY").env("RUST_LOG", "warn");

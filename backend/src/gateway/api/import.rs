@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use marquee_shared::DataSource;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
@@ -12,12 +13,18 @@ use crate::ingest::{self, ImportError};
 #[derive(Debug, Deserialize)]
 pub struct ImportParams {
     pub(crate) symbol: Option<String>,
+    /// Replace the symbol's bars from another source (see `ingest::sources`).
+    #[serde(default)]
+    pub(crate) replace: bool,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Imported {
     symbol: String,
     records: u64,
+    /// The source whose daily bars this import replaced, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced: Option<DataSource>,
 }
 
 /// The body is read once, within [`super::IMPORT_BODY`], and parsed where it
@@ -30,8 +37,15 @@ pub async fn import(
     let symbol =
         params.symbol.ok_or_else(|| ApiError::bad_request("bad_symbol", "give the symbol: ?symbol=XYZ"))?;
     let csv = extract::utf8(&body)?;
-    match ingest::import_csv(&state.store, &state.events, &symbol, csv, |_| {}).await {
-        Ok(records) => Ok(Json(Imported { symbol: symbol.trim().to_ascii_uppercase(), records })),
+    match ingest::import_csv(&state.store, &state.events, &symbol, csv, params.replace, |_| {}).await {
+        Ok(stored) => Ok(Json(Imported {
+            symbol: symbol.trim().to_ascii_uppercase(),
+            records: stored.records,
+            replaced: stored.replaced,
+        })),
+        Err(ImportError::Mixed(mixed)) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "mixed_sources", mixed.to_string()))
+        }
         Err(ImportError::Symbol(message)) => Err(ApiError::bad_request("bad_symbol", message)),
         Err(ImportError::Csv(err)) => {
             Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_csv", err.to_string()))

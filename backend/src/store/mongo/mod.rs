@@ -223,6 +223,19 @@ impl Store for MongoStore {
         })
     }
 
+    /// Deletes, then writes: MongoDB gives no transaction here (a standalone
+    /// server has none), so a failure between the two leaves the symbol
+    /// without daily bars until the import is made again, never mixed.
+    fn replace_daily_bars(&self, symbol: String, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            self.collection::<Bar>("daily_bars")
+                .delete_many(doc! { "symbol": &symbol })
+                .await
+                .map_err(error)?;
+            self.replace_all("daily_bars", doc! { "symbol": &symbol }, bars).await
+        })
+    }
+
     fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
         Box::pin(async move {
             let mut written = 0;

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 mod rows;
 mod schema;
 
-use rows::{engine, json_rows, read_bars, source, to_i64, to_u64, upsert_bars};
+use rows::{engine, json_rows, read_bars, replace_daily_bars, source, to_i64, to_u64, upsert_bars};
 use schema::SCHEMA;
 
 use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
@@ -105,6 +105,10 @@ impl Store for SqliteStore {
 
     fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
         self.with(move |conn| upsert_bars(conn, None, &bars))
+    }
+
+    fn replace_daily_bars(&self, symbol: String, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
+        self.with(move |conn| replace_daily_bars(conn, &symbol, &bars))
     }
 
     fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64> {

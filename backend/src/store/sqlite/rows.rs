@@ -28,6 +28,25 @@ pub(super) fn upsert_bars(
     bars: &[Bar],
 ) -> StoreResult<u64> {
     let tx = conn.transaction().map_err(engine)?;
+    write_bars(&tx, interval, bars)?;
+    tx.commit().map_err(engine)?;
+    Ok(bars.len() as u64)
+}
+
+/// `symbol`'s daily bars deleted and `bars` written, in one transaction.
+pub(super) fn replace_daily_bars(conn: &mut Connection, symbol: &str, bars: &[Bar]) -> StoreResult<u64> {
+    let tx = conn.transaction().map_err(engine)?;
+    tx.execute("DELETE FROM daily_bars WHERE symbol = ?1", params![symbol]).map_err(engine)?;
+    write_bars(&tx, None, bars)?;
+    tx.commit().map_err(engine)?;
+    Ok(bars.len() as u64)
+}
+
+fn write_bars(
+    tx: &rusqlite::Transaction<'_>,
+    interval: Option<IntradayInterval>,
+    bars: &[Bar],
+) -> StoreResult<()> {
     {
         let mut insert = match interval {
             None => tx.prepare_cached(
@@ -60,8 +79,7 @@ pub(super) fn upsert_bars(
             .map_err(engine)?;
         }
     }
-    tx.commit().map_err(engine)?;
-    Ok(bars.len() as u64)
+    Ok(())
 }
 
 /// `limit` bars in range (see [`BarQuery::limit`]), oldest first.
