@@ -8,7 +8,10 @@ pub fn normalize(raw: &str) -> Result<String, String> {
     let symbol = raw.trim().to_ascii_uppercase();
     match marquee_shared::validate::symbol(&symbol) {
         Ok(_) => Ok(symbol),
-        Err(_) => Err(format!("{raw:?} is not a symbol: use 1 to 12 letters, digits, '.' or '-'")),
+        Err(_) => Err(format!(
+            "{} is not a symbol: use 1 to 12 letters, digits, '.' or '-'",
+            marquee_shared::validate::quoted(raw)
+        )),
     }
 }
 
@@ -23,5 +26,12 @@ mod tests {
         for bad in ["", "-X", "A B", "TOOLONGSYMBOL1", "IBM;DROP", "ÅB", "../etc"] {
             assert!(normalize(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(
+            normalize("a b").err().as_deref(),
+            Some("\"a b\" is not a symbol: use 1 to 12 letters, digits, '.' or '-'")
+        );
+        let hostile = "X".repeat(10_000);
+        let err = normalize(&hostile).expect_err("too long");
+        assert!(err.starts_with(&format!("{:?} (and 9976 more characters) is not", "X".repeat(24))), "{err}");
     }
 }

@@ -320,9 +320,26 @@ impl Validate for Quote {
     }
 }
 
+/// Outside input as an error message shows it: quoted, and cut after 24
+/// characters, so a message echoes enough to recognise the input and never
+/// a whole hostile body.
+pub fn quoted(raw: &str) -> String {
+    const SHOWN: usize = 24;
+    let shown: String = raw.chars().take(SHOWN).collect();
+    let cut = raw.chars().count() - shown.chars().count();
+    if cut > 0 { format!("{shown:?} (and {cut} more characters)") } else { format!("{shown:?}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_input_is_quoted_and_cut() {
+        assert_eq!(quoted("a b"), "\"a b\"");
+        let long = quoted(&"X".repeat(10_000));
+        assert_eq!(long, format!("{:?} (and 9976 more characters)", "X".repeat(24)));
+    }
     use crate::{BarInterval, DataSource};
 
     fn tick() -> Tick {

@@ -13,7 +13,7 @@ pub fn number(field: &'static str, text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(n) if n.is_finite() => Ok(n),
         Ok(_) => Err(format!("{field} {text} is not a finite number")),
-        Err(_) => Err(format!("{field} {text:?} is not a number")),
+        Err(_) => Err(format!("{field} {} is not a number", validate::quoted(text))),
     }
 }
 

@@ -1,13 +1,17 @@
 //! Fetch jobs: `POST /api/v1/fetch` and `marquee fetch` hand symbols to the
-//! fetcher, which gets each from Alpha Vantage in turn, stores it and
-//! announces it. One failing symbol fails only its own entry. Jobs are
-//! stored at every change, so their progress can be read from anywhere.
+//! fetcher, which gets them from Alpha Vantage a few at a time (over every
+//! job), stores each and announces it. One failing or slow symbol holds up
+//! only its own entry. Jobs are stored at every change, so their progress
+//! can be read from anywhere, and always end finished: at shutdown what was
+//! not fetched is failed as interrupted.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use marquee_shared::{Company, DataSource, EventKind, FetchEntry, FetchJob, FetchRequest, FetchState};
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, Semaphore, mpsc};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::alphavantage::{AlphaVantageClient, AlphaVantageError};
@@ -19,8 +23,10 @@ use crate::time::now_ns;
 
 /// At most this many symbols in one job.
 pub const MAX_SYMBOLS: usize = 50;
-/// Jobs that may wait behind the running one.
+/// Jobs that may wait to be started.
 const QUEUE: usize = 32;
+/// Why a symbol of a job running at shutdown was not fetched.
+const INTERRUPTED: &str = "interrupted: the server stopped before this symbol was fetched; fetch it again";
 
 /// Why a fetch request was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -89,14 +95,27 @@ pub fn validate(raw: &[String]) -> Result<Vec<String>, String> {
     Ok(symbols)
 }
 
-/// The fetcher actor: runs queued jobs one at a time.
+/// Symbols fetched at once, over every job. Alpha Vantage's rate limit is
+/// kept by the client's limiter whatever this is; it bounds how many slow
+/// symbols can be waited on together, so one that hangs never holds the others.
+pub const SYMBOLS_AT_ONCE: usize = 4;
+
+/// The fetcher actor: starts each queued job at once; their symbols share
+/// [`SYMBOLS_AT_ONCE`] slots.
 #[derive(Debug)]
 pub struct Fetcher {
+    worker: Worker,
+    queue: mpsc::Receiver<FetchJob>,
+}
+
+/// What fetching a symbol needs. Cheap to clone: one per running job.
+#[derive(Debug, Clone)]
+struct Worker {
     client: Arc<AlphaVantageClient>,
     store: SharedStore,
     events: Events,
-    queue: mpsc::Receiver<FetchJob>,
     stats: Arc<StageStats>,
+    slots: Arc<Semaphore>,
 }
 
 impl Fetcher {
@@ -108,58 +127,108 @@ impl Fetcher {
     ) -> (Self, FetchHandle) {
         let (queue_tx, queue) = mpsc::channel(QUEUE);
         let handle = FetchHandle { queue: queue_tx, store: Arc::clone(&store) };
-        (Self { client, store, events, queue, stats }, handle)
+        let slots = Arc::new(Semaphore::new(SYMBOLS_AT_ONCE));
+        (Self { worker: Worker { client, store, events, stats, slots }, queue }, handle)
     }
 
+    /// Runs until `shutdown`; a job still running then is saved with its
+    /// unfinished symbols failed as interrupted.
     pub async fn run(mut self, shutdown: CancellationToken) {
-        self.stats.set_running("idle");
+        self.worker.stats.set_running("idle");
+        let mut jobs = JoinSet::new();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
+                Some(_) = jobs.join_next(), if !jobs.is_empty() => {
+                    if jobs.is_empty() {
+                        self.worker.stats.set_running("idle");
+                    }
+                }
                 job = self.queue.recv() => match job {
                     Some(job) => {
-                        tokio::select! {
-                            () = shutdown.cancelled() => break,
-                            () = self.run_job(job) => {}
-                        }
+                        self.worker.stats.set_running("fetching");
+                        jobs.spawn(self.worker.clone().run_job(job, shutdown.clone()));
                     }
                     None => break,
                 },
             }
         }
-        self.stats.set_stopped("shut down");
+        // Each job sees the same token and saves itself; wait for them.
+        while jobs.join_next().await.is_some() {}
+        self.worker.stats.set_stopped("shut down");
     }
+}
 
-    async fn run_job(&mut self, mut job: FetchJob) {
-        let mut stored = Vec::new();
-        let mut total = 0;
-        for i in 0..job.entries.len() {
-            let symbol = job.entries[i].symbol.clone();
-            self.stats.set_running(format!("fetching {symbol} (job {})", job.id));
-            job.entries[i].state = FetchState::Fetching;
-            self.save(&job).await;
-            job.entries[i].state = match self.fetch_symbol(&symbol, &job).await {
-                Ok(records) => {
-                    stored.push(symbol);
-                    total += records;
-                    self.stats.add_processed(records);
-                    FetchState::Stored { records }
+impl Worker {
+    async fn run_job(self, job: FetchJob, shutdown: CancellationToken) {
+        let job = Arc::new(Mutex::new(job));
+        let count = job.lock().await.entries.len();
+        let fetches = futures_util::stream::iter(0..count)
+            .map(|i| {
+                let (worker, job) = (&self, Arc::clone(&job));
+                async move { worker.fetch_entry(&job, i).await }
+            })
+            .buffer_unordered(SYMBOLS_AT_ONCE)
+            .collect::<Vec<Option<(String, u64)>>>();
+        let outcome = tokio::select! {
+            () = shutdown.cancelled() => None,
+            stored = fetches => Some(stored),
+        };
+        let mut job = job.lock().await;
+        let Some(stored) = outcome else {
+            for entry in &mut job.entries {
+                if matches!(entry.state, FetchState::Queued | FetchState::Fetching) {
+                    entry.state = FetchState::Failed { reason: INTERRUPTED.into() };
                 }
-                Err(reason) => {
-                    tracing::warn!(%symbol, %reason, "fetch failed");
-                    self.stats.add_errors(1);
-                    self.events.emit(EventKind::IngestError { symbol, reason: reason.clone() }).await;
-                    FetchState::Failed { reason }
-                }
-            };
+            }
+            job.finished = true;
             self.save(&job).await;
-        }
+            return;
+        };
+        let (stored, total): (Vec<String>, u64) =
+            stored.into_iter().flatten().fold((Vec::new(), 0), |(mut symbols, total), (symbol, records)| {
+                symbols.push(symbol);
+                (symbols, total + records)
+            });
         job.finished = true;
         self.save(&job).await;
         if !stored.is_empty() {
             self.events.emit(EventKind::BatchComplete { symbols: stored, total_records: total }).await;
         }
-        self.stats.set_running("idle");
+    }
+
+    /// Fetches entry `i` of `job` in one of the shared slots, saving the job
+    /// as it starts and ends. Returns the symbol and its records once stored.
+    async fn fetch_entry(&self, job: &Mutex<FetchJob>, i: usize) -> Option<(String, u64)> {
+        let Ok(_slot) = self.slots.acquire().await else { return None };
+        let (symbol, snapshot) = {
+            let mut job = job.lock().await;
+            job.entries[i].state = FetchState::Fetching;
+            (job.entries[i].symbol.clone(), job.clone())
+        };
+        self.save(&snapshot).await;
+        let result = self.fetch_symbol(&symbol, &snapshot).await;
+        let mut stored = None;
+        let state = match result {
+            Ok(records) => {
+                stored = Some((symbol.clone(), records));
+                self.stats.add_processed(records);
+                FetchState::Stored { records }
+            }
+            Err(reason) => {
+                tracing::warn!(%symbol, %reason, "fetch failed");
+                self.stats.add_errors(1);
+                self.events.emit(EventKind::IngestError { symbol, reason: reason.clone() }).await;
+                FetchState::Failed { reason }
+            }
+        };
+        let snapshot = {
+            let mut job = job.lock().await;
+            job.entries[i].state = state;
+            job.clone()
+        };
+        self.save(&snapshot).await;
+        stored
     }
 
     /// Daily history (required), intraday bars (when asked for) and the

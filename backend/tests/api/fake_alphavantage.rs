@@ -11,6 +11,7 @@
 //! | `SLOW`  | data after 3 s |
 //! | `E500`  | HTTP 500 |
 //! | `POISON`| daily bars with a close of 1e308 on 2024-04-15 |
+//! | `DAILYCAP` | the daily-quota `Information`, quoting the API key as Alpha Vantage does |
 //! | other   | 30 daily bars ending at a close of `100 + symbol length` |
 
 use std::collections::HashMap;
@@ -96,6 +97,7 @@ async fn answer(
     match (function.as_str(), symbol.as_str()) {
         (_, "BAD") => r#"{"Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."}"#.into_response(),
         (_, "LIMIT") if seen == 1 => r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}"#.into_response(),
+        (_, "DAILYCAP") => format!(r#"{{"Information": "We have detected your API key as {API_KEY} and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}}"#).into_response(),
         (_, "E500") => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response(),
         (_, "HTML") => Html("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>").into_response(),
         (_, "JUNK") => r#"{"Meta Data": {"2. Symbol": "JUNK"}, "Time Series (Daily)": {"2024-04-01": {"1. open""#.into_response(),

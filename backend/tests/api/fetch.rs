@@ -211,6 +211,7 @@ async fn the_client_parses_every_call_and_types_every_failure() {
     let dead = client("http://127.0.0.1:9/query".into(), Duration::from_millis(500));
     let err = dead.daily("IBM", OutputSize::Compact).await.expect_err("nobody listens on port 9");
     assert!(matches!(err, AlphaVantageError::Transport(_)), "{err:?}");
+    assert!(err.to_string().to_lowercase().contains("connection refused"), "the cause is named: {err}");
     assert!(!err.to_string().contains(API_KEY), "{err}");
 
     let wrong_key = AlphaVantageClient::new(ClientSettings {
@@ -224,6 +225,43 @@ async fn the_client_parses_every_call_and_types_every_failure() {
     .expect("client");
     assert!(matches!(wrong_key.daily("IBM", OutputSize::Compact).await, Err(AlphaVantageError::Refused(_))));
     crate::logs::assert_absent(API_KEY);
+}
+
+/// The daily quota is spent once: its reply is not retried, and no request
+/// is sent for any symbol until the next UTC day.
+#[tokio::test]
+async fn a_used_up_daily_quota_is_not_retried_and_stops_every_request_until_the_next_day() {
+    crate::logs::capture();
+    let fake = FakeAlphaVantage::default();
+    let av = client(fake.start().await, Duration::from_millis(500));
+    let err = av.daily("DAILYCAP", OutputSize::Compact).await.expect_err("quota used up");
+    assert!(matches!(err, AlphaVantageError::DailyLimit { .. }), "{err:?}");
+    assert_eq!(fake.count("TIME_SERIES_DAILY", "DAILYCAP"), 1, "not retried (max_retries is 1 here)");
+    let text = err.to_string();
+    assert!(text.contains("daily request quota is used up") && text.contains(" UTC (in "), "{text}");
+    assert!(!text.contains(API_KEY), "the key Alpha Vantage quotes is redacted: {text}");
+
+    let after = av.daily("IBM", OutputSize::Compact).await.expect_err("still used up");
+    assert!(matches!(after, AlphaVantageError::DailyLimit { .. }), "{after:?}");
+    assert_eq!(fake.count("TIME_SERIES_DAILY", "IBM"), 0, "no request spent on a used-up quota");
+    crate::logs::assert_absent(API_KEY);
+}
+
+/// Jobs do not queue behind one another: a symbol that hangs holds only its slot.
+#[tokio::test]
+async fn a_slow_symbol_never_holds_up_another_job() {
+    let fake = FakeAlphaVantage::default();
+    let app = app_with_alphavantage(&fake).await;
+    let client = reqwest::Client::new();
+    let submit = |symbols: serde_json::Value| {
+        client.post(app.url("/api/v1/fetch")).json(&json!({ "symbols": symbols })).send()
+    };
+    let slow: FetchJob = submit(json!(["SLOW"])).await.expect("post").json().await.expect("job");
+    let quick = fetch(&app, &["KO"]).await;
+    assert!(matches!(quick.entries[0].state, FetchState::Stored { .. }), "{quick:?}");
+    let still: FetchJob = app.get_json(&format!("/api/v1/fetch/{}", slow.id), 200).await;
+    assert!(!still.finished, "KO finished while SLOW (3 s per try) was still being fetched");
+    app.stop().await.expect("clean stop");
 }
 
 #[tokio::test]

@@ -49,8 +49,9 @@ impl Series {
             Err(ApiError::bad_request(
                 "bad_interval",
                 format!(
-                    "interval {name:?} is not served: use 1m, 5m or 15m (live bars), 1d (daily history) or \
-                     1min/5min/15min/30min/60min (fetched intraday history)"
+                    "interval {} is not served: use 1m, 5m or 15m (live bars), 1d (daily history) or \
+                     1min/5min/15min/30min/60min (fetched intraday history)",
+                    marquee_shared::validate::quoted(name)
                 ),
             ))
         }

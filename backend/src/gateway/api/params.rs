@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use marquee_shared::validate::quoted;
 
 use super::ApiError;
 
@@ -36,7 +37,7 @@ pub fn time_bound(name: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError
         Some(ns) => Ok(Some(ns)),
         None => Err(ApiError::bad_request(
             "bad_time",
-            format!("{name}={raw:?} is not a date (2024-05-01), an RFC 3339 time or nanoseconds"),
+            format!("{name}={} is not a date (2024-05-01), an RFC 3339 time or nanoseconds", quoted(raw)),
         )),
     }
 }

@@ -8,6 +8,8 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 pub use marquee_shared::IntradayInterval;
 use marquee_shared::OutputSize;
 
@@ -35,6 +37,15 @@ pub struct AlphaVantageClient {
     http: reqwest::Client,
     settings: ClientSettings,
     limiter: DefaultDirectRateLimiter,
+    /// Set by a daily-quota reply: no request is sent before it passes.
+    quota: std::sync::Mutex<Option<UsedUp>>,
+}
+
+/// The daily quota ran out: Alpha Vantage's words and when to ask again.
+#[derive(Debug, Clone)]
+struct UsedUp {
+    message: String,
+    until: Timestamp,
 }
 
 type Result<T> = std::result::Result<T, AlphaVantageError>;
@@ -57,7 +68,7 @@ impl AlphaVantageClient {
                 "the Alpha Vantage URL is plain http:// to another machine: the API key travels unencrypted"
             );
         }
-        Ok(Self { http, settings, limiter })
+        Ok(Self { http, settings, limiter, quota: std::sync::Mutex::new(None) })
     }
 
     pub async fn daily(&self, symbol: &str, size: OutputSize) -> Result<Series> {
@@ -101,11 +112,15 @@ impl AlphaVantageClient {
         let function = query.first().map_or("", |(_, f)| *f);
         let mut attempt = 0;
         loop {
+            if let Some(used_up) = self.quota_used_up(Timestamp::now()) {
+                return Err(used_up);
+            }
             self.limiter.until_ready().await;
             let outcome = match self.send(query).await {
                 Ok(body) => parse(&body),
                 Err(err) => Err(err),
-            };
+            }
+            .map_err(|err| self.noted(err.redacted(self.settings.api_key.expose()), Timestamp::now()));
             match outcome {
                 Err(err) if err.is_retryable() && attempt < self.settings.max_retries => {
                     let wait = self.settings.retry_backoff.saturating_mul(1 << attempt.min(10));
@@ -116,6 +131,32 @@ impl AlphaVantageClient {
                 other => return other,
             }
         }
+    }
+
+    /// The daily-quota error while the quota is known to be used up.
+    fn quota_used_up(&self, now: Timestamp) -> Option<AlphaVantageError> {
+        let mut quota = self.quota.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match quota.as_ref() {
+            Some(used_up) if now < used_up.until => Some(AlphaVantageError::DailyLimit {
+                message: used_up.message.clone(),
+                resumes: resumes(used_up.until, now),
+            }),
+            Some(_) => {
+                *quota = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// `err`, remembering a used-up daily quota until the next UTC midnight.
+    fn noted(&self, err: AlphaVantageError, now: Timestamp) -> AlphaVantageError {
+        let AlphaVantageError::DailyLimit { message, .. } = err else { return err };
+        let until = next_utc_midnight(now);
+        tracing::warn!(until = %until, "Alpha Vantage's daily quota is used up: no more requests until then");
+        let mut quota = self.quota.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *quota = Some(UsedUp { message: message.clone(), until });
+        AlphaVantageError::DailyLimit { message, resumes: resumes(until, now) }
     }
 
     async fn send(&self, query: &[(&str, &str)]) -> Result<String> {
@@ -156,13 +197,40 @@ fn plain_http_to_another_machine(base_url: &str) -> bool {
     base_url.starts_with("http://") && !crate::net::is_loopback_url(base_url)
 }
 
-/// A reqwest error without its URL (which holds the key).
+/// The start of the next UTC day after `now`.
+fn next_utc_midnight(now: Timestamp) -> Timestamp {
+    let today = now.to_zoned(TimeZone::UTC).date();
+    today
+        .tomorrow()
+        .and_then(|day| day.to_zoned(TimeZone::UTC))
+        .map(|midnight| midnight.timestamp())
+        .unwrap_or(now)
+}
+
+/// `2026-12-04 00:00 UTC (in 5 h 31 min)`.
+fn resumes(until: Timestamp, now: Timestamp) -> String {
+    let minutes = ((until.as_second() - now.as_second()).max(0) as u64).div_ceil(60);
+    format!("{} (in {} h {} min)", until.strftime("%Y-%m-%d %H:%M UTC"), minutes / 60, minutes % 60)
+}
+
+/// A reqwest error without its URL (which holds the key), with every cause:
+/// "error sending request" alone does not say the connection was refused.
 fn transport(err: reqwest::Error) -> AlphaVantageError {
     if err.is_timeout() {
-        AlphaVantageError::Timeout
-    } else {
-        AlphaVantageError::Transport(err.without_url().to_string())
+        return AlphaVantageError::Timeout;
     }
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    AlphaVantageError::Transport(text)
 }
 
 #[cfg(test)]
@@ -208,6 +276,14 @@ mod tests {
         assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
         let small = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".into(), 10).await;
         assert_eq!(body_of(&small, 1 << 20).await.expect("small"), "{".repeat(10));
+    }
+
+    #[test]
+    fn a_used_up_quota_waits_for_the_next_utc_day() {
+        let now: Timestamp = "2026-12-03T18:29:30Z".parse().expect("time");
+        let until = next_utc_midnight(now);
+        assert_eq!(until.to_string(), "2026-12-04T00:00:00Z");
+        assert_eq!(resumes(until, now), "2026-12-04 00:00 UTC (in 5 h 31 min)");
     }
 
     #[test]

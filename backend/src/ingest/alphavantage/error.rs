@@ -9,9 +9,17 @@ pub enum AlphaVantageError {
     /// `"Error Message"`: a bad symbol or an invalid call.
     #[error("Alpha Vantage rejected the request: {0}")]
     Rejected(String),
-    /// `"Note"` or a rate-limit `"Information"`: too many requests.
+    /// `"Note"` or a rate-limit `"Information"`: too many requests a minute.
     #[error("Alpha Vantage rate limit: {0}")]
     RateLimited(String),
+    /// The daily quota is used up: asking again today only spends nothing
+    /// but time, so it is never retried. `resumes` says when Marquee asks again.
+    #[error(
+        "Alpha Vantage's daily request quota is used up, so Marquee sends it no more requests until {resumes} \
+         (Alpha Vantage does not publish the hour its day starts; a premium key has no daily quota). \
+         Alpha Vantage said: {message}"
+    )]
+    DailyLimit { message: String, resumes: String },
     /// Any other `"Information"` (a premium endpoint, an invalid key, ...).
     #[error("Alpha Vantage refused the request: {0}")]
     Refused(String),
@@ -36,6 +44,25 @@ pub enum AlphaVantageError {
 }
 
 impl AlphaVantageError {
+    /// The same error with every `secret` in the vendor's words replaced:
+    /// Alpha Vantage quotes the API key in some replies ("We have detected
+    /// your API key as ...").
+    pub fn redacted(self, secret: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        let clean = |text: String| text.replace(secret, "[API key]");
+        match self {
+            Self::Rejected(m) => Self::Rejected(clean(m)),
+            Self::RateLimited(m) => Self::RateLimited(clean(m)),
+            Self::DailyLimit { message, resumes } => Self::DailyLimit { message: clean(message), resumes },
+            Self::Refused(m) => Self::Refused(clean(m)),
+            Self::Malformed(m) => Self::Malformed(clean(m)),
+            Self::Transport(m) => Self::Transport(clean(m)),
+            other => other,
+        }
+    }
+
     /// Worth trying again after a pause.
     pub fn is_retryable(&self) -> bool {
         matches!(

@@ -81,17 +81,29 @@ fn envelope(body: &str) -> Result<Value> {
         return Err(AlphaVantageError::RateLimited(note));
     }
     if let Some(info) = text("Information") {
-        let lower = info.to_ascii_lowercase();
-        return Err(if lower.contains("rate limit") || lower.contains("requests per") {
-            AlphaVantageError::RateLimited(info)
-        } else {
-            AlphaVantageError::Refused(info)
-        });
+        return Err(information(info));
     }
     if !value.is_object() {
         return Err(AlphaVantageError::Malformed("expected a JSON object".into()));
     }
     Ok(value)
+}
+
+/// An `"Information"` reply: the daily quota ("25 requests per day"), the
+/// per-minute or per-second limit (worth a retry), or a refusal (a premium
+/// endpoint, an invalid key).
+fn information(info: String) -> AlphaVantageError {
+    let lower = info.to_ascii_lowercase();
+    let per_minute = ["per minute", "per second", "spreading out", "more sparingly"];
+    if per_minute.iter().any(|p| lower.contains(p)) {
+        AlphaVantageError::RateLimited(info)
+    } else if lower.contains("per day") || lower.contains("daily rate limit") {
+        AlphaVantageError::DailyLimit { message: info, resumes: "the next day".into() }
+    } else if lower.contains("rate limit") || lower.contains("requests per") {
+        AlphaVantageError::RateLimited(info)
+    } else {
+        AlphaVantageError::Refused(info)
+    }
 }
 
 fn typed<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
@@ -102,7 +114,10 @@ fn number(field: &str, text: &str) -> Result<f64> {
     let trimmed = text.trim().trim_end_matches('%');
     match trimmed.parse::<f64>() {
         Ok(n) if n.is_finite() => Ok(n),
-        _ => Err(AlphaVantageError::Malformed(format!("{field} is not a number: {text:?}"))),
+        _ => Err(AlphaVantageError::Malformed(format!(
+            "{field} is not a number: {}",
+            marquee_shared::validate::quoted(text)
+        ))),
     }
 }
 

@@ -60,8 +60,13 @@ fn error_envelopes_become_typed_errors() {
     assert!(matches!(time_series(rejected, "X"), Err(AlphaVantageError::Rejected(_))));
     let note = r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute."}"#;
     assert!(matches!(global_quote(note, "X"), Err(AlphaVantageError::RateLimited(_))));
-    let limit = r#"{"Information": "Our standard API rate limit is 25 requests per day."}"#;
-    assert!(matches!(overview(limit, "X"), Err(AlphaVantageError::RateLimited(_))));
+    let daily = r#"{"Information": "We have detected your API key as K and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}"#;
+    assert!(matches!(overview(daily, "X"), Err(AlphaVantageError::DailyLimit { .. })));
+    let per_second = r#"{"Information": "Thank you for using Alpha Vantage! Please consider spreading out your free API requests more sparingly (1 request per second)."}"#;
+    assert!(matches!(overview(per_second, "X"), Err(AlphaVantageError::RateLimited(_))));
+    let both =
+        r#"{"Information": "Our standard API call frequency is 5 calls per minute and 500 calls per day."}"#;
+    assert!(matches!(overview(both, "X"), Err(AlphaVantageError::RateLimited(_))), "per minute: retried");
     let premium = r#"{"Information": "This is a premium endpoint."}"#;
     assert!(matches!(overview(premium, "X"), Err(AlphaVantageError::Refused(_))));
 }
