@@ -8,6 +8,7 @@
 //! - [`hub`]: the fan-out actor that owns the latest quotes and feeds clients.
 //! - [`gateway`]: HTTP: the dashboard files, `/health` and the `/ws` stream.
 //! - [`stats`]: counters every stage updates and `/health` reads.
+//! - [`spill`]: ticks not stored by the end of the shutdown grace, stored at the next start.
 //! - [`shutdown`], [`telemetry`]: process plumbing.
 
 pub mod analytics;
@@ -32,6 +33,7 @@ pub mod receiver;
 pub mod shutdown;
 #[cfg(feature = "sns")]
 pub mod sns;
+pub mod spill;
 pub mod stats;
 pub mod store;
 pub mod symbol;

@@ -2,6 +2,7 @@
 //! Everything else lives in the library so tests can drive it.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -16,10 +17,24 @@ use marquee::config::{Cli, Command};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// After `run` returns, how long blocking work still running (a store write
+/// abandoned at the end of the shutdown grace, its ticks spilled) may hold
+/// the exit. Dropping the runtime would wait for it however long it takes.
+const BLOCKING_AT_EXIT: Duration = Duration::from_millis(500);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     marquee::telemetry::init(cli.log_format);
-    match run(cli) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("marquee: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    runtime.shutdown_timeout(BLOCKING_AT_EXIT);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("marquee: {err:#}");
@@ -28,7 +43,6 @@ fn main() -> ExitCode {
     }
 }
 
-#[tokio::main]
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {

@@ -93,6 +93,11 @@ impl StageStats {
         self.set(Status::Degraded, reason.into());
     }
 
+    /// Failing for long enough to be counted as down, though still trying.
+    pub fn set_down(&self, reason: impl Into<String>) {
+        self.set(Status::Down, reason.into());
+    }
+
     pub fn set_stopped(&self, reason: impl Into<String>) {
         self.set(Status::Down, reason.into());
     }
@@ -181,6 +186,11 @@ mod tests {
         assert_eq!((health.buffer_fill, health.flushes), (Some(0.25), Some(1)));
         stage.set_degraded("slow");
         assert_eq!(stage.health().status, Status::Degraded);
+        stage.set_down("failing for 5 s");
+        assert_eq!(
+            (stage.health().status, stage.health().detail.as_str()),
+            (Status::Down, "failing for 5 s")
+        );
     }
 
     #[test]

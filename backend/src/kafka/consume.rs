@@ -129,8 +129,12 @@ pub async fn consume_ticks(
             ticks.extend(decode::<Tick>(message, &stats));
         }
         let on_stored = commit_later(Arc::clone(&consumer), config.ticks_topic.clone(), next);
-        if out.send(Batch { ticks, on_stored: Some(on_stored) }).await.is_err() {
-            break;
+        // A receiver that stops reading (its store is failing) holds this
+        // send; shutdown does not wait for it: the batch is uncommitted, so
+        // Kafka delivers it again.
+        tokio::select! {
+            sent = out.send(Batch { ticks, on_stored: Some(on_stored) }) => if sent.is_err() { break },
+            () = shutdown.cancelled() => break,
         }
     }
     tracing::info!("tick consumer stopped");

@@ -17,6 +17,8 @@ use super::client::Figures;
 use crate::cluster_key::{ClusterKey, HEARTBEAT_HEADER};
 use crate::hub::Update;
 use crate::instances::Heartbeat;
+use crate::shutdown::Grace;
+use crate::spill::Spill;
 use crate::stats::StageStats;
 
 /// How long to wait before offering a message again to a full producer queue.
@@ -24,8 +26,9 @@ const QUEUE_FULL_WAIT: Duration = Duration::from_millis(20);
 /// Waits between attempts to send what Kafka refused, doubling up to the last.
 const FIRST_RETRY: Duration = Duration::from_millis(200);
 const MAX_RETRY: Duration = Duration::from_secs(5);
-/// After shutdown, how long acknowledgements are still waited for.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long the bar and alert producer flushes at most when it stops (less
+/// if the shutdown grace ends first).
+const FLUSH_AT_MOST: Duration = Duration::from_secs(5);
 
 /// One message to send: the topic, its key and its JSON.
 struct Outgoing<'a> {
@@ -50,16 +53,21 @@ impl<'a> Outgoing<'a> {
     }
 }
 
-/// Queues a message, waiting while the producer's queue is full.
+/// Queues a message, waiting while the producer's queue is full, until the
+/// shutdown grace is over (then the queue-full error is returned).
 async fn enqueue(
     producer: &FutureProducer<Figures>,
     message: &Outgoing<'_>,
+    grace: &Grace,
 ) -> Result<DeliveryFuture, KafkaError> {
     loop {
         match producer.send_result(message.record()) {
             Ok(delivery) => return Ok(delivery),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                tokio::time::sleep(QUEUE_FULL_WAIT).await;
+            Err((err @ KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                tokio::select! {
+                    () = tokio::time::sleep(QUEUE_FULL_WAIT) => {}
+                    () = grace.over() => return Err(err),
+                }
             }
             Err((err, _)) => return Err(err),
         }
@@ -67,21 +75,27 @@ async fn enqueue(
 }
 
 /// Sends every message and waits until the brokers have them all, sending
-/// again what they refused (with backoff) until they take it. Gives up only
-/// at shutdown, after [`SHUTDOWN_GRACE`]; returns how many were not confirmed.
+/// again what they refused (with capped backoff) until they take it. Gives
+/// up only when the shutdown grace is over; returns the indices of the
+/// messages not confirmed by then (some may still arrive: storing is
+/// idempotent).
 async fn deliver_all(
     producer: &FutureProducer<Figures>,
-    mut messages: Vec<Outgoing<'_>>,
+    messages: &[Outgoing<'_>],
     stats: &StageStats,
-    shutdown: &CancellationToken,
-) -> usize {
+    grace: &Grace,
+) -> Vec<usize> {
     let mut wait = FIRST_RETRY;
+    let mut live: Vec<usize> = (0..messages.len()).collect();
     loop {
+        if grace.is_over() {
+            return live;
+        }
         let mut failed = Vec::new();
         let mut last_error = String::new();
-        let mut pending = Vec::with_capacity(messages.len());
-        for (index, message) in messages.iter().enumerate() {
-            match enqueue(producer, message).await {
+        let mut pending = Vec::with_capacity(live.len());
+        for &index in &live {
+            match enqueue(producer, &messages[index], grace).await {
                 Ok(delivery) => pending.push((index, delivery)),
                 Err(err) => {
                     last_error = err.to_string();
@@ -100,10 +114,6 @@ async fn deliver_all(
             }
             refused
         };
-        let grace = async {
-            shutdown.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        };
         tokio::select! {
             refused = confirmed => {
                 for (index, err) in refused {
@@ -111,14 +121,15 @@ async fn deliver_all(
                     failed.push(index);
                 }
             }
-            () = grace => {
-                tracing::error!(messages = messages.len(), "shutdown: Kafka has not confirmed these messages");
-                return messages.len();
+            () = grace.over() => {
+                tracing::error!(messages = live.len(), "shutdown grace over: Kafka has not confirmed these messages");
+                return live;
             }
         }
         if failed.is_empty() {
-            return 0;
+            return Vec::new();
         }
+        failed.sort_unstable();
         stats.add_errors(failed.len() as u64);
         stats.set_degraded(format!("Kafka refused {} messages (retrying): {last_error}", failed.len()));
         tracing::warn!(
@@ -127,41 +138,52 @@ async fn deliver_all(
             retry_ms = wait.as_millis() as u64,
             "Kafka refused messages; sending them again"
         );
-        if shutdown.is_cancelled() {
-            return failed.len();
-        }
         tokio::select! {
-            () = shutdown.cancelled() => return failed.len(),
+            () = grace.over() => return failed,
             () = tokio::time::sleep(wait) => wait = (wait * 2).min(MAX_RETRY),
         }
-        failed.sort_unstable();
-        let mut keep = failed.into_iter().peekable();
-        messages = messages
-            .into_iter()
-            .enumerate()
-            .filter_map(|(index, m)| (keep.next_if_eq(&index).is_some()).then_some(m))
-            .collect();
+        live = failed;
     }
 }
 
 /// The driver's side: every tick to `topic`, keyed by symbol, batch after
 /// batch. A batch is confirmed by the brokers before the next is read, so a
 /// slow or absent broker holds the driver back through the channel; what
-/// they refuse is sent again.
+/// they refuse is sent again. What they have not confirmed by the end of
+/// the shutdown grace is written to the spill file (stored, not sent, at
+/// the next start, before the driver resumes after it): nothing the driver
+/// handed over is dropped.
 pub async fn produce_ticks(
     mut input: mpsc::Receiver<Vec<Tick>>,
     producer: FutureProducer<Figures>,
     topic: String,
     stats: Arc<StageStats>,
-    shutdown: CancellationToken,
+    grace: Grace,
+    spill: Spill,
 ) {
     let mut unconfirmed = 0;
     while let Some(batch) = input.recv().await {
-        let messages = batch.iter().filter_map(|tick| Outgoing::json(&topic, &tick.symbol, tick)).collect();
-        unconfirmed += deliver_all(&producer, messages, &stats, &shutdown).await;
+        let (ticks, messages): (Vec<&Tick>, Vec<Outgoing<'_>>) =
+            batch.iter().filter_map(|tick| Some((tick, Outgoing::json(&topic, &tick.symbol, tick)?))).unzip();
+        let left = deliver_all(&producer, &messages, &stats, &grace).await;
+        if left.is_empty() {
+            continue;
+        }
+        unconfirmed += left.len();
+        let left: Vec<Tick> = left.into_iter().map(|index| ticks[index].clone()).collect();
+        let count = left.len() as u64;
+        if let Err(err) = spill.append(left, "not confirmed by Kafka by the end of the shutdown grace").await
+        {
+            stats.add_dropped(count);
+            tracing::error!(%err, ticks = count, path = %spill.path().display(), "cannot write the spill file: these ticks are lost");
+        }
     }
     if unconfirmed > 0 {
-        tracing::error!(ticks = unconfirmed, "tick producer stopped with ticks Kafka never confirmed");
+        tracing::warn!(
+            ticks = unconfirmed,
+            path = %spill.path().display(),
+            "tick producer stopped; ticks Kafka did not confirm are in the spill file, stored at the next start"
+        );
     } else {
         tracing::info!("tick producer stopped");
     }
@@ -180,6 +202,7 @@ pub async fn produce_updates(
     bars_topic: String,
     alerts_topic: String,
     stats: Arc<StageStats>,
+    grace: Grace,
 ) {
     while let Some(update) = input.recv().await {
         let bars = |bars: Vec<marquee_shared::AnalyzedBar>, closed: bool| -> Vec<Outgoing<'_>> {
@@ -205,7 +228,7 @@ pub async fn produce_updates(
             let queued = if skippable {
                 producer.send_result(message.record()).map_err(|(err, _)| err)
             } else {
-                enqueue(&producer, message).await
+                enqueue(&producer, message, &grace).await
             };
             match queued {
                 Ok(delivery) => {
@@ -224,8 +247,16 @@ pub async fn produce_updates(
             }
         }
     }
-    // Dropping a producer discards what it holds: deliver that first.
-    let flushed = tokio::task::spawn_blocking(move || producer.flush(SHUTDOWN_GRACE)).await;
+    // Dropping a producer discards what it holds: deliver that first, within
+    // the shutdown grace (bars and alerts are in the store anyway).
+    let flushing = tokio::task::spawn_blocking(move || producer.flush(FLUSH_AT_MOST));
+    let flushed = tokio::select! {
+        flushed = flushing => flushed,
+        () = grace.over() => {
+            tracing::warn!("bar and alert producer stopped at the end of the shutdown grace, still flushing");
+            return;
+        }
+    };
     match flushed {
         Ok(Ok(())) => tracing::info!("bar and alert producer stopped"),
         Ok(Err(err)) => {

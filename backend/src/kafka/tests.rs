@@ -17,6 +17,8 @@ use crate::driver::RecentTicks;
 use crate::hub::Update;
 use crate::instances::{Instances, ThisInstance};
 use crate::receiver::TickSource;
+use crate::shutdown::Grace;
+use crate::spill::Spill;
 use crate::stats::StageStats;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -69,8 +71,9 @@ async fn produce(kafka: &Kafka, batches: Vec<Vec<Tick>>) -> Arc<StageStats> {
     let (ticks, input) = mpsc::channel(4);
     let producer = kafka.producer(Arc::clone(&driver), None).expect("producer");
     let topic = kafka.config.ticks_topic.clone();
-    let producing =
-        tokio::spawn(produce_ticks(input, producer, topic, Arc::clone(&driver), CancellationToken::new()));
+    let grace = Grace::new(CancellationToken::new(), Duration::from_secs(5));
+    let spill = Spill::new(std::path::Path::new("/nonexistent"), "never");
+    let producing = tokio::spawn(produce_ticks(input, producer, topic, Arc::clone(&driver), grace, spill));
     for batch in batches {
         ticks.send(batch).await.expect("send");
     }
@@ -176,6 +179,7 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
         config.bars_topic.clone(),
         config.alerts_topic.clone(),
         producer_stats,
+        Grace::new(CancellationToken::new(), Duration::from_secs(5)),
     ));
     let alert = Alert {
         symbol: "AAA".into(),
@@ -282,4 +286,53 @@ async fn the_tail_gives_the_newest_seq_of_every_symbol() {
         tail.last_ticks().await.expect("tail").into_iter().map(|t| (t.symbol, t.seq)).collect();
     newest.sort();
     assert_eq!(newest, [("AAA".to_owned(), 10), ("BBB".to_owned(), 4)]);
+}
+
+/// A broker that never answers: at shutdown the producer stops within the
+/// grace and every tick it was given is in the spill file, none dropped.
+#[tokio::test]
+async fn ticks_kafka_never_confirms_are_spilled_at_the_end_of_the_grace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nobody = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe");
+        probe.local_addr().expect("addr").to_string()
+    };
+    let config = KafkaConfig {
+        brokers: nobody,
+        ticks_topic: "nowhere.ticks".to_owned(),
+        bars_topic: "nowhere.bars".to_owned(),
+        alerts_topic: "nowhere.alerts".to_owned(),
+        heartbeats_topic: "nowhere.heartbeats".to_owned(),
+        receiver_group: "nowhere".to_owned(),
+        options: vec![],
+        consumer_options: vec![],
+    };
+    let kafka = Kafka::new(config, "spill-test");
+    let driver = Arc::new(StageStats::new("driver"));
+    let producer = kafka.producer(Arc::clone(&driver), None).expect("producer");
+    let (ticks, input) = mpsc::channel(4);
+    let shutdown = CancellationToken::new();
+    let grace = Grace::new(shutdown.clone(), Duration::from_millis(500));
+    let spill = Spill::new(dir.path(), "driver");
+    let producing = tokio::spawn(produce_ticks(
+        input,
+        producer,
+        "nowhere.ticks".to_owned(),
+        driver,
+        grace,
+        spill.clone(),
+    ));
+    ticks.send(vec![tick("AAA", 1), tick("BBB", 1)]).await.expect("send");
+    ticks.send(vec![tick("AAA", 2)]).await.expect("send");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shutdown.cancel();
+    drop(ticks);
+    let asked = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), producing).await.expect("stops").expect("no panic");
+    assert!(asked.elapsed() < Duration::from_millis(2_000), "took {:?}", asked.elapsed());
+    let bytes = std::fs::read(spill.path()).expect("the spill file");
+    let mut spilled: Vec<_> =
+        crate::spill::record::decode(&bytes).ticks.into_iter().map(|t| (t.symbol, t.seq)).collect();
+    spilled.sort();
+    assert_eq!(spilled, [("AAA".to_owned(), 1), ("AAA".to_owned(), 2), ("BBB".to_owned(), 1)]);
 }

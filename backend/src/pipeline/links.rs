@@ -14,6 +14,8 @@ use crate::hub::Update;
 use crate::instances::{Instances, ThisInstance};
 use crate::metrics::DependencyCheck;
 use crate::receiver::Batch;
+use crate::shutdown::Grace;
+use crate::spill::Spill;
 use crate::stats::StageStats;
 
 /// Updates (bars, alerts) a receiver may run ahead of its Kafka producer.
@@ -54,11 +56,12 @@ impl Links {
         ticks: mpsc::Receiver<Vec<Tick>>,
         stats: &Arc<StageStats>,
         tasks: &TaskTracker,
-        shutdown: &CancellationToken,
+        grace: &Grace,
+        spill: &Spill,
     ) -> anyhow::Result<Option<mpsc::Receiver<Vec<Tick>>>> {
         match self {
             Links::InProcess => {
-                let _ = (stats, tasks, shutdown);
+                let _ = (stats, tasks, grace, spill);
                 Ok(Some(ticks))
             }
             #[cfg(feature = "kafka")]
@@ -70,7 +73,8 @@ impl Links {
                     producer,
                     topic,
                     Arc::clone(stats),
-                    shutdown.clone(),
+                    grace.clone(),
+                    spill.clone(),
                 ));
                 Ok(None)
             }
@@ -93,10 +97,11 @@ impl Links {
         hub: mpsc::Sender<Update>,
         stats: &Arc<StageStats>,
         tasks: &TaskTracker,
+        grace: &Grace,
     ) -> anyhow::Result<mpsc::Sender<Update>> {
         match self {
             Links::InProcess => {
-                let _ = (stats, tasks);
+                let _ = (stats, tasks, grace);
                 Ok(hub)
             }
             #[cfg(feature = "kafka")]
@@ -111,6 +116,7 @@ impl Links {
                     bars,
                     alerts,
                     Arc::clone(stats),
+                    grace.clone(),
                 ));
                 Ok(out)
             }

@@ -37,6 +37,8 @@ use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
 use crate::ingest::fetch::{FetchHandle, Fetcher};
 use crate::instances::{Instances, ThisInstance};
 use crate::metrics::{DependencyCheck, PipelineStats, Sampler};
+use crate::shutdown::Grace;
+use crate::spill::{self, Spill};
 use crate::stats::StageStats;
 use crate::store::{self, SharedStore};
 use crate::{ingest, receiver};
@@ -67,9 +69,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Opens the store and spawns the stages of this process's roles. The
-    /// driver and the hub stop when `shutdown` is cancelled; the receiver
-    /// then drains what is left. `bound` is where the HTTP server listens.
+    /// Opens the store, stores what was spilled at the last shutdown, and
+    /// spawns the stages of this process's roles. The driver and the hub stop
+    /// when `shutdown` is cancelled; the receiver then drains what is left,
+    /// and spills what the store has not taken by the end of
+    /// `--shutdown-grace`. `bound` is where the HTTP server listens.
     pub async fn start(
         config: &Config,
         bound: SocketAddr,
@@ -88,6 +92,20 @@ impl Pipeline {
         tracing::info!(id = this.id, roles = ?roles.names(), address = this.address, "instance");
 
         let store = store::open(&config.data_dir, config.mongodb.as_ref()).await?;
+        // Before the driver reads where each symbol resumes: ticks spilled at
+        // the last shutdown are made already, so their seqs must not be again.
+        let replayed = spill::replay(&config.data_dir, store.as_ref()).await?;
+        if replayed.files > 0 {
+            tracing::info!(
+                files = replayed.files,
+                ticks = replayed.ticks,
+                skipped = replayed.skipped,
+                "stored the ticks spilled at the last shutdown"
+            );
+        }
+        // What cannot be stored or sent by the end of the grace is spilled.
+        let grace = Grace::new(shutdown.clone(), config.edge.shutdown_grace);
+        let spill = Spill::new(&config.data_dir, &this.id);
         let (bus, sns) = event_bus::event_bus(config, &this, &tasks, &shutdown).await?;
         let events = Events::new(bus, Arc::clone(&store), "ingest");
         let links = Links::new(config, &this)?;
@@ -109,7 +127,7 @@ impl Pipeline {
             }
             // Subscribed to events before anything is loaded.
             tasks.spawn(driver.run(shutdown.clone()));
-            local_ticks = links.send_ticks(ticks, &stats.driver, &tasks, &shutdown)?;
+            local_ticks = links.send_ticks(ticks, &stats.driver, &tasks, &grace, &spill)?;
             handle
         } else {
             stats.driver.set_stopped("runs in another process");
@@ -123,17 +141,19 @@ impl Pipeline {
         };
 
         if roles.has(Role::Receiver) {
-            let out = links.send_updates(hub_in.clone(), &stats.receiver, &tasks)?;
+            let out = links.send_updates(hub_in.clone(), &stats.receiver, &tasks, &grace)?;
             let limits = config.buffer;
             let receiver_stats =
                 receiver::Stats { receiver: Arc::clone(&stats.receiver), store: Arc::clone(&stats.store) };
+            let exit = receiver::Exit { grace: grace.clone(), spill: spill.clone() };
+            let store = Arc::clone(&store);
             match local_ticks {
                 Some(ticks) => {
-                    tasks.spawn(receiver::run(ticks, Arc::clone(&store), out, limits, receiver_stats));
+                    tasks.spawn(receiver::run(ticks, store, out, limits, receiver_stats, exit));
                 }
                 None => {
                     let ticks = links.receive_ticks(&stats.receiver, &tasks, &shutdown)?;
-                    tasks.spawn(receiver::run(ticks, Arc::clone(&store), out, limits, receiver_stats));
+                    tasks.spawn(receiver::run(ticks, store, out, limits, receiver_stats, exit));
                 }
             }
         }

@@ -5,37 +5,45 @@
 //!
 //! Backpressure instead of loss: while the buffer is full the stage flushes
 //! and reads no more input, so the bounded channel in front of it fills and
-//! the driver waits. A failed write is retried (with backoff) until it
-//! succeeds; nothing accepted is dropped. When the input closes (shutdown),
-//! everything held is flushed before the stage returns.
+//! the driver waits. A failed write is retried with capped backoff
+//! ([`writes`]); a store with no successful write for
+//! [`writes::STORE_DOWN_AFTER`] reads as down on `/health`. When the input
+//! closes (shutdown), everything held is flushed before the stage returns.
+//!
+//! Nothing accepted is dropped, even when the store never comes back: once
+//! shutdown has begun, writes are tried until the shutdown grace is over
+//! ([`Exit`]), and whatever is not stored by then is written to the spill
+//! file ([`crate::spill`]), stored at the next start. Kafka offsets of
+//! spilled batches are not committed (Kafka delivers them again).
 
 pub mod buffer;
 mod source;
+mod writes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use buffer::{BufferLimits, Pushed, TickBuffer};
-use marquee_shared::Tick;
+use buffer::{BufferLimits, TickBuffer};
 use tokio::sync::mpsc;
+use writes::{Writes, accept, flush, publish};
 
 use crate::analytics::{Analytics, Output};
 use crate::hub::Update;
+use crate::shutdown::Grace;
+use crate::spill::Spill;
 use crate::stats::StageStats;
 use crate::store::SharedStore;
 use crate::time::now_ns;
 
 pub use source::{Ack, Batch, TickSource};
+pub use writes::STORE_DOWN_AFTER;
 
 /// How often the bars still forming are sent on.
 const FORMING_EVERY: Duration = Duration::from_secs(1);
 /// A symbol with no tick for this long has no forming bar to send (its
 /// ticks may now go to another receiver, after a Kafka rebalance).
 const FORMING_STALE: Duration = Duration::from_secs(5);
-/// How long to wait before retrying a failed write, doubling up to [`MAX_RETRY`].
-const FIRST_RETRY: Duration = Duration::from_millis(100);
-const MAX_RETRY: Duration = Duration::from_secs(5);
 
 /// The receiver's own figures and those of the writes it makes.
 #[derive(Debug, Clone)]
@@ -47,16 +55,24 @@ pub struct Stats {
     pub store: Arc<StageStats>,
 }
 
+/// How the receiver ends: it stores until `grace` is over, then spills.
+#[derive(Debug, Clone)]
+pub struct Exit {
+    pub grace: Grace,
+    pub spill: Spill,
+}
+
 pub async fn run(
     mut input: impl TickSource,
     store: SharedStore,
     out: mpsc::Sender<Update>,
     limits: BufferLimits,
     all_stats: Stats,
+    exit: Exit,
 ) {
     let Stats { receiver: stats, store: store_stats } = all_stats;
     let stats = &*stats;
-    let mut writes = Writes { store: &store, stats, store_stats: &store_stats, acks: Vec::new() };
+    let mut writes = Writes::new(&store, stats, &store_stats, &exit);
     stats.set_running("analysing and buffering ticks");
     store_stats.set_running("storing ticks");
     let mut buffer = TickBuffer::new(limits);
@@ -94,10 +110,10 @@ pub async fn run(
                 // at once if nothing is held (all stored or all duplicates).
                 writes.acks.extend(on_stored);
                 if buffer.is_empty() {
-                    writes.acks.drain(..).for_each(|ack| ack());
+                    writes.acknowledge();
                 }
                 stats.latency.record_ages(now_ns(), event_times);
-                publish(output, &store, &mut hub, stats).await;
+                publish(output, &mut hub, &mut writes).await;
             }
             () = sleep_until(due), if due.is_some() => {}
             _ = forming.tick() => {
@@ -116,6 +132,13 @@ pub async fn run(
     flush(&mut buffer, &mut writes).await;
     stats.set_stopped("shut down");
     store_stats.set_stopped("shut down");
+    if writes.spilled > 0 {
+        tracing::warn!(
+            ticks = writes.spilled,
+            path = %exit.spill.path().display(),
+            "receiver stopped; ticks the store did not take are in the spill file, stored at the next start"
+        );
+    }
     tracing::info!(duplicates = buffer.duplicates(), "receiver stopped");
 }
 
@@ -130,83 +153,6 @@ impl Hub {
         if self.open && self.out.send(update).await.is_err() {
             tracing::debug!("hub gone; receiver only stores from here");
             self.open = false;
-        }
-    }
-}
-
-/// Where flushed ticks go, what is counted about them, and who is told
-/// once they are stored.
-struct Writes<'a> {
-    store: &'a SharedStore,
-    stats: &'a StageStats,
-    store_stats: &'a StageStats,
-    /// Of batches read whole since the last flush: the next flush stores them.
-    acks: Vec<Ack>,
-}
-
-/// Buffers one (non-duplicate) tick, flushing whenever the buffer is full.
-async fn accept(buffer: &mut TickBuffer, mut tick: Tick, writes: &mut Writes<'_>) {
-    loop {
-        match buffer.push(tick, Instant::now()) {
-            Pushed::Accepted | Pushed::Duplicate => return,
-            Pushed::Full(refused) => {
-                tick = refused;
-                flush(buffer, writes).await;
-            }
-        }
-    }
-}
-
-/// Stores closed bars and alerts and passes them on. Bars are derived data:
-/// a failed write is logged and counted, not retried.
-async fn publish(output: Output, store: &SharedStore, hub: &mut Hub, stats: &StageStats) {
-    if !output.bars.is_empty() {
-        if let Err(err) = store.upsert_analyzed_bars(output.bars.clone()).await {
-            stats.add_errors(1);
-            tracing::error!(%err, "cannot store closed bars");
-        }
-        hub.send(Update::Bars(output.bars)).await;
-    }
-    if !output.alerts.is_empty() {
-        for alert in &output.alerts {
-            tracing::info!(symbol = %alert.symbol, kind = alert.kind.as_str(), value = alert.value, "alert");
-        }
-        if let Err(err) = store.insert_alerts(output.alerts.clone()).await {
-            stats.add_errors(1);
-            tracing::error!(%err, "cannot store alerts");
-        }
-        hub.send(Update::Alerts(output.alerts)).await;
-    }
-}
-
-/// Writes everything held, retrying until the store takes it, then tells
-/// the sources of the batches it completed.
-async fn flush(buffer: &mut TickBuffer, writes: &mut Writes<'_>) {
-    if buffer.is_empty() {
-        writes.acks.drain(..).for_each(|ack| ack());
-        return;
-    }
-    let Writes { store, stats, store_stats, acks } = writes;
-    let batch = buffer.take();
-    let mut wait = FIRST_RETRY;
-    loop {
-        match store.insert_ticks(batch.clone()).await {
-            Ok(_) => {
-                store_stats.latency.record_ages(now_ns(), batch.iter().map(|t| t.ts));
-                store_stats.add_processed(batch.len() as u64);
-                store_stats.set_running("storing ticks");
-                stats.add_flush();
-                stats.set_buffer_fill(buffer.fill());
-                acks.drain(..).for_each(|ack| ack());
-                return;
-            }
-            Err(err) => {
-                store_stats.add_errors(1);
-                store_stats.set_degraded(format!("cannot store ticks (retrying): {err}"));
-                tracing::error!(%err, ticks = batch.len(), retry_ms = wait.as_millis() as u64, "cannot store ticks");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(MAX_RETRY);
-            }
         }
     }
 }

@@ -8,9 +8,12 @@ use marquee_shared::{
     Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
 };
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::buffer::BufferLimits;
 use crate::hub::Update;
+use crate::shutdown::Grace;
+use crate::spill::Spill;
 use crate::stats::StageStats;
 use crate::store::{BarQuery, LastTick, SharedStore, SqliteStore, Store, StoreError, StoreFuture};
 
@@ -131,6 +134,10 @@ fn start(
 ) -> (mpsc::Sender<Vec<Tick>>, mpsc::Receiver<Update>, tokio::task::JoinHandle<()>) {
     let (input, receiver_in) = mpsc::channel(4);
     let (receiver_out, hub) = mpsc::channel(10_000);
+    let exit = super::Exit {
+        grace: Grace::new(CancellationToken::new(), Duration::from_secs(1)),
+        spill: Spill::new(std::path::Path::new("/nonexistent"), "never"),
+    };
     let task = tokio::spawn(super::run(
         receiver_in,
         store,
@@ -140,6 +147,7 @@ fn start(
             receiver: Arc::new(StageStats::new("receiver")),
             store: Arc::new(StageStats::new("store")),
         },
+        exit,
     ));
     (input, hub, task)
 }
