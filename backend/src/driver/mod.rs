@@ -29,6 +29,8 @@ use crate::time::now_ns;
 
 /// How often the driver re-reads the store without being told to.
 const STORE_RECHECK: Duration = Duration::from_secs(5);
+/// How long storing the stop event may hold the driver's exit at shutdown.
+const STOP_EVENT_WAIT: Duration = Duration::from_secs(1);
 /// Stored days searched for a valid close when the latest is impossible.
 const REPAIR_DAYS: usize = 100;
 
@@ -163,63 +165,78 @@ impl Driver {
         self
     }
 
-    /// Runs until `shutdown` fires or the tick consumer goes away.
+    /// Runs until `shutdown` fires or the tick consumer goes away. Shutdown
+    /// is obeyed at once, even mid-way through a store read that hangs (a
+    /// store that is locked or away): the driver is what the receiver waits
+    /// for to finish.
     pub async fn run(mut self, shutdown: CancellationToken) {
-        if let Err(err) = self.refresh().await {
-            tracing::error!(%err, "cannot read the store at startup; waiting for events");
-        }
         // Other processes (the `fetch`/`import` commands) write to the store
         // without reaching this bus: look again now and then.
         let mut recheck = tokio::time::interval(STORE_RECHECK);
         recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                _ = recheck.tick() => {
-                    if let Err(err) = self.refresh().await {
-                        tracing::warn!(%err, "cannot re-read the store");
-                    }
-                }
-                event = recv_event(&mut self.bus) => match event {
-                    Ok(event) if matches!(event.kind, EventKind::SymbolDataLoaded { .. } | EventKind::BatchComplete { .. }) => {
-                        if let Err(err) = self.refresh().await {
-                            tracing::error!(%err, "cannot read the store after an event");
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        // The store is the truth: re-read it instead of the missed events.
-                        tracing::warn!(missed, "driver missed events; re-reading the store");
-                        if let Err(err) = self.refresh().await {
-                            tracing::error!(%err, "cannot read the store");
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Closed) => self.bus = None,
-                },
-                Some((command, reply)) = self.commands.recv() => {
-                    let result = self.on_command(command).await;
-                    if reply.send(result).is_err() {
-                        tracing::debug!("operator left before the answer");
-                    }
-                }
-                due = self.clock.tick(), if self.controller.is_ticking() => {
-                    // Late steps are made at once, so the rate holds on a busy
-                    // machine; after a long stall (a suspended laptop) the
-                    // clock starts afresh instead.
-                    if due.elapsed() > MAX_CATCH_UP {
-                        self.clock.reset();
-                    }
-                    if !self.step(&shutdown).await {
-                        break;
-                    }
-                }
+        let running = async {
+            if let Err(err) = self.refresh().await {
+                tracing::error!(%err, "cannot read the store at startup; waiting for events");
             }
+            while self.turn(&mut recheck, &shutdown).await {}
+        };
+        tokio::select! {
+            () = running => {}
+            () = shutdown.cancelled() => {}
         }
         if self.controller.is_ticking() {
-            self.events.emit(EventKind::SimulationStopped { reason: "shutdown".into() }).await;
+            let stopped = self.events.emit(EventKind::SimulationStopped { reason: "shutdown".into() });
+            if tokio::time::timeout(STOP_EVENT_WAIT, stopped).await.is_err() {
+                tracing::warn!("the simulation's stop event was not stored in time");
+            }
         }
         self.stats.set_stopped("shut down");
         tracing::info!("driver stopped");
+    }
+
+    /// Waits for the next thing to do and does it. False once the driver
+    /// should stop.
+    async fn turn(&mut self, recheck: &mut Interval, shutdown: &CancellationToken) -> bool {
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            _ = recheck.tick() => {
+                if let Err(err) = self.refresh().await {
+                    tracing::warn!(%err, "cannot re-read the store");
+                }
+            }
+            event = recv_event(&mut self.bus) => match event {
+                Ok(event) if matches!(event.kind, EventKind::SymbolDataLoaded { .. } | EventKind::BatchComplete { .. }) => {
+                    if let Err(err) = self.refresh().await {
+                        tracing::error!(%err, "cannot read the store after an event");
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // The store is the truth: re-read it instead of the missed events.
+                    tracing::warn!(missed, "driver missed events; re-reading the store");
+                    if let Err(err) = self.refresh().await {
+                        tracing::error!(%err, "cannot read the store");
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => self.bus = None,
+            },
+            Some((command, reply)) = self.commands.recv() => {
+                let result = self.on_command(command).await;
+                if reply.send(result).is_err() {
+                    tracing::debug!("operator left before the answer");
+                }
+            }
+            due = self.clock.tick(), if self.controller.is_ticking() => {
+                // Late steps are made at once, so the rate holds on a busy
+                // machine; after a long stall (a suspended laptop) the
+                // clock starts afresh instead.
+                if due.elapsed() > MAX_CATCH_UP {
+                    self.clock.reset();
+                }
+                return self.step(shutdown).await;
+            }
+        }
+        true
     }
 
     /// Makes one step and sends it. False when the consumer is gone.

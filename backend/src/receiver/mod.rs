@@ -79,6 +79,7 @@ pub async fn run(
     let mut analytics = Analytics::default();
     let mut last_tick: HashMap<String, Instant> = HashMap::new();
     let mut hub = Hub { out, open: true };
+    let mut closed = false;
     let mut forming = tokio::time::interval(FORMING_EVERY);
     forming.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -116,6 +117,12 @@ pub async fn run(
                 publish(output, &mut hub, &mut writes).await;
             }
             () = sleep_until(due), if due.is_some() => {}
+            // Whoever feeds the receiver should have stopped by now; what it
+            // handed over is still read (and spilled), then the input ends.
+            () = exit.grace.over(), if !closed => {
+                closed = true;
+                input.close();
+            }
             _ = forming.tick() => {
                 let mut bars = analytics.forming_bars();
                 bars.retain(|b| last_tick.get(&b.bar.symbol).is_some_and(|at| at.elapsed() < FORMING_STALE));

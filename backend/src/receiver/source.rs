@@ -29,16 +29,27 @@ impl fmt::Debug for Batch {
 /// `next_batch` must be cancel safe: the receiver selects on it.
 pub trait TickSource: Send {
     fn next_batch(&mut self) -> impl Future<Output = Option<Batch>> + Send;
+    /// Takes no more batches: those already handed over are still read,
+    /// then the stream ends.
+    fn close(&mut self);
 }
 
 impl TickSource for mpsc::Receiver<Vec<Tick>> {
     async fn next_batch(&mut self) -> Option<Batch> {
         self.recv().await.map(|ticks| Batch { ticks, on_stored: None })
     }
+
+    fn close(&mut self) {
+        mpsc::Receiver::close(self);
+    }
 }
 
 impl TickSource for mpsc::Receiver<Batch> {
     async fn next_batch(&mut self) -> Option<Batch> {
         self.recv().await
+    }
+
+    fn close(&mut self) {
+        mpsc::Receiver::close(self);
     }
 }

@@ -1,5 +1,8 @@
 //! The spill file's records: one tick per line,
-//! `<CRC-32 of the JSON, 8 hex digits> <the tick as JSON>\n`.
+//! `<CRC-32 of the JSON, 8 hex digits> <the tick as JSON>\n`, its floats
+//! as decimal strings: Rust prints the shortest decimal that reads back to
+//! the same `f64` and reads it back exactly, where serde_json may read a
+//! float one ULP off. A replayed tick is stored exactly as it was made.
 //!
 //! Lines, because JSON never holds a raw newline: a damaged record ends at
 //! its newline and the next one is read as usual. The checksum finds a
@@ -10,11 +13,50 @@
 use std::fmt;
 
 use marquee_shared::{Tick, Validate};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A tick as the spill writes it.
+#[derive(Serialize, Deserialize)]
+struct Record {
+    symbol: String,
+    seq: u64,
+    ts: i64,
+    #[serde(with = "exact")]
+    price: f64,
+    size: u64,
+    #[serde(with = "exact")]
+    change: f64,
+    #[serde(with = "exact")]
+    change_pct: f64,
+}
+
+/// An `f64` as the decimal string that reads back to exactly it.
+mod exact {
+    use super::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        let text = <&str>::deserialize(deserializer)?;
+        text.parse().map_err(|_| serde::de::Error::custom(format!("{text:?} is not a number")))
+    }
+}
 
 /// Appends `tick` as one record to `out`.
 pub fn encode(tick: &Tick, out: &mut Vec<u8>) {
-    // A `Tick` is plain numbers and a string: it always serialises.
-    let json = serde_json::to_vec(tick).unwrap_or_default();
+    let record = Record {
+        symbol: tick.symbol.clone(),
+        seq: tick.seq,
+        ts: tick.ts,
+        price: tick.price,
+        size: tick.size,
+        change: tick.change,
+        change_pct: tick.change_pct,
+    };
+    // Plain numbers, strings and a symbol: it always serialises.
+    let json = serde_json::to_vec(&record).unwrap_or_default();
     out.extend_from_slice(format!("{:08x} ", crc32fast::hash(&json)).as_bytes());
     out.extend_from_slice(&json);
     out.push(b'\n');
@@ -93,7 +135,9 @@ fn record(line: &[u8]) -> Result<Tick, Reason> {
     if crc32fast::hash(json) != sum {
         return Err(Reason::Checksum);
     }
-    let tick: Tick = serde_json::from_slice(json).map_err(|e| Reason::Malformed(e.to_string()))?;
+    let record: Record = serde_json::from_slice(json).map_err(|e| Reason::Malformed(e.to_string()))?;
+    let Record { symbol, seq, ts, price, size, change, change_pct } = record;
+    let tick = Tick { symbol, seq, ts, price, size, change, change_pct };
     tick.validate().map_err(|e| Reason::Invalid(e.to_string()))?;
     Ok(tick)
 }
@@ -129,6 +173,23 @@ mod tests {
     }
 
     #[test]
+    fn floats_come_back_to_the_last_bit() {
+        let mut awkward = tick("A", 1);
+        for price in [228.49821746914097, 0.1 + 0.2, 1e-8, 999_999_999.999_999_9, f64::MIN_POSITIVE * 1e300] {
+            awkward.price = price;
+            awkward.change = -price / 3.0;
+            awkward.change_pct = price.sqrt();
+            let decoded = decode(&encoded(std::slice::from_ref(&awkward)));
+            let back = &decoded.ticks[0];
+            assert_eq!(
+                (back.price.to_bits(), back.change.to_bits(), back.change_pct.to_bits()),
+                (price.to_bits(), awkward.change.to_bits(), awkward.change_pct.to_bits()),
+                "{price}"
+            );
+        }
+    }
+
+    #[test]
     fn an_empty_file_holds_nothing() {
         assert_eq!(decode(b""), Decoded::default());
     }
@@ -160,7 +221,8 @@ mod tests {
     #[test]
     fn garbage_and_impossible_ticks_are_refused_with_a_reason() {
         let json = |value: &str| format!("{:08x} {value}\n", crc32fast::hash(value.as_bytes()));
-        let mut bad_seq = serde_json::to_value(tick("A", 1)).expect("json");
+        let record = encoded(&[tick("A", 1)]);
+        let mut bad_seq: serde_json::Value = serde_json::from_slice(&record[9..]).expect("json");
         bad_seq["seq"] = serde_json::json!(0);
         let mut bytes = Vec::new();
         bytes.extend_from_slice(b"\n");

@@ -16,6 +16,7 @@ mod logs;
 mod market;
 mod origin;
 mod shutdown;
+mod spill;
 mod static_files;
 mod stream;
 mod ws;
