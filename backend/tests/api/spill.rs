@@ -6,7 +6,7 @@
 //! driver resumes: per symbol the stored seqs run 1, 2, 3, ... (0 lost),
 //! each tick stored once and as it was made (0 duplicated, none made again).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
