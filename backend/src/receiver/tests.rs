@@ -132,24 +132,26 @@ const LIMITS: BufferLimits = BufferLimits { capacity: 40, batch: 20, max_age: Du
 fn start(
     store: SharedStore,
 ) -> (mpsc::Sender<Vec<Tick>>, mpsc::Receiver<Update>, tokio::task::JoinHandle<()>) {
-    let (input, receiver_in) = mpsc::channel(4);
-    let (receiver_out, hub) = mpsc::channel(10_000);
     let exit = super::Exit {
         grace: Grace::new(CancellationToken::new(), Duration::from_secs(1)),
         spill: Spill::new(std::path::Path::new("/nonexistent"), "never"),
     };
-    let task = tokio::spawn(super::run(
-        receiver_in,
-        store,
-        receiver_out,
-        LIMITS,
-        super::Stats {
-            receiver: Arc::new(StageStats::new("receiver")),
-            store: Arc::new(StageStats::new("store")),
-        },
-        exit,
-    ));
+    let (input, hub, task, _) = start_with(store, exit);
     (input, hub, task)
+}
+
+type Started = (mpsc::Sender<Vec<Tick>>, mpsc::Receiver<Update>, tokio::task::JoinHandle<()>, super::Stats);
+
+/// [`start`] with its way out given, and its figures.
+fn start_with(store: SharedStore, exit: super::Exit) -> Started {
+    let (input, receiver_in) = mpsc::channel(4);
+    let (receiver_out, hub) = mpsc::channel(10_000);
+    let stats = super::Stats {
+        receiver: Arc::new(StageStats::new("receiver")),
+        store: Arc::new(StageStats::new("store")),
+    };
+    let task = tokio::spawn(super::run(receiver_in, store, receiver_out, LIMITS, stats.clone(), exit));
+    (input, hub, task, stats)
 }
 
 async fn stored_seqs(store: &SlowStore, symbol: &str) -> Vec<u64> {
@@ -267,4 +269,73 @@ async fn closed_bars_and_alerts_are_stored_and_passed_on() {
         "the window (200 returns) is not full yet"
     );
     assert_eq!(store.inner.recent_alerts(10).await.expect("alerts"), alerts);
+}
+
+/// A spill in `dir` and a grace of `grace` on a token of its own.
+fn spilling(dir: &std::path::Path, grace: Duration) -> (CancellationToken, super::Exit) {
+    let shutdown = CancellationToken::new();
+    let exit = super::Exit { grace: Grace::new(shutdown.clone(), grace), spill: Spill::new(dir, "receiver") };
+    (shutdown, exit)
+}
+
+fn spilled(exit: &super::Exit) -> Vec<(String, u64)> {
+    let bytes = std::fs::read(exit.spill.path()).expect("the spill file");
+    let mut ticks: Vec<_> =
+        crate::spill::record::decode(&bytes).ticks.into_iter().map(|t| (t.symbol, t.seq)).collect();
+    ticks.sort();
+    ticks
+}
+
+#[tokio::test]
+async fn at_shutdown_what_a_failing_store_never_took_is_spilled_within_the_grace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = slow_store(Duration::ZERO);
+    store.failing.store(true, Ordering::SeqCst);
+    let (shutdown, exit) = spilling(dir.path(), Duration::from_millis(300));
+    let (input, _hub, task, stats) = start_with(store.clone(), exit.clone());
+    for step in 1..=3 {
+        input.send(batch(step)).await.expect("send");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (receiver, written) = (stats.receiver.health(), stats.store.health());
+    assert_eq!(written.status, marquee_shared::Status::Degraded, "{}", written.detail);
+    assert!(written.errors > 0);
+    assert!(receiver.detail.contains("reading no more"), "backpressure is said: {}", receiver.detail);
+
+    // The input stays open (a driver that does not stop): the grace ends it.
+    shutdown.cancel();
+    let asked = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
+    assert!(asked.elapsed() < Duration::from_millis(1_500), "took {:?}", asked.elapsed());
+    let expected: Vec<_> =
+        ["A", "B", "C", "D"].iter().flat_map(|s| (1..=3).map(|seq| ((*s).to_owned(), seq))).collect();
+    assert_eq!(spilled(&exit), expected, "every accepted tick, once");
+    assert!(stored_seqs(&store, "A").await.is_empty());
+    assert!(input.send(batch(4)).await.is_err(), "nothing more is taken after the grace");
+}
+
+#[tokio::test]
+async fn a_store_that_hangs_reads_as_down_and_holds_the_producer_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = slow_store(Duration::from_secs(3_600));
+    let (shutdown, exit) = spilling(dir.path(), Duration::from_millis(200));
+    let (input, _hub, task, stats) = start_with(store.clone(), exit.clone());
+    // The buffer (40) takes 10 batches, the channel 4 more; then sends wait.
+    let mut sent = 0;
+    while sent < 100 {
+        let next = batch(sent + 1);
+        if tokio::time::timeout(Duration::from_millis(100), input.send(next)).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    assert!(sent < 20, "backpressure: {sent} batches taken by a receiver whose store hangs");
+    assert_ne!(stats.store.health().status, marquee_shared::Status::Down, "not down at once");
+    tokio::time::sleep(super::STORE_DOWN_AFTER).await;
+    let written = stats.store.health();
+    assert_eq!(written.status, marquee_shared::Status::Down, "{}", written.detail);
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
+    assert_eq!(spilled(&exit).len(), sent as usize * 4, "every accepted tick spilled");
 }

@@ -155,7 +155,8 @@ async fn a_store_that_fails_for_good_ends_in_the_spill_and_the_next_start_stores
     let later = health(port).await.expect("health");
     let made_later = stage(&later, "driver").processed;
     assert!(made_later - made < 50, "backpressure: the driver made {} ticks in 1 s", made_later - made);
-    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(50), next_message(&mut ws)).await {
+    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(50), next_message(&mut ws)).await
+    {
         if let ServerMessage::Ticks { ticks } = message {
             seen.extend(ticks.into_iter().map(|t| ((t.symbol, t.seq), t.price)));
         }
@@ -212,6 +213,10 @@ async fn a_store_that_fails_for_good_ends_in_the_spill_and_the_next_start_stores
         assert!(stored_max[symbol] > *max, "{symbol}: the driver resumed after seq {max}");
     }
     for (key, tick) in &spilled {
-        assert_eq!(after.get(key), Some(&(tick.ts, tick.price)), "{key:?}: stored as spilled, not made again");
+        assert_eq!(
+            after.get(key),
+            Some(&(tick.ts, tick.price)),
+            "{key:?}: stored as spilled, not made again"
+        );
     }
 }
