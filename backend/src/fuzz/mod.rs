@@ -25,6 +25,7 @@ mod kafka;
 mod rest;
 #[cfg(feature = "sns")]
 mod sns;
+mod spill;
 mod ws;
 
 use std::time::{Duration, Instant};
