@@ -334,8 +334,62 @@ async fn a_store_that_hangs_reads_as_down_and_holds_the_producer_back() {
     tokio::time::sleep(super::STORE_DOWN_AFTER).await;
     let written = stats.store.health();
     assert_eq!(written.status, marquee_shared::Status::Down, "{}", written.detail);
+    let receiver = stats.receiver.health();
+    assert!(receiver.detail.contains("reading no more"), "backpressure is said: {}", receiver.detail);
 
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
     assert_eq!(spilled(&exit).len(), sent as usize * 4, "every accepted tick spilled");
+}
+
+#[tokio::test]
+async fn a_spill_the_store_refuses_at_start_is_kept_and_the_start_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spill = Spill::new(dir.path(), "earlier");
+    spill.append(batch(1), "test").await.expect("append");
+    let store = slow_store(Duration::ZERO);
+    store.failing.store(true, Ordering::SeqCst);
+    let refused = crate::spill::replay(dir.path(), store.as_ref()).await.expect_err("the store refuses");
+    assert!(format!("{refused:#}").contains("the file is kept"), "{refused:#}");
+    assert!(spill.path().exists(), "kept until the store confirms it");
+    store.failing.store(false, Ordering::SeqCst);
+    assert_eq!(crate::spill::replay(dir.path(), store.as_ref()).await.expect("stored").ticks, 4);
+    assert!(!spill.path().exists());
+    assert_eq!(stored_seqs(&store, "A").await, [1]);
+}
+
+#[tokio::test]
+async fn kafka_batches_that_end_in_the_spill_are_not_committed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = slow_store(Duration::ZERO);
+    let (shutdown, exit) = spilling(dir.path(), Duration::from_millis(200));
+    let (input, receiver_in) = mpsc::channel::<super::Batch>(4);
+    let (receiver_out, _hub) = mpsc::channel(10_000);
+    let stats = super::Stats {
+        receiver: Arc::new(StageStats::new("receiver")),
+        store: Arc::new(StageStats::new("store")),
+    };
+    let task =
+        tokio::spawn(super::run(receiver_in, store.clone(), receiver_out, LIMITS, stats, exit.clone()));
+    let committed = Arc::new(AtomicUsize::new(0));
+    let batch_of = |step: u64| {
+        let committed = Arc::clone(&committed);
+        super::Batch {
+            ticks: batch(step),
+            on_stored: Some(Box::new(move || {
+                committed.fetch_add(1, Ordering::SeqCst);
+            })),
+        }
+    };
+    input.send(batch_of(1)).await.expect("send");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(committed.load(Ordering::SeqCst), 1, "a stored batch is committed");
+
+    store.failing.store(true, Ordering::SeqCst);
+    input.send(batch_of(2)).await.expect("send");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
+    assert_eq!(committed.load(Ordering::SeqCst), 1, "the spilled batch is left for Kafka to deliver again");
+    assert_eq!(spilled(&exit).len(), 4);
 }

@@ -35,6 +35,9 @@ pub(super) struct Writes<'a> {
     trouble: Option<Instant>,
     /// Ticks written to the spill file.
     pub spilled: u64,
+    /// Set at the first spill: from then on no batch is acknowledged, since a
+    /// Kafka commit of a later offset would also commit the spilled ones.
+    spilling: bool,
 }
 
 impl<'a> Writes<'a> {
@@ -44,12 +47,17 @@ impl<'a> Writes<'a> {
         store_stats: &'a StageStats,
         exit: &'a Exit,
     ) -> Self {
-        Self { store, stats, store_stats, exit, acks: Vec::new(), trouble: None, spilled: 0 }
+        Self { store, stats, store_stats, exit, acks: Vec::new(), trouble: None, spilled: 0, spilling: false }
     }
 
-    /// Tells the sources of every batch held so far that it is stored.
+    /// Tells the sources of every batch held so far that it is stored
+    /// (once something was spilled, nobody is told anything more).
     pub fn acknowledge(&mut self) {
-        self.acks.drain(..).for_each(|ack| ack());
+        if self.spilling {
+            self.acks.clear();
+        } else {
+            self.acks.drain(..).for_each(|ack| ack());
+        }
     }
 
     /// Waits for one write, marking the store down once no write has
@@ -69,6 +77,7 @@ impl<'a> Writes<'a> {
                 () = self.exit.grace.over() => return None,
                 () = tokio::time::sleep_until(down_at), if !marked => {
                     marked = true;
+                    self.stats.set_degraded("waiting for the store; reading no more ticks until it takes them");
                     self.store_stats.set_down(format!(
                         "no write has succeeded for {} s: the store does not answer",
                         since.elapsed().as_secs()
@@ -99,6 +108,7 @@ impl<'a> Writes<'a> {
     /// group (the store ignores the repeat), so a spill on a disk that does
     /// not outlive this process loses nothing either.
     async fn spill(&mut self, ticks: Vec<Tick>) {
+        self.spilling = true;
         let count = ticks.len() as u64;
         let ranges = format!("{:?}", crate::spill::seq_ranges(&ticks));
         match self.exit.spill.append(ticks, "not stored by the end of the shutdown grace").await {
