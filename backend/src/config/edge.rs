@@ -43,7 +43,9 @@ pub struct EdgeArgs {
     /// Time a request body may go without sending anything.
     #[arg(long, env = "MARQUEE_BODY_TIMEOUT", default_value = "30s", value_parser = duration)]
     pub body_timeout: Duration,
-    /// On shutdown, how long requests in flight may take to finish.
+    /// On shutdown, how long requests in flight may take to finish, and how
+    /// long ticks are still offered to a failing store or Kafka before they
+    /// are spilled to the data directory (stored at the next start).
     #[arg(long, env = "MARQUEE_SHUTDOWN_GRACE", default_value = "5s", value_parser = duration)]
     pub shutdown_grace: Duration,
 }
