@@ -26,6 +26,13 @@ pub struct StageStats {
     queue: AtomicU64,
     /// Messages a Kafka consumer has yet to read; `u64::MAX` for none.
     lag: AtomicU64,
+    /// A pipelined Kafka producer's messages and payload bytes sent and not
+    /// yet confirmed; `u64::MAX` for none.
+    in_flight: AtomicU64,
+    in_flight_bytes: AtomicU64,
+    /// A Kafka consumer's batches and the messages in them; `u64::MAX` for none.
+    batches: AtomicU64,
+    batched: AtomicU64,
     state: Mutex<(Status, String)>,
     /// Age of each tick when this stage is done with it.
     pub latency: LatencyRecorder,
@@ -43,6 +50,10 @@ impl StageStats {
             flushes: AtomicU64::new(0),
             queue: AtomicU64::new(u64::MAX),
             lag: AtomicU64::new(u64::MAX),
+            in_flight: AtomicU64::new(u64::MAX),
+            in_flight_bytes: AtomicU64::new(u64::MAX),
+            batches: AtomicU64::new(u64::MAX),
+            batched: AtomicU64::new(u64::MAX),
             state: Mutex::new((Status::Down, "starting".into())),
             latency: LatencyRecorder::default(),
         }
@@ -75,6 +86,21 @@ impl StageStats {
     /// Records a Kafka consumer's lag (as librdkafka reports it).
     pub fn set_lag(&self, messages: u64) {
         self.lag.store(messages.min(u64::MAX - 1), Ordering::Relaxed);
+    }
+
+    /// Records a pipelined producer's messages and bytes in flight.
+    pub fn set_in_flight(&self, messages: u64, bytes: u64) {
+        self.in_flight.store(messages.min(u64::MAX - 1), Ordering::Relaxed);
+        self.in_flight_bytes.store(bytes.min(u64::MAX - 1), Ordering::Relaxed);
+    }
+
+    /// Counts one batch of `messages` read by a Kafka consumer.
+    pub fn add_batch(&self, messages: u64) {
+        for (counter, n) in [(&self.batches, 1), (&self.batched, messages)] {
+            // From "none" to the first figure, then counting.
+            let _ = counter.compare_exchange(u64::MAX, 0, Ordering::Relaxed, Ordering::Relaxed);
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     pub fn add_flush(&self) {
@@ -130,6 +156,10 @@ impl StageStats {
             },
             queue: optional(self.queue.load(Ordering::Relaxed)),
             lag: optional(self.lag.load(Ordering::Relaxed)),
+            in_flight: optional(self.in_flight.load(Ordering::Relaxed)),
+            in_flight_bytes: optional(self.in_flight_bytes.load(Ordering::Relaxed)),
+            batches: optional(self.batches.load(Ordering::Relaxed)),
+            batched: optional(self.batched.load(Ordering::Relaxed)),
             rate: 0.0,
             error_rate: 0.0,
             latency: None,

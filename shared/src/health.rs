@@ -36,6 +36,18 @@ pub struct StageHealth {
     /// For a stage that consumes from Kafka: messages not read yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lag: Option<u64>,
+    /// For a stage that produces to Kafka pipelined: messages sent and not
+    /// yet confirmed, and their payload bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_bytes: Option<u64>,
+    /// For a stage that consumes from Kafka: batches read, and the messages
+    /// in them (their ratio is the mean batch size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batches: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batched: Option<u64>,
     /// Messages handled per second over the last measured interval.
     #[serde(default)]
     pub rate: f64,
@@ -139,6 +151,10 @@ mod tests {
             flushes: None,
             queue: None,
             lag: None,
+            in_flight: None,
+            in_flight_bytes: None,
+            batches: None,
+            batched: None,
             rate: 0.0,
             error_rate: 0.0,
             latency: None,

@@ -51,6 +51,11 @@ impl Kafka {
         stats: Arc<StageStats>,
         give_up: Option<std::time::Duration>,
     ) -> Result<FutureProducer<Figures>, KafkaError> {
+        let config = self.producer_config(give_up);
+        self.with_options(config).create_with_context(Figures { stats, measure: Measure::Queue })
+    }
+
+    fn producer_config(&self, give_up: Option<std::time::Duration>) -> ClientConfig {
         let mut config = self.base();
         let timeout_ms = give_up.map_or(0, |d| d.as_millis().max(1));
         config
@@ -58,6 +63,16 @@ impl Kafka {
             .set("acks", "all")
             .set("linger.ms", "2")
             .set("message.timeout.ms", timeout_ms.to_string());
+        config
+    }
+
+    /// The driver's tick producer: never times a tick out, and holds at most
+    /// what [`produce_ticks`](super::produce_ticks) keeps in flight.
+    pub fn tick_producer(&self, stats: Arc<StageStats>) -> Result<FutureProducer<Figures>, KafkaError> {
+        let mut config = self.producer_config(None);
+        config
+            .set("queue.buffering.max.messages", super::IN_FLIGHT_MESSAGES.to_string())
+            .set("queue.buffering.max.kbytes", (super::IN_FLIGHT_BYTES / 1024).to_string());
         self.with_options(config).create_with_context(Figures { stats, measure: Measure::Queue })
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use marquee_shared::{Alert, Tick, Validate};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
@@ -22,16 +23,16 @@ use crate::instances::{HeartbeatRefused, Instances};
 use crate::receiver::Batch;
 use crate::stats::StageStats;
 
-/// Messages gathered into one batch at most, and for how long after the first.
-const BATCH_MESSAGES: usize = 512;
-const BATCH_WINDOW: Duration = Duration::from_millis(10);
+/// Messages gathered into one batch at most.
+const BATCH_MESSAGES: usize = 1024;
 /// Pause after a consumer error before reading again.
 const ERROR_PAUSE: Duration = Duration::from_millis(200);
 
 type Consumer_ = StreamConsumer<Figures>;
 
-/// Waits for a message, then takes whatever else arrives within
-/// [`BATCH_WINDOW`]. `None` on shutdown.
+/// Waits for a message, then takes whatever else is already there (up to
+/// [`BATCH_MESSAGES`]) without waiting: under load batches grow by
+/// themselves, and a lone tick is never held back. `None` on shutdown.
 async fn gather(
     consumer: &Consumer_,
     stats: &StageStats,
@@ -52,13 +53,14 @@ async fn gather(
         }
     };
     let mut messages = vec![first];
-    let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
+    // `recv` is cancel-safe: a message not taken stays for the next call.
     while messages.len() < BATCH_MESSAGES {
-        match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(Ok(message)) => messages.push(message.detach()),
-            Ok(Err(_)) | Err(_) => break,
+        match consumer.recv().now_or_never() {
+            Some(Ok(message)) => messages.push(message.detach()),
+            Some(Err(_)) | None => break,
         }
     }
+    stats.add_batch(messages.len() as u64);
     Some(messages)
 }
 

@@ -27,7 +27,7 @@ mod tail;
 pub use check::KafkaCheck;
 pub use client::Kafka;
 pub use consume::{consume_for_gateway, consume_ticks};
-pub use produce::{produce_heartbeats, produce_ticks, produce_updates};
+pub use produce::{IN_FLIGHT_BYTES, IN_FLIGHT_MESSAGES, produce_heartbeats, produce_ticks, produce_updates};
 pub use records::{BarRecord, decode};
 pub use tail::TicksTail;
 

@@ -64,7 +64,7 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
     for stage in &sample.stages {
         w.value("marquee_stage_error_rate", &[("stage", &stage.name)], stage.error_rate);
     }
-    let optional: [OptionalFamily; 4] = [
+    let optional: [OptionalFamily; 8] = [
         ("marquee_stage_buffer_fill_ratio", "gauge", "How full the stage's buffer is, 0 to 1.", |h| {
             h.buffer_fill
         }),
@@ -83,6 +83,27 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
             "Messages the stage's Kafka consumer has yet to read (librdkafka).",
             |h| h.lag.map(|n| n as f64),
         ),
+        (
+            "marquee_kafka_producer_in_flight_messages",
+            "gauge",
+            "Messages the stage's Kafka producer has sent and the brokers have not confirmed yet.",
+            |h| h.in_flight.map(|n| n as f64),
+        ),
+        (
+            "marquee_kafka_producer_in_flight_bytes",
+            "gauge",
+            "Payload bytes of the messages in flight.",
+            |h| h.in_flight_bytes.map(|n| n as f64),
+        ),
+        (
+            "marquee_kafka_consumer_batches_total",
+            "counter",
+            "Batches the stage's Kafka consumer has read (messages per batch: batch_messages_total over this).",
+            |h| h.batches.map(|n| n as f64),
+        ),
+        ("marquee_kafka_consumer_batch_messages_total", "counter", "Messages read in those batches.", |h| {
+            h.batched.map(|n| n as f64)
+        }),
     ];
     // Only the stages that have the figure get a line.
     for (name, kind, help, read) in optional {
@@ -225,9 +246,22 @@ mod tests {
         let stats = PipelineStats::new();
         stats.driver.set_queue(12);
         stats.receiver.set_lag(340);
+        stats.driver.set_in_flight(1_500, 300_000);
+        stats.receiver.add_batch(10);
+        stats.receiver.add_batch(30);
         let text = render(&stats, &Metrics::default());
         assert!(text.contains("marquee_kafka_producer_queue{stage=\"driver\"} 12\n"), "{text}");
         assert!(text.contains("marquee_kafka_consumer_lag{stage=\"receiver\"} 340\n"), "{text}");
+        assert!(
+            text.contains("marquee_kafka_producer_in_flight_messages{stage=\"driver\"} 1500\n"),
+            "{text}"
+        );
+        assert!(text.contains("marquee_kafka_producer_in_flight_bytes{stage=\"driver\"} 300000\n"), "{text}");
+        assert!(text.contains("marquee_kafka_consumer_batches_total{stage=\"receiver\"} 2\n"), "{text}");
+        assert!(
+            text.contains("marquee_kafka_consumer_batch_messages_total{stage=\"receiver\"} 40\n"),
+            "{text}"
+        );
         assert_eq!(
             text.matches("marquee_kafka_consumer_lag{").count(),
             1,

@@ -66,7 +66,7 @@ impl Links {
             }
             #[cfg(feature = "kafka")]
             Links::Kafka(kafka) => {
-                let producer = kafka.producer(Arc::clone(stats), None)?;
+                let producer = kafka.tick_producer(Arc::clone(stats))?;
                 let topic = kafka.config.ticks_topic.clone();
                 tasks.spawn(crate::kafka::produce_ticks(
                     ticks,

@@ -1,10 +1,14 @@
-//! Producing to Kafka: ticks from the driver, bars and alerts from a
-//! receiver, and heartbeats from every process.
+//! Producing to Kafka: ticks from the driver (`ticks.rs`), bars and alerts
+//! from a receiver, and heartbeats from every process.
+
+mod ticks;
+
+pub use ticks::{IN_FLIGHT_BYTES, IN_FLIGHT_MESSAGES, produce_ticks};
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use marquee_shared::{Metrics, Tick};
+use marquee_shared::Metrics;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
@@ -18,14 +22,10 @@ use crate::cluster_key::{ClusterKey, HEARTBEAT_HEADER};
 use crate::hub::Update;
 use crate::instances::Heartbeat;
 use crate::shutdown::Grace;
-use crate::spill::Spill;
 use crate::stats::StageStats;
 
 /// How long to wait before offering a message again to a full producer queue.
 const QUEUE_FULL_WAIT: Duration = Duration::from_millis(20);
-/// Waits between attempts to send what Kafka refused, doubling up to the last.
-const FIRST_RETRY: Duration = Duration::from_millis(200);
-const MAX_RETRY: Duration = Duration::from_secs(5);
 /// How long the bar and alert producer flushes at most when it stops (less
 /// if the shutdown grace ends first).
 const FLUSH_AT_MOST: Duration = Duration::from_secs(5);
@@ -71,121 +71,6 @@ async fn enqueue(
             }
             Err((err, _)) => return Err(err),
         }
-    }
-}
-
-/// Sends every message and waits until the brokers have them all, sending
-/// again what they refused (with capped backoff) until they take it. Gives
-/// up only when the shutdown grace is over; returns the indices of the
-/// messages not confirmed by then (some may still arrive: storing is
-/// idempotent).
-async fn deliver_all(
-    producer: &FutureProducer<Figures>,
-    messages: &[Outgoing<'_>],
-    stats: &StageStats,
-    grace: &Grace,
-) -> Vec<usize> {
-    let mut wait = FIRST_RETRY;
-    let mut live: Vec<usize> = (0..messages.len()).collect();
-    loop {
-        if grace.is_over() {
-            return live;
-        }
-        let mut failed = Vec::new();
-        let mut last_error = String::new();
-        let mut pending = Vec::with_capacity(live.len());
-        for &index in &live {
-            match enqueue(producer, &messages[index], grace).await {
-                Ok(delivery) => pending.push((index, delivery)),
-                Err(err) => {
-                    last_error = err.to_string();
-                    failed.push(index);
-                }
-            }
-        }
-        let confirmed = async {
-            let mut refused = Vec::new();
-            for (index, delivery) in pending {
-                match delivery.await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err((err, _))) => refused.push((index, err.to_string())),
-                    Err(_cancelled) => refused.push((index, "the producer dropped it".to_owned())),
-                }
-            }
-            refused
-        };
-        tokio::select! {
-            refused = confirmed => {
-                for (index, err) in refused {
-                    last_error = err;
-                    failed.push(index);
-                }
-            }
-            () = grace.over() => {
-                tracing::error!(messages = live.len(), "shutdown grace over: Kafka has not confirmed these messages");
-                return live;
-            }
-        }
-        if failed.is_empty() {
-            return Vec::new();
-        }
-        failed.sort_unstable();
-        stats.add_errors(failed.len() as u64);
-        stats.set_degraded(format!("Kafka refused {} messages (retrying): {last_error}", failed.len()));
-        tracing::warn!(
-            messages = failed.len(),
-            error = last_error,
-            retry_ms = wait.as_millis() as u64,
-            "Kafka refused messages; sending them again"
-        );
-        tokio::select! {
-            () = grace.over() => return failed,
-            () = tokio::time::sleep(wait) => wait = (wait * 2).min(MAX_RETRY),
-        }
-        live = failed;
-    }
-}
-
-/// The driver's side: every tick to `topic`, keyed by symbol, batch after
-/// batch. A batch is confirmed by the brokers before the next is read, so a
-/// slow or absent broker holds the driver back through the channel; what
-/// they refuse is sent again. What they have not confirmed by the end of
-/// the shutdown grace is written to the spill file (stored, not sent, at
-/// the next start, before the driver resumes after it): nothing the driver
-/// handed over is dropped.
-pub async fn produce_ticks(
-    mut input: mpsc::Receiver<Vec<Tick>>,
-    producer: FutureProducer<Figures>,
-    topic: String,
-    stats: Arc<StageStats>,
-    grace: Grace,
-    spill: Spill,
-) {
-    let mut unconfirmed = 0;
-    while let Some(batch) = input.recv().await {
-        let (ticks, messages): (Vec<&Tick>, Vec<Outgoing<'_>>) =
-            batch.iter().filter_map(|tick| Some((tick, Outgoing::json(&topic, &tick.symbol, tick)?))).unzip();
-        let left = deliver_all(&producer, &messages, &stats, &grace).await;
-        if left.is_empty() {
-            continue;
-        }
-        unconfirmed += left.len();
-        let left: Vec<Tick> = left.into_iter().map(|index| ticks[index].clone()).collect();
-        let count = left.len() as u64;
-        if let Err(err) = spill.append(left, "not confirmed by Kafka by the end of the shutdown grace").await
-        {
-            stats.add_dropped(count);
-            tracing::error!(%err, ticks = count, path = %spill.path().display(), "cannot write the spill file: these ticks are lost");
-        }
-    }
-    if unconfirmed > 0 {
-        tracing::warn!(
-            ticks = unconfirmed,
-            path = %spill.path().display(),
-            "tick producer stopped; ticks Kafka did not confirm are in the spill file, stored at the next start"
-        );
-    } else {
-        tracing::info!("tick producer stopped");
     }
 }
 
