@@ -154,9 +154,9 @@ impl Pipeline {
     }
 
     fn settle(&mut self, (tick, outcome): (Tick, Result<(), String>)) {
-        match outcome {
-            Ok(()) => self.stats.add_processed(1),
-            Err(err) => self.refuse(tick, err),
+        // `stats` are the driver's: its processed count is the ticks it made.
+        if let Err(err) = outcome {
+            self.refuse(tick, err);
         }
     }
 
@@ -220,7 +220,6 @@ pub async fn produce_ticks(
         wait: FIRST_RETRY,
         last_error: String::new(),
     };
-    pipeline.stats.set_running("sending ticks to Kafka");
     let mut unsent: Vec<Tick> = Vec::new();
     let mut open = true;
     while open || pipeline.in_flight.len() > 0 || !pipeline.refused.is_empty() {
@@ -240,9 +239,8 @@ pub async fn produce_ticks(
             settled = pipeline.in_flight.next(), if settling => {
                 if let Some(settled) = settled {
                     pipeline.settle(settled);
-                    if pipeline.refused.is_empty() && pipeline.wait != FIRST_RETRY {
+                    if pipeline.refused.is_empty() {
                         pipeline.wait = FIRST_RETRY;
-                        pipeline.stats.set_running("sending ticks to Kafka");
                     }
                 }
             }
