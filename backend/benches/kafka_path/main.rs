@@ -1,0 +1,231 @@
+//! The Kafka path at broker speed (issue 15): on one Tansu broker, in one
+//! run, a raw rdkafka producer and consumer (the plain baseline, with
+//! Marquee's producer settings), then Marquee split across processes
+//! (`ingest,driver` → Kafka → `receiver`, and → `gateway` → one WebSocket
+//! client) at 2,200 and 10,000 ticks/s asked and at the most it sustains.
+//! Every figure is measured: rates from counters over the window, tick age
+//! at the receiver from its own histogram (`/health`), at the gateway from a
+//! WebSocket client (event time to arrival), CPU from `/proc`.
+//!
+//! ```sh
+//! cargo bench -p marquee --features kafka --bench kafka_path
+//! cargo bench -p marquee --features kafka --bench kafka_path -- --seconds 10 --rate 10000
+//! ```
+
+#[allow(dead_code)]
+#[path = "../fanout/load.rs"]
+mod load;
+#[allow(dead_code)]
+#[path = "../fanout/plain.rs"]
+mod plain;
+#[allow(dead_code)]
+#[path = "../fanout/process.rs"]
+mod process;
+
+mod broker;
+mod raw;
+mod split;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use marquee_shared::Latency;
+
+#[derive(Debug, Parser)]
+#[command(about = "Marquee's Kafka path against a raw rdkafka client on the same broker")]
+struct Args {
+    /// Seconds measured per rate (the receiver's latency window is 10 s).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Seconds at a new rate before measuring.
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    /// Messages the raw producer sends (and the raw consumer reads).
+    #[arg(long, default_value_t = 300_000)]
+    messages: u64,
+    /// Rates asked of the driver, ticks/s (repeatable); `max` asks for
+    /// 220,000/s, beyond what this path carries. Default: 2200, 10000, max.
+    #[arg(long)]
+    rate: Vec<String>,
+    /// The Tansu binary (default: `MARQUEE_TEST_TANSU` or ~/.cache/marquee/tansu/bin/tansu).
+    #[arg(long)]
+    tansu: Option<PathBuf>,
+    /// Passed by `cargo bench`.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// Ticks/s asked at speed 1: the demo universe's symbols at `--tick-interval-ms 10`.
+fn base_rate() -> f64 {
+    marquee::demo_universe::SYMBOLS.len() as f64 * 100.0
+}
+
+/// One measured rate of the Marquee path.
+struct Row {
+    asked: String,
+    made: f64,
+    received: f64,
+    receiver_age: Option<Latency>,
+    gateway_p50_ms: f64,
+    gateway_p99_ms: f64,
+    gateway_ticks: f64,
+    gaps: u64,
+    cpu: [f64; 4],
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let broker = broker::Broker::start(args.tansu.clone()).await?;
+    println!("broker: Tansu on {} (SQLite storage)", broker.address);
+
+    let raw_topic = "raw.ticks".to_owned();
+    broker.create_topics(std::slice::from_ref(&raw_topic), 3).await?;
+    let symbols: Vec<&str> = marquee::demo_universe::SYMBOLS.iter().map(|s| s.ticker).collect();
+    let produced =
+        raw::produce(&broker.address, &raw_topic, &symbols, args.messages, 20_000, &broker.pid()).await?;
+    println!(
+        "raw producer: {} messages in flight at most 20,000: {:.0}/s (broker CPU {:.0} %)",
+        args.messages, produced.per_second, produced.broker_cpu
+    );
+    let consumed = raw::consume(&broker.address, &raw_topic, args.messages, &broker.pid()).await?;
+    println!("raw consumer: {:.0}/s (broker CPU {:.0} %)", consumed.per_second, consumed.broker_cpu);
+
+    let prefix = "bench";
+    let topics: Vec<String> =
+        ["ticks", "bars", "alerts", "heartbeats"].iter().map(|t| format!("{prefix}.{t}")).collect();
+    broker.create_topics(&topics, 3).await?;
+    let split = split::Split::start(&broker.address, prefix)?;
+    let gateway: SocketAddr =
+        split.gateway.url.trim_start_matches("http://").parse().context("gateway address")?;
+    load::wait_for_ticks(gateway, Duration::from_secs(60)).await?;
+    let rates = if args.rate.is_empty() {
+        vec!["2200".into(), "10000".into(), "max".into()]
+    } else {
+        args.rate.clone()
+    };
+    let mut rows = Vec::new();
+    for rate in &rates {
+        let speed = match rate.as_str() {
+            "max" => 100.0,
+            asked => asked.parse::<f64>().context("--rate: a number or max")? / base_rate(),
+        };
+        split.set_speed(speed).await?;
+        let row = measure(&split, &broker, gateway, rate, &args).await?;
+        print_row(&row);
+        rows.push(row);
+    }
+    split.set_speed(1.0).await?;
+
+    println!();
+    println!("| path | messages/s | of the raw producer |");
+    println!("|---|---|---|");
+    println!(
+        "| raw rdkafka producer (idempotent, acks=all, linger 2 ms, 20,000 in flight) | {:.0} | 100 % |",
+        produced.per_second
+    );
+    println!(
+        "| raw rdkafka consumer group | {:.0} | {:.0} % |",
+        consumed.per_second,
+        consumed.per_second / produced.per_second * 100.0
+    );
+    for row in &rows {
+        println!(
+            "| Marquee driver → Kafka → receiver, {} asked | {:.0} | {:.0} % |",
+            row.asked,
+            row.received,
+            row.received / produced.per_second * 100.0
+        );
+    }
+    println!();
+    println!(
+        "| asked ticks/s | made/s | received/s | receiver age p50 / p99 ms | gateway client ticks/s | gateway age p50 / p99 ms | gaps | CPU % broker / driver / receiver / gateway |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for row in &rows {
+        let (rp50, rp99) = row.receiver_age.as_ref().map_or((f64::NAN, f64::NAN), |l| (l.p50_ms, l.p99_ms));
+        println!(
+            "| {} | {:.0} | {:.0} | {:.1} / {:.1} | {:.0} | {:.1} / {:.1} | {} | {:.0} / {:.0} / {:.0} / {:.0} |",
+            row.asked,
+            row.made,
+            row.received,
+            rp50,
+            rp99,
+            row.gateway_ticks,
+            row.gateway_p50_ms,
+            row.gateway_p99_ms,
+            row.gaps,
+            row.cpu[0],
+            row.cpu[1],
+            row.cpu[2],
+            row.cpu[3]
+        );
+    }
+    Ok(())
+}
+
+async fn measure(
+    split: &split::Split,
+    broker: &broker::Broker,
+    gateway: SocketAddr,
+    rate: &str,
+    args: &Args,
+) -> anyhow::Result<Row> {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let clients = load::Clients::connect(gateway, 1, Arc::clone(&measuring)).await?;
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let pids = [broker.pid(), split.driver.pid(), split.receiver.pid(), split.gateway.pid()];
+    let cpu_before = pids.iter().map(|p| process::cpu(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let made_before = split.driver.stage("driver").await?.processed;
+    let received_before = split.receiver.stage("receiver").await?.processed;
+    let started = Instant::now();
+    measuring.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    let made = split.driver.stage("driver").await?.processed - made_before;
+    let receiver = split.receiver.stage("receiver").await?;
+    let cpu_after = pids.iter().map(|p| process::cpu(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let seen = clients.finish().await;
+    let client = seen.first().context("the gateway client ended early")?;
+    let quantile = |q: f64| client.latency.value_at_quantile(q) as f64 / 1000.0;
+    let mut cpu = [0.0; 4];
+    for (i, (before, after)) in cpu_before.into_iter().zip(cpu_after).enumerate() {
+        cpu[i] = process::percent(before, after);
+    }
+    Ok(Row {
+        asked: rate.to_owned(),
+        made: made as f64 / elapsed,
+        received: (receiver.processed - received_before) as f64 / elapsed,
+        receiver_age: receiver.latency,
+        gateway_p50_ms: quantile(0.5),
+        gateway_p99_ms: quantile(0.99),
+        gateway_ticks: client.ticks as f64 / elapsed,
+        gaps: client.gaps,
+        cpu,
+    })
+}
+
+fn print_row(row: &Row) {
+    println!(
+        "asked {}: made {:.0}/s, received {:.0}/s, receiver age {:?}, gateway client {:.0}/s age p50 {:.1} ms p99 {:.1} ms, gaps {}, CPU % {:?}",
+        row.asked,
+        row.made,
+        row.received,
+        row.receiver_age,
+        row.gateway_ticks,
+        row.gateway_p50_ms,
+        row.gateway_p99_ms,
+        row.gaps,
+        row.cpu
+    );
+}
