@@ -19,7 +19,7 @@ use crate::stats::StageStats;
 use crate::store::{self, SharedStore};
 
 async fn open_store(args: &crate::config::StoreArgs) -> anyhow::Result<SharedStore> {
-    store::open(&args.data_dir, args.mongodb()?.as_ref()).await
+    store::open(&args.data_dir, args.mongodb()?.as_ref(), None).await
 }
 
 fn events(store: &SharedStore) -> Events {

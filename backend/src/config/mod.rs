@@ -20,7 +20,7 @@ pub use alphavantage::{AlphaVantageArgs, AlphaVantageConfig};
 pub use cluster::{ClusterArgs, ClusterConfig, KafkaConfig, Role, Roles, SnsConfig};
 pub use edge::{EdgeArgs, EdgeConfig};
 pub use secrets::{Secret, Secrets};
-pub use store::{MongoConfig, StoreArgs};
+pub use store::{MongoConfig, RetentionArgs, StoreArgs};
 
 use crate::cluster_key::ClusterKey;
 use crate::demo_universe::{self, DemoSymbol};
@@ -122,6 +122,8 @@ pub struct ServeArgs {
     pub resume_history: usize,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// Ticks the receiver holds before it stops reading (backpressure).
     #[arg(long, env = "MARQUEE_BUFFER_CAPACITY", default_value_t = 10_000)]
     pub buffer_capacity: usize,
@@ -253,6 +255,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// MongoDB instead of the embedded store in `data_dir`.
     pub mongodb: Option<MongoConfig>,
+    /// Ticks older than this are pruned.
+    pub tick_retention: Duration,
     pub threshold: u64,
     pub jump_probability: f64,
     pub jump_size: f64,
@@ -351,6 +355,7 @@ impl Config {
             buffer,
             mongodb: args.store.mongodb()?,
             data_dir: args.store.data_dir,
+            tick_retention: args.retention.tick_retention,
             threshold: args.threshold,
             jump_probability: args.jump_probability,
             jump_size: args.jump_size,
@@ -379,6 +384,7 @@ impl Config {
             buffer: BufferLimits { capacity: 10_000, batch: 500, max_age: Duration::from_millis(250) },
             data_dir: data_dir.into(),
             mongodb: None,
+            tick_retention: Duration::from_secs(7 * 86_400),
             threshold: 5,
             jump_probability: 0.0005,
             jump_size: 0.01,

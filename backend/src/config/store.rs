@@ -1,6 +1,7 @@
 //! Where Marquee stores: the embedded store's directory, or a MongoDB server.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -44,4 +45,47 @@ impl StoreArgs {
 pub struct MongoConfig {
     pub url: Secret,
     pub database: String,
+}
+
+/// How long the store keeps ticks (`marquee serve`).
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// Ticks older than this are deleted (in batches, a sweep a minute; with
+    /// MongoDB by a TTL index), e.g. `7d`, `36h` or `90m`; a symbol's newest
+    /// tick is kept.
+    #[arg(long, env = "MARQUEE_TICK_RETENTION", default_value = "7d", value_parser = retention)]
+    pub tick_retention: Duration,
+}
+
+/// A retention such as `7d`, `36h`, `90m` or `1d 12h` (a day is 24 hours),
+/// from one minute to ten years.
+pub(super) fn retention(raw: &str) -> Result<Duration, String> {
+    let span: jiff::Span =
+        raw.trim().parse().map_err(|_| format!("{raw:?} is not a duration: write e.g. 7d, 36h or 90m"))?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| format!("{raw:?} is not a duration: use days, hours or minutes"))?;
+    let duration = Duration::try_from(signed).map_err(|_| format!("{raw:?} is negative"))?;
+    if !(Duration::from_secs(60)..=Duration::from_secs(10 * 366 * 86_400)).contains(&duration) {
+        return Err(format!("{raw:?} is out of range: keep ticks from 1m to 3660d"));
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::retention;
+
+    #[test]
+    fn retentions_read_in_days_hours_or_minutes() {
+        assert_eq!(retention("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(retention("36h"), Ok(Duration::from_secs(36 * 3_600)));
+        assert_eq!(retention("1d 12h"), Ok(Duration::from_secs(36 * 3_600)));
+        assert_eq!(retention("90m"), Ok(Duration::from_secs(5_400)));
+        for bad in ["soon", "-1d", "10s", "20000d", "1mo"] {
+            assert!(retention(bad).is_err(), "{bad} accepted");
+        }
+    }
 }

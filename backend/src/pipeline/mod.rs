@@ -91,7 +91,11 @@ impl Pipeline {
         let instances = Arc::new(Instances::new(&this));
         tracing::info!(id = this.id, roles = ?roles.names(), address = this.address, "instance");
 
-        let store = store::open(&config.data_dir, config.mongodb.as_ref()).await?;
+        let store =
+            store::open(&config.data_dir, config.mongodb.as_ref(), Some(config.tick_retention)).await?;
+        if roles.has(Role::Ingest) {
+            fail_interrupted_jobs(&store).await;
+        }
         // Before the driver reads where each symbol resumes: ticks spilled at
         // the last shutdown are made already, so their seqs must not be again.
         let replayed = spill::replay(&config.data_dir, store.as_ref()).await?;
@@ -141,6 +145,8 @@ impl Pipeline {
         };
 
         if roles.has(Role::Receiver) {
+            let retention = store::retention::Retention::new(config.tick_retention);
+            tasks.spawn(store::retention::run(Arc::clone(&store), retention, shutdown.clone()));
             let out = links.send_updates(hub_in.clone(), &stats.receiver, &tasks, &grace)?;
             let limits = config.buffer;
             let receiver_stats =
@@ -240,6 +246,17 @@ impl Pipeline {
     /// Waits until every stage task has finished.
     pub async fn wait(&self) {
         self.tasks.wait().await;
+    }
+}
+
+/// Fetch jobs a stop or a crash cut short end failed, so none shows
+/// "queued" or "fetching" forever (the fetcher keeps no queue across runs).
+async fn fail_interrupted_jobs(store: &SharedStore) {
+    let reason = "interrupted: the server stopped before this job finished; submit it again".to_owned();
+    match store.fail_unfinished_jobs(reason).await {
+        Ok(0) => {}
+        Ok(jobs) => tracing::warn!(jobs, "fetch jobs interrupted by the last stop marked failed"),
+        Err(err) => tracing::warn!(%err, "cannot mark interrupted fetch jobs failed"),
     }
 }
 

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "mongo")]
 mod mongo;
+pub mod retention;
 pub mod screen;
 mod sqlite;
 
@@ -36,16 +37,19 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send
 pub type SharedStore = Arc<dyn Store>;
 
 /// Opens the configured store: MongoDB when `mongodb` is given, else the
-/// embedded store in `data_dir`.
+/// embedded store in `data_dir`. `tick_retention` sets MongoDB's TTL index
+/// on ticks (`None`: left as it is, for the one-shot commands); the embedded
+/// store is pruned by [`retention::run`].
 pub async fn open(
     data_dir: &std::path::Path,
     mongodb: Option<&crate::config::MongoConfig>,
+    tick_retention: Option<std::time::Duration>,
 ) -> anyhow::Result<SharedStore> {
     use anyhow::Context;
     match mongodb {
         #[cfg(feature = "mongo")]
         Some(mongo) => {
-            let store = MongoStore::connect(mongo.url.expose(), &mongo.database)
+            let store = MongoStore::connect(mongo.url.expose(), &mongo.database, tick_retention)
                 .await
                 .with_context(|| format!("cannot use MongoDB database {:?}", mongo.database))?;
             Ok(Arc::new(store))
@@ -53,6 +57,7 @@ pub async fn open(
         #[cfg(not(feature = "mongo"))]
         Some(_) => anyhow::bail!("this marquee was built without MongoDB support (`--features mongo`)"),
         None => {
+            let _ = tick_retention;
             let store = SqliteStore::open(data_dir)
                 .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
             Ok(Arc::new(store))
@@ -117,6 +122,13 @@ pub trait Store: Send + Sync + Debug {
     fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64>;
     /// Inserts ticks, ignoring (symbol, seq) pairs already stored; returns how many were new.
     fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64>;
+    /// Deletes at most `batch` ticks made before `before` (ns since the
+    /// epoch), never a symbol's newest; returns how many went (fewer than
+    /// `batch`: none older is left). A store that expires ticks by itself
+    /// (MongoDB's TTL index) deletes nothing here, nor do test doubles.
+    fn prune_ticks(&self, _before: i64, _batch: usize) -> StoreFuture<'_, u64> {
+        Box::pin(async { Ok(0) })
+    }
     fn append_event(&self, event: Event) -> StoreFuture<'_, ()>;
 
     /// Every symbol with stored daily bars, in symbol order.
@@ -142,6 +154,22 @@ pub trait Store: Send + Sync + Debug {
     /// Inserts or replaces a fetch job (keyed by id).
     fn save_job(&self, job: FetchJob) -> StoreFuture<'_, ()>;
     fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>>;
+    /// Marks every unfinished job failed, its open entries with `reason`
+    /// (at start: a job left queued or fetching was cut by a stop or a
+    /// crash); returns how many. Test doubles keep the default, which does nothing.
+    fn fail_unfinished_jobs(&self, _reason: String) -> StoreFuture<'_, u64> {
+        Box::pin(async { Ok(0) })
+    }
+}
+
+/// `job` finished, each entry not stored or failed yet failed with `reason`.
+fn fail_unfinished(job: &mut FetchJob, reason: &str) {
+    for entry in &mut job.entries {
+        if !entry.state.is_done() {
+            entry.state = marquee_shared::FetchState::Failed { reason: reason.to_owned() };
+        }
+    }
+    job.finished = true;
 }
 
 #[cfg(test)]

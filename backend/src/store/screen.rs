@@ -5,7 +5,7 @@
 //! them here: an invalid row is skipped with a warning naming its symbol and
 //! date, and never reaches a sum.
 
-use marquee_shared::{Bar, Tick, Validate};
+use marquee_shared::{AnalyzedBar, Bar, Tick, Validate};
 
 /// The UTC date of `ts` (ns since the epoch) as people write it, or the
 /// raw number when it is no date at all.
@@ -26,6 +26,26 @@ pub fn valid_bars(bars: Vec<Bar>) -> Vec<Bar> {
                     date = %day(bar.ts),
                     %invalid,
                     "skipping an impossible stored bar (stored before values were checked; import it again)"
+                );
+                false
+            }
+        })
+        .collect()
+}
+
+/// Live bars without the invalid ones (built from ticks before they were
+/// checked), each skipped one logged.
+pub fn valid_analyzed_bars(bars: Vec<AnalyzedBar>) -> Vec<AnalyzedBar> {
+    bars.into_iter()
+        .filter(|bar| match bar.validate() {
+            Ok(()) => true,
+            Err(invalid) => {
+                tracing::warn!(
+                    symbol = %bar.bar.symbol,
+                    interval = bar.bar.interval.as_str(),
+                    date = %day(bar.bar.start),
+                    %invalid,
+                    "skipping an impossible stored live bar (built before values were checked)"
                 );
                 false
             }

@@ -10,7 +10,28 @@ use marquee_shared::{
 
 use super::{BarQuery, SqliteStore, Store};
 
+mod migration;
+mod plans;
+mod retention;
+mod scale;
+
+use scale::{
+    alerts_are_stored_once_per_symbol_kind_and_time, jobs_cut_by_a_stop_end_failed_at_the_next_start,
+    symbols_come_from_a_summary_without_poisoned_closes,
+};
+
 const DAY: i64 = 86_400 * 1_000_000_000;
+
+/// The ticks' TTL the MongoDB checks ask for.
+#[cfg(feature = "mongo")]
+const RETENTION: std::time::Duration = std::time::Duration::from_secs(3 * 86_400);
+
+/// The embedded store on a file (WAL, with its read pool), and its directory.
+fn file_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    (dir, store)
+}
 
 fn bar(symbol: &str, day: i64, close: f64) -> Bar {
     Bar {
@@ -229,7 +250,8 @@ macro_rules! every_store {
             $(
                 #[tokio::test]
                 async fn $check() {
-                    super::$check(&super::SqliteStore::in_memory().expect("store")).await;
+                    let (_dir, store) = super::file_store();
+                    super::$check(&store).await;
                 }
             )*
         }
@@ -254,18 +276,55 @@ every_store!(
     ticks_are_stored_once_per_symbol_and_seq,
     events_come_back_newest_first,
     fetch_jobs_are_saved_and_replaced_by_id,
-    intraday_bars_are_kept_per_interval_apart_from_daily_bars
+    intraday_bars_are_kept_per_interval_apart_from_daily_bars,
+    alerts_are_stored_once_per_symbol_kind_and_time,
+    symbols_come_from_a_summary_without_poisoned_closes,
+    jobs_cut_by_a_stop_end_failed_at_the_next_start,
 );
 
+/// MongoDB expires ticks by a TTL index on their event time (the stand-in
+/// declares TTL indexes but may not expire): the index is there with the
+/// retention asked for, and a later start with another retention moves it.
+#[cfg(feature = "mongo")]
+mod mongodb_retention {
+    #[tokio::test]
+    async fn ticks_expire_by_a_ttl_index_with_the_configured_retention() {
+        let store = super::mongo_with("ttl", Some(super::RETENTION)).await;
+        assert_eq!(store.tick_expiry().await.expect("indexes"), Some(super::RETENTION));
+        let mut ticks = super::scale::ticks_at("A", 1, [crate::time::now_ns()]);
+        // Made in 1970: expired at once (the stand-in expires on read; a
+        // server's TTL monitor within a minute), but where OLD resumes stays.
+        ticks.extend(super::scale::ticks_at("OLD", 5, [1_000]));
+        assert_eq!(super::Store::insert_ticks(&store, ticks).await.expect("insert"), 2);
+        let url = std::env::var("MARQUEE_TEST_MONGODB_URL").expect("url");
+        let name = store.database_name();
+        let hours = std::time::Duration::from_secs(36 * 3_600);
+        let again = super::super::MongoStore::connect(&url, &name, Some(hours)).await.expect("connect");
+        assert_eq!(again.tick_expiry().await.expect("indexes"), Some(hours));
+        let last = super::Store::last_ticks(&again).await.expect("last");
+        let last: Vec<_> = last.iter().map(|t| (t.symbol.as_str(), t.seq)).collect();
+        assert_eq!(last, [("A", 1), ("OLD", 5)]);
+    }
+}
+
+/// A fresh MongoDB database. Without a retention, as for the one-shot
+/// commands: a TTL index would expire the checks' ticks, made in 1970.
 #[cfg(feature = "mongo")]
 async fn mongo(check: &str) -> super::MongoStore {
+    mongo_with(check, None).await
+}
+
+#[cfg(feature = "mongo")]
+async fn mongo_with(check: &str, retention: Option<std::time::Duration>) -> super::MongoStore {
     let url = std::env::var("MARQUEE_TEST_MONGODB_URL")
         .expect("MARQUEE_TEST_MONGODB_URL must name a MongoDB server for the `mongo` feature's tests");
     // Database names are short (at most 64 bytes) and plain.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("marquee_test_{:x}_{n}", crate::time::now_ns());
-    super::MongoStore::connect(&url, &name).await.unwrap_or_else(|e| panic!("{check}: cannot connect: {e}"))
+    super::MongoStore::connect(&url, &name, retention)
+        .await
+        .unwrap_or_else(|e| panic!("{check}: cannot connect: {e}"))
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! queries and idempotent writes need (unique on the natural keys). Writes
 //! are batched (`insert_many`, unordered); the driver retries transient
 //! failures itself (retryable reads and writes), and a server that cannot
-//! be reached is reported as [`StoreError::Unavailable`].
+//! be reached is reported as [`StoreError::Unavailable`]. Ticks expire by
+//! a TTL index on their event time (`--tick-retention`); each symbol's
+//! newest tick and daily summary are kept apart (`derived.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,13 +16,13 @@ use futures_util::TryStreamExt;
 use marquee_shared::{
     Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
 };
-use mongodb::bson::{Bson, Document, doc};
-use mongodb::options::{ClientOptions, IndexOptions};
-use mongodb::{Client, Collection, Database, IndexModel};
+use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection, Database};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{BarQuery, LastTick, Store, StoreFuture, StoreResult};
+use super::{BarQuery, LastTick, Store, StoreFuture, StoreResult, fail_unfinished, screen};
 use errors::{duplicates_only, error, is_duplicate_key};
 
 /// A stored intraday bar: the bar and its size.
@@ -31,11 +33,22 @@ struct IntradayDoc {
     interval: String,
 }
 
+/// A stored tick: the tick and its event time as a BSON date, which the
+/// TTL index expires.
+#[derive(Debug, Serialize)]
+struct TickDoc {
+    #[serde(flatten)]
+    tick: Tick,
+    at: DateTime,
+}
+
 #[derive(Debug, Clone)]
 pub struct MongoStore {
     db: Database,
     /// Set once the indexes exist; until then every ping tries to make them.
     indexed: Arc<AtomicBool>,
+    /// The ticks' TTL; `None` leaves the index as it is.
+    tick_retention: Option<Duration>,
 }
 
 /// How long an operation waits for a server before it fails as unavailable
@@ -47,13 +60,14 @@ impl MongoStore {
     /// URL is an error; a server that does not answer yet is not: the store
     /// reports itself unavailable (see [`Store::ping`]) until it answers,
     /// and then creates its indexes.
-    pub async fn connect(url: &str, name: &str) -> StoreResult<Self> {
+    pub async fn connect(url: &str, name: &str, tick_retention: Option<Duration>) -> StoreResult<Self> {
         let mut options = ClientOptions::parse(url).await.map_err(error)?;
         options.server_selection_timeout.get_or_insert(SERVER_WAIT);
         options.connect_timeout.get_or_insert(SERVER_WAIT);
         options.app_name.get_or_insert_with(|| "marquee".to_owned());
         let client = Client::with_options(options).map_err(error)?;
-        let store = Self { db: client.database(name), indexed: Arc::new(AtomicBool::new(false)) };
+        let store =
+            Self { db: client.database(name), indexed: Arc::new(AtomicBool::new(false)), tick_retention };
         if let Err(err) = store.check().await {
             tracing::warn!(%err, "MongoDB does not answer yet; the store is unavailable until it does");
         }
@@ -71,26 +85,9 @@ impl MongoStore {
         Ok(())
     }
 
-    async fn create_indexes(&self) -> StoreResult<()> {
-        let unique = |keys: Document| {
-            IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(true).build()).build()
-        };
-        let plain = |keys: Document| IndexModel::builder().keys(keys).build();
-        let indexes = [
-            ("companies", unique(doc! { "symbol": 1 })),
-            ("daily_bars", unique(doc! { "symbol": 1, "ts": 1 })),
-            ("intraday_bars", unique(doc! { "symbol": 1, "interval": 1, "ts": 1 })),
-            ("ticks", unique(doc! { "symbol": 1, "seq": 1 })),
-            ("events", unique(doc! { "id": 1 })),
-            ("events", plain(doc! { "ts": -1 })),
-            ("live_bars", unique(doc! { "symbol": 1, "interval": 1, "start": 1 })),
-            ("alerts", plain(doc! { "ts": -1 })),
-            ("fetch_jobs", unique(doc! { "id": 1 })),
-        ];
-        for (collection, index) in indexes {
-            self.db.collection::<Document>(collection).create_index(index).await.map_err(error)?;
-        }
-        Ok(())
+    #[cfg(test)]
+    pub(crate) fn database_name(&self) -> String {
+        self.db.name().to_owned()
     }
 
     fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
@@ -142,6 +139,7 @@ impl MongoStore {
         Ok(())
     }
 
+    /// Up to `limit` matching `filter` in `sort` order (`usize::MAX`: all).
     async fn find<T: DeserializeOwned + Send + Sync>(
         &self,
         name: &str,
@@ -149,8 +147,12 @@ impl MongoStore {
         sort: Document,
         limit: usize,
     ) -> StoreResult<Vec<T>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let cursor = self.collection::<T>(name).find(filter).sort(sort).limit(limit).await.map_err(error)?;
+        let collection = self.collection::<T>(name);
+        let mut find = collection.find(filter).sort(sort);
+        if limit < usize::MAX {
+            find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        let cursor = find.await.map_err(error)?;
         cursor.try_collect().await.map_err(error)
     }
 
@@ -216,8 +218,9 @@ impl Store for MongoStore {
             for (symbol, group) in by_symbol(bars, |b| &b.symbol) {
                 let days: Vec<Bson> = group.iter().map(|b| Bson::Int64(b.ts)).collect();
                 written += self
-                    .replace_all("daily_bars", doc! { "symbol": symbol, "ts": { "$in": days } }, group)
+                    .replace_all("daily_bars", doc! { "symbol": &symbol, "ts": { "$in": days } }, group)
                     .await?;
+                self.refresh_summary(&symbol).await?;
             }
             Ok(written)
         })
@@ -232,7 +235,9 @@ impl Store for MongoStore {
                 .delete_many(doc! { "symbol": &symbol })
                 .await
                 .map_err(error)?;
-            self.replace_all("daily_bars", doc! { "symbol": &symbol }, bars).await
+            let written = self.replace_all("daily_bars", doc! { "symbol": &symbol }, bars).await?;
+            self.refresh_summary(&symbol).await?;
+            Ok(written)
         })
     }
 
@@ -251,7 +256,18 @@ impl Store for MongoStore {
     }
 
     fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64> {
-        Box::pin(self.insert_new("ticks", ticks))
+        Box::pin(async move {
+            let docs = ticks
+                .iter()
+                .map(|tick| TickDoc {
+                    tick: tick.clone(),
+                    at: DateTime::from_millis(tick.ts.div_euclid(1_000_000)),
+                })
+                .collect();
+            let new = self.insert_new("ticks", docs).await?;
+            self.advance_last_ticks(&ticks).await?;
+            Ok(new)
+        })
     }
 
     fn append_event(&self, event: Event) -> StoreFuture<'_, ()> {
@@ -259,33 +275,7 @@ impl Store for MongoStore {
     }
 
     fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>> {
-        Box::pin(async move {
-            let mut summaries = Vec::new();
-            for symbol in self.symbols_in("daily_bars").await? {
-                let filter = doc! { "symbol": &symbol };
-                let records = self
-                    .collection::<Bar>("daily_bars")
-                    .count_documents(filter.clone())
-                    .await
-                    .map_err(error)?;
-                let latest: Vec<Bar> = self.find("daily_bars", filter.clone(), doc! { "ts": -1 }, 2).await?;
-                let Some(last) = latest.first() else { continue };
-                let name = self.company(symbol.clone()).await?.map(|c| c.name);
-                let previous = latest.get(1).map(|b| b.close);
-                let (change, change_pct) = super::change(last.close, previous);
-                summaries.push(SymbolSummary {
-                    symbol,
-                    name,
-                    source: last.source,
-                    records,
-                    latest_ts: last.ts,
-                    last: last.close,
-                    change,
-                    change_pct,
-                });
-            }
-            Ok(summaries)
-        })
+        Box::pin(self.read_summaries())
     }
 
     fn daily_bars(&self, query: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
@@ -312,17 +302,7 @@ impl Store for MongoStore {
     }
 
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
-        Box::pin(async move {
-            let mut last = Vec::new();
-            for symbol in self.symbols_in("ticks").await? {
-                let newest: Vec<Tick> =
-                    self.find("ticks", doc! { "symbol": &symbol }, doc! { "seq": -1 }, 1).await?;
-                if let Some(tick) = newest.into_iter().next() {
-                    last.push(LastTick { symbol, seq: tick.seq, price: tick.price });
-                }
-            }
-            Ok(last)
-        })
+        Box::pin(self.read_last_ticks())
     }
 
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>> {
@@ -358,17 +338,14 @@ impl Store for MongoStore {
         Box::pin(async move {
             let mut filter = range("start", &query);
             filter.insert("interval", interval.as_str());
-            self.window("live_bars", filter, "start", &query).await
+            let bars = self.window("live_bars", filter, "start", &query).await?;
+            Ok(screen::valid_analyzed_bars(bars))
         })
     }
 
     fn insert_alerts(&self, alerts: Vec<Alert>) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            if !alerts.is_empty() {
-                self.collection::<Alert>("alerts").insert_many(alerts).await.map_err(error)?;
-            }
-            Ok(())
-        })
+        // Keyed by (symbol, kind, ts): an alert read again from Kafka is skipped.
+        Box::pin(async move { self.insert_new("alerts", alerts).await.map(drop) })
     }
 
     fn recent_alerts(&self, limit: usize) -> StoreFuture<'_, Vec<Alert>> {
@@ -382,6 +359,19 @@ impl Store for MongoStore {
     fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>> {
         Box::pin(async move {
             self.collection::<FetchJob>("fetch_jobs").find_one(doc! { "id": id }).await.map_err(error)
+        })
+    }
+
+    fn fail_unfinished_jobs(&self, reason: String) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let open: Vec<FetchJob> = self
+                .find("fetch_jobs", doc! { "finished": false }, doc! { "created": 1 }, usize::MAX)
+                .await?;
+            for mut job in open.iter().cloned() {
+                fail_unfinished(&mut job, &reason);
+                self.replace_or_insert("fetch_jobs", doc! { "id": &job.id }, &job).await?;
+            }
+            Ok(open.len() as u64)
         })
     }
 }
@@ -399,6 +389,8 @@ fn by_symbol<T>(items: Vec<T>, symbol: impl Fn(&T) -> &String) -> Vec<(String, V
     groups
 }
 
+mod derived;
 mod errors;
+mod indexes;
 #[cfg(test)]
 mod tests;

@@ -33,8 +33,9 @@ async fn a_store_whose_server_is_down_reports_it_and_recovers_when_it_answers() 
         .expect("MARQUEE_TEST_NX27017 must name the nx-27017 program for the `mongo` feature's tests");
     let port = free_port();
     let url = format!("mongodb://127.0.0.1:{port}/?maxPoolSize=1&serverSelectionTimeoutMS=500");
-    let store =
-        MongoStore::connect(&url, "recovery").await.expect("a server that is down is not a config error");
+    let store = MongoStore::connect(&url, "recovery", None)
+        .await
+        .expect("a server that is down is not a config error");
     assert!(matches!(store.ping().await, Err(StoreError::Unavailable(_))), "down, and said so");
     assert!(store.insert_ticks(vec![tick(1)]).await.is_err());
 

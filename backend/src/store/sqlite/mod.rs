@@ -1,73 +1,149 @@
-//! The embedded store: one SQLite file in the data directory (WAL mode).
+//! The embedded store: one SQLite file in the data directory, in WAL mode
+//! (`synchronous=NORMAL`: a crash loses at most the last commits, never the
+//! file).
 //!
-//! SQLite calls block, so each runs on tokio's blocking pool; one connection
-//! behind a mutex serialises them, which is what SQLite does anyway.
+//! SQLite calls block, so each runs on tokio's blocking pool. Writes go
+//! through one connection behind a mutex (SQLite has one writer anyway);
+//! reads take a read-only connection from a small pool (r2d2), so a REST
+//! read never waits for the receiver's flush, nor a flush for a slow read:
+//! in WAL mode readers see the last commit while the writer works.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use marquee_shared::{
     Alert, AnalyzedBar, Bar, BarInterval, Company, DataSource, Event, FetchJob, IntradayInterval,
     SymbolSummary, Tick,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+mod jobs;
 mod rows;
 mod schema;
+mod summary;
+mod ticks;
 
 use rows::{engine, json_rows, read_bars, replace_daily_bars, source, to_i64, to_u64, upsert_bars};
-use schema::SCHEMA;
 
-use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult};
+use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult, screen};
+
+/// Read connections: REST handlers, the hub's seeding and the driver's
+/// reads at once; each is a file handle and a page cache.
+const READERS: u32 = 4;
+
+/// Processes on one machine may share the directory (`--role`): wait for
+/// another's write instead of failing at once.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+type ReadPool = r2d2::Pool<SqliteConnectionManager>;
 
 /// The default store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    /// `None` in memory (a private database has one connection): reads then
+    /// take the writer's.
+    readers: Option<ReadPool>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `marquee.db` in `dir`.
+    /// Opens (creating if needed) `marquee.db` in `dir`, migrating an older store.
     pub fn open(dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Unavailable(format!("cannot create data directory {}: {e}", dir.display()))
         })?;
-        let conn = Connection::open(dir.join("marquee.db")).map_err(engine)?;
-        // Processes on one machine may share the directory (`--role`): wait
-        // for another's write instead of failing at once.
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(engine)?;
+        let path = dir.join("marquee.db");
+        let mut conn = Connection::open(&path).map_err(engine)?;
+        conn.busy_timeout(BUSY_WAIT).map_err(engine)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(engine)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(engine)?;
-        Self::init(conn)
+        schema::migrate(&mut conn)?;
+        let readers = SqliteConnectionManager::file(&path)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .with_init(|conn| conn.busy_timeout(BUSY_WAIT));
+        let readers = r2d2::Pool::builder()
+            .max_size(READERS)
+            .connection_timeout(BUSY_WAIT)
+            .build(readers)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open read connections: {e}")))?;
+        Ok(Self { writer: Arc::new(Mutex::new(conn)), readers: Some(readers) })
     }
 
     /// A private in-memory store, for tests.
     pub fn in_memory() -> StoreResult<Self> {
-        Self::init(Connection::open_in_memory().map_err(engine)?)
+        let mut conn = Connection::open_in_memory().map_err(engine)?;
+        schema::migrate(&mut conn)?;
+        Ok(Self { writer: Arc::new(Mutex::new(conn)), readers: None })
     }
 
-    fn init(conn: Connection) -> StoreResult<Self> {
-        conn.execute_batch(SCHEMA).map_err(engine)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    /// Calls `trace` with every statement the writer's connection runs
+    /// (in memory: every statement), for the query-plan test.
+    #[cfg(test)]
+    pub(crate) fn trace(&self, trace: Option<fn(rusqlite::trace::TraceEvent<'_>)>) {
+        if let Ok(conn) = self.writer.lock() {
+            conn.trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, trace);
+        }
     }
 
-    /// Runs `work` with the connection on the blocking pool.
-    fn with<T, F>(&self, work: F) -> StoreFuture<'_, T>
+    /// The details of SQLite's plan for `sql`, one per step.
+    #[cfg(test)]
+    pub(crate) fn explain(&self, sql: &str) -> StoreResult<Vec<String>> {
+        let conn = self.writer.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        let mut query = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).map_err(engine)?;
+        // Parameters left unbound (NULL): the plan does not depend on them.
+        let mut rows = query.raw_query();
+        let mut steps = Vec::new();
+        while let Some(row) = rows.next().map_err(engine)? {
+            steps.push(row.get::<_, String>(3).map_err(engine)?);
+        }
+        Ok(steps)
+    }
+
+    /// Runs `work` with the writer's connection on the blocking pool.
+    fn write<T, F>(&self, work: F) -> StoreFuture<'_, T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut conn =
-                    conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
-                work(&mut conn)
-            })
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        let writer = Arc::clone(&self.writer);
+        blocking(move || {
+            let mut conn =
+                writer.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+            work(&mut conn)
         })
     }
+
+    /// Runs `work` with a read connection on the blocking pool.
+    fn read<T, F>(&self, work: F) -> StoreFuture<'_, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let Some(readers) = self.readers.clone() else { return self.write(move |conn| work(conn)) };
+        blocking(move || {
+            let conn =
+                readers.get().map_err(|e| StoreError::Unavailable(format!("no read connection: {e}")))?;
+            work(&conn)
+        })
+    }
+}
+
+fn blocking<T, F>(work: F) -> StoreFuture<'static, T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+{
+    Box::pin(async move {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+    })
 }
 
 impl Store for SqliteStore {
@@ -76,11 +152,11 @@ impl Store for SqliteStore {
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {
-        self.with(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(engine))
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(engine))
     }
 
     fn upsert_company(&self, c: Company) -> StoreFuture<'_, ()> {
-        self.with(move |conn| {
+        self.write(move |conn| {
             conn.execute(
                 "INSERT INTO companies (symbol, name, sector, industry, exchange, currency, description, market_cap, source)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -104,49 +180,27 @@ impl Store for SqliteStore {
     }
 
     fn upsert_daily_bars(&self, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
-        self.with(move |conn| upsert_bars(conn, None, &bars))
+        self.write(move |conn| upsert_bars(conn, None, &bars))
     }
 
     fn replace_daily_bars(&self, symbol: String, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
-        self.with(move |conn| replace_daily_bars(conn, &symbol, &bars))
+        self.write(move |conn| replace_daily_bars(conn, &symbol, &bars))
     }
 
     fn upsert_intraday_bars(&self, interval: IntradayInterval, bars: Vec<Bar>) -> StoreFuture<'_, u64> {
-        self.with(move |conn| upsert_bars(conn, Some(interval), &bars))
+        self.write(move |conn| upsert_bars(conn, Some(interval), &bars))
     }
 
     fn insert_ticks(&self, ticks: Vec<Tick>) -> StoreFuture<'_, u64> {
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(engine)?;
-            let mut new = 0;
-            {
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO ticks (symbol, seq, ts, price, size, change, change_pct)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )
-                    .map_err(engine)?;
-                for t in &ticks {
-                    new += insert
-                        .execute(params![
-                            t.symbol,
-                            to_i64(t.seq),
-                            t.ts,
-                            t.price,
-                            to_i64(t.size),
-                            t.change,
-                            t.change_pct
-                        ])
-                        .map_err(engine)? as u64;
-                }
-            }
-            tx.commit().map_err(engine)?;
-            Ok(new)
-        })
+        self.write(move |conn| ticks::insert(conn, &ticks))
+    }
+
+    fn prune_ticks(&self, before: i64, batch: usize) -> StoreFuture<'_, u64> {
+        self.write(move |conn| ticks::prune(conn, before, batch))
     }
 
     fn append_event(&self, event: Event) -> StoreFuture<'_, ()> {
-        self.with(move |conn| {
+        self.write(move |conn| {
             let body = serde_json::to_string(&event).map_err(|e| StoreError::Engine(e.to_string()))?;
             conn.execute(
                 "INSERT OR IGNORE INTO events (id, ts, kind, body) VALUES (?1, ?2, ?3, ?4)",
@@ -158,64 +212,19 @@ impl Store for SqliteStore {
     }
 
     fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>> {
-        self.with(|conn| {
-            // The latest two bars per symbol give the last close and the change.
-            let mut query = conn
-                .prepare_cached(
-                    "WITH ranked AS (
-                       SELECT symbol, ts, close, source,
-                              ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY ts DESC) AS age,
-                              COUNT(*) OVER (PARTITION BY symbol) AS records
-                       FROM daily_bars)
-                     SELECT l.symbol, c.name, l.source, l.records, l.ts, l.close, p.close
-                     FROM ranked l
-                     LEFT JOIN ranked p ON p.symbol = l.symbol AND p.age = 2
-                     LEFT JOIN companies c ON c.symbol = l.symbol
-                     WHERE l.age = 1
-                     ORDER BY l.symbol",
-                )
-                .map_err(engine)?;
-            let rows = query
-                .query_map([], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, i64>(3)?,
-                        row.get::<_, i64>(4)?,
-                        row.get::<_, f64>(5)?,
-                        row.get::<_, Option<f64>>(6)?,
-                    ))
-                })
-                .map_err(engine)?;
-            rows.map(|row| {
-                let (symbol, name, src, records, latest_ts, last, previous) = row.map_err(engine)?;
-                let (change, change_pct) = super::change(last, previous);
-                Ok(SymbolSummary {
-                    symbol,
-                    name,
-                    source: source(&src)?,
-                    records: to_u64(records),
-                    latest_ts,
-                    last,
-                    change,
-                    change_pct,
-                })
-            })
-            .collect()
-        })
+        self.read(summary::read)
     }
 
     fn daily_bars(&self, q: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
-        self.with(move |conn| read_bars(conn, None, &q))
+        self.read(move |conn| read_bars(conn, None, &q))
     }
 
     fn intraday_bars(&self, interval: IntradayInterval, q: BarQuery) -> StoreFuture<'_, Vec<Bar>> {
-        self.with(move |conn| read_bars(conn, Some(interval), &q))
+        self.read(move |conn| read_bars(conn, Some(interval), &q))
     }
 
     fn company(&self, symbol: String) -> StoreFuture<'_, Option<Company>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row = conn
                 .query_row(
                     "SELECT symbol, name, sector, industry, exchange, currency, description, market_cap, source
@@ -249,49 +258,15 @@ impl Store for SqliteStore {
     }
 
     fn recent_ticks(&self, symbol: String, limit: usize) -> StoreFuture<'_, Vec<Tick>> {
-        self.with(move |conn| {
-            let mut query = conn
-                .prepare_cached(
-                    "SELECT symbol, seq, ts, price, size, change, change_pct FROM ticks
-                     WHERE symbol = ?1 ORDER BY seq DESC LIMIT ?2",
-                )
-                .map_err(engine)?;
-            let rows = query
-                .query_map(params![symbol, to_i64(limit as u64)], |row| {
-                    Ok(Tick {
-                        symbol: row.get(0)?,
-                        seq: to_u64(row.get(1)?),
-                        ts: row.get(2)?,
-                        price: row.get(3)?,
-                        size: to_u64(row.get(4)?),
-                        change: row.get(5)?,
-                        change_pct: row.get(6)?,
-                    })
-                })
-                .map_err(engine)?;
-            let mut ticks = rows.collect::<Result<Vec<_>, _>>().map_err(engine)?;
-            ticks.reverse();
-            Ok(ticks)
-        })
+        self.read(move |conn| ticks::recent(conn, &symbol, limit))
     }
 
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
-        self.with(|conn| {
-            // SQLite returns the row holding MAX(seq) for the bare column `price`.
-            let mut query = conn
-                .prepare_cached("SELECT symbol, MAX(seq), price FROM ticks GROUP BY symbol ORDER BY symbol")
-                .map_err(engine)?;
-            let rows = query
-                .query_map([], |row| {
-                    Ok(LastTick { symbol: row.get(0)?, seq: to_u64(row.get(1)?), price: row.get(2)? })
-                })
-                .map_err(engine)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(engine)
-        })
+        self.read(ticks::last)
     }
 
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             json_rows(
                 conn,
                 "SELECT body FROM events ORDER BY ts DESC, id LIMIT ?1",
@@ -302,30 +277,19 @@ impl Store for SqliteStore {
     }
 
     fn save_job(&self, job: FetchJob) -> StoreFuture<'_, ()> {
-        self.with(move |conn| {
-            let body = serde_json::to_string(&job).map_err(|e| StoreError::Engine(e.to_string()))?;
-            conn.execute(
-                "INSERT OR REPLACE INTO fetch_jobs (id, created, body) VALUES (?1, ?2, ?3)",
-                params![job.id, job.created, body],
-            )
-            .map_err(engine)?;
-            Ok(())
-        })
+        self.write(move |conn| jobs::save(conn, &job))
     }
 
     fn job(&self, id: String) -> StoreFuture<'_, Option<FetchJob>> {
-        self.with(move |conn| {
-            let body: Option<String> = conn
-                .query_row("SELECT body FROM fetch_jobs WHERE id = ?1", params![id], |row| row.get(0))
-                .optional()
-                .map_err(engine)?;
-            body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("fetch job: {e}"))))
-                .transpose()
-        })
+        self.read(move |conn| jobs::get(conn, &id))
+    }
+
+    fn fail_unfinished_jobs(&self, reason: String) -> StoreFuture<'_, u64> {
+        self.write(move |conn| jobs::fail_unfinished(conn, &reason))
     }
 
     fn upsert_analyzed_bars(&self, bars: Vec<AnalyzedBar>) -> StoreFuture<'_, u64> {
-        self.with(move |conn| {
+        self.write(move |conn| {
             let mut written = 0;
             let tx = conn.transaction().map_err(engine)?;
             {
@@ -351,7 +315,7 @@ impl Store for SqliteStore {
     }
 
     fn analyzed_bars(&self, interval: BarInterval, q: BarQuery) -> StoreFuture<'_, Vec<AnalyzedBar>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let order = if q.oldest_first() { "ASC" } else { "DESC" };
             let sql = format!(
                 "SELECT body FROM live_bars WHERE symbol = ?1 AND interval = ?2 AND start >= ?3 AND start <= ?4
@@ -363,19 +327,23 @@ impl Store for SqliteStore {
             if !q.oldest_first() {
                 bars.reverse();
             }
-            Ok(bars)
+            Ok(screen::valid_analyzed_bars(bars))
         })
     }
 
     fn insert_alerts(&self, alerts: Vec<Alert>) -> StoreFuture<'_, ()> {
-        self.with(move |conn| {
+        self.write(move |conn| {
             let tx = conn.transaction().map_err(engine)?;
             {
-                let mut insert =
-                    tx.prepare_cached("INSERT INTO alerts (ts, body) VALUES (?1, ?2)").map_err(engine)?;
+                // Keyed by (symbol, kind, ts): an alert read again from Kafka is stored once.
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO alerts (symbol, kind, ts, body) VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .map_err(engine)?;
                 for a in &alerts {
                     let body = serde_json::to_string(a).map_err(|e| StoreError::Engine(e.to_string()))?;
-                    insert.execute(params![a.ts, body]).map_err(engine)?;
+                    insert.execute(params![a.symbol, a.kind.as_str(), a.ts, body]).map_err(engine)?;
                 }
             }
             tx.commit().map_err(engine)
@@ -383,7 +351,7 @@ impl Store for SqliteStore {
     }
 
     fn recent_alerts(&self, limit: usize) -> StoreFuture<'_, Vec<Alert>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let sql = "SELECT body FROM alerts ORDER BY ts DESC, id DESC LIMIT ?1";
             json_rows(conn, sql, params![to_i64(limit as u64)], "alert")
         })

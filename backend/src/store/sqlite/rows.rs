@@ -29,6 +29,9 @@ pub(super) fn upsert_bars(
 ) -> StoreResult<u64> {
     let tx = conn.transaction().map_err(engine)?;
     write_bars(&tx, interval, bars)?;
+    if interval.is_none() {
+        refresh_summaries(&tx, bars.iter().map(|b| b.symbol.as_str()))?;
+    }
     tx.commit().map_err(engine)?;
     Ok(bars.len() as u64)
 }
@@ -38,8 +41,23 @@ pub(super) fn replace_daily_bars(conn: &mut Connection, symbol: &str, bars: &[Ba
     let tx = conn.transaction().map_err(engine)?;
     tx.execute("DELETE FROM daily_bars WHERE symbol = ?1", params![symbol]).map_err(engine)?;
     write_bars(&tx, None, bars)?;
+    refresh_summaries(&tx, bars.iter().map(|b| b.symbol.as_str()).chain([symbol]))?;
     tx.commit().map_err(engine)?;
     Ok(bars.len() as u64)
+}
+
+/// The summaries of `symbols` (repeats allowed) made again from their bars.
+fn refresh_summaries<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    symbols: impl Iterator<Item = &'a str>,
+) -> StoreResult<()> {
+    let mut symbols: Vec<&str> = symbols.collect();
+    symbols.sort_unstable();
+    symbols.dedup();
+    for symbol in symbols {
+        super::summary::refresh(tx, symbol)?;
+    }
+    Ok(())
 }
 
 fn write_bars(
@@ -84,7 +102,7 @@ fn write_bars(
 
 /// `limit` bars in range (see [`BarQuery::limit`]), oldest first.
 pub(super) fn read_bars(
-    conn: &mut Connection,
+    conn: &Connection,
     interval: Option<IntradayInterval>,
     q: &BarQuery,
 ) -> StoreResult<Vec<Bar>> {
@@ -136,7 +154,7 @@ pub(super) fn read_bars(
 
 /// Rows of one JSON `body` column, parsed; `what` names them in errors.
 pub(super) fn json_rows<T: serde::de::DeserializeOwned>(
-    conn: &mut Connection,
+    conn: &Connection,
     sql: &str,
     args: &[&dyn rusqlite::ToSql],
     what: &str,
