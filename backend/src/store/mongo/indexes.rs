@@ -93,6 +93,7 @@ impl MongoStore {
     }
 
     /// How long the TTL index keeps ticks, if there is one.
+    #[cfg(test)]
     pub(crate) async fn tick_expiry(&self) -> StoreResult<Option<Duration>> {
         Ok(self.ttl_index().await?.and_then(|(_, keep)| keep))
     }

@@ -58,7 +58,7 @@ async fn every_statement_the_store_runs_uses_an_index() {
     let statements: BTreeSet<String> = STATEMENTS.lock().expect("statements").iter().cloned().collect();
     let mut checked = 0;
     for sql in &statements {
-        let verb = sql.trim_start().split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let verb = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
         if !["SELECT", "DELETE", "UPDATE", "INSERT", "WITH"].contains(&verb.as_str()) {
             continue;
         }
