@@ -252,7 +252,7 @@ impl Pipeline {
 /// Fetch jobs a stop or a crash cut short end failed, so none shows
 /// "queued" or "fetching" forever (the fetcher keeps no queue across runs).
 async fn fail_interrupted_jobs(store: &SharedStore) {
-    let reason = "interrupted: the server stopped before this job finished; submit it again".to_owned();
+    let reason = "interrupted: the server stopped before this symbol was fetched; fetch it again".to_owned();
     match store.fail_unfinished_jobs(reason).await {
         Ok(0) => {}
         Ok(jobs) => tracing::warn!(jobs, "fetch jobs interrupted by the last stop marked failed"),
