@@ -76,7 +76,26 @@ pub(super) fn retention(raw: &str) -> Result<Duration, String> {
 mod tests {
     use std::time::Duration;
 
-    use super::retention;
+    use clap::Parser;
+
+    use super::{RetentionArgs, retention};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        retention: RetentionArgs,
+    }
+
+    #[test]
+    fn ticks_are_kept_a_week_unless_told_otherwise() {
+        let parse =
+            |args: &[&str]| Cli::try_parse_from(std::iter::once("marquee").chain(args.iter().copied()));
+        assert_eq!(parse(&[]).expect("default").retention.tick_retention, Duration::from_secs(7 * 86_400));
+        let two_days = parse(&["--tick-retention", "48h"]).expect("48h");
+        assert_eq!(two_days.retention.tick_retention, Duration::from_secs(2 * 86_400));
+        let err = parse(&["--tick-retention", "forever"]).err().expect("refused").to_string();
+        assert!(err.contains("--tick-retention") && err.contains("7d, 36h or 90m"), "{err}");
+    }
 
     #[test]
     fn retentions_read_in_days_hours_or_minutes() {

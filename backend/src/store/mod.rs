@@ -57,7 +57,8 @@ pub async fn open(
         #[cfg(not(feature = "mongo"))]
         Some(_) => anyhow::bail!("this marquee was built without MongoDB support (`--features mongo`)"),
         None => {
-            let _ = tick_retention;
+            // Pruned by the retention task instead (by event time, in batches).
+            let _: Option<std::time::Duration> = tick_retention;
             let store = SqliteStore::open(data_dir)
                 .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
             Ok(Arc::new(store))

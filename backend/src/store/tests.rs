@@ -289,21 +289,38 @@ every_store!(
 mod mongodb_retention {
     #[tokio::test]
     async fn ticks_expire_by_a_ttl_index_with_the_configured_retention() {
-        let store = super::mongo_with("ttl", Some(super::RETENTION)).await;
+        // Ticks of an earlier version (no `at`): one past the retention, one not.
+        let url = std::env::var("MARQUEE_TEST_MONGODB_URL").expect("url");
+        let name = format!("marquee_test_ttl_{:x}", crate::time::now_ns());
+        let client = mongodb::Client::with_uri_str(&url).await.expect("client");
+        let legacy = client.database(&name).collection::<mongodb::bson::Document>("ticks");
+        for (seq, ts) in [(1_i64, 1_000_i64), (2, crate::time::now_ns())] {
+            let tick = mongodb::bson::doc! {
+                "symbol": "LEGACY", "seq": seq, "ts": ts, "price": 1.0, "size": 1_i64, "change": 0.0, "change_pct": 0.0,
+            };
+            legacy.insert_one(tick).await.expect("legacy tick");
+        }
+        let store =
+            super::super::MongoStore::connect(&url, &name, Some(super::RETENTION)).await.expect("connect");
+        let left = super::Store::recent_ticks(&store, "LEGACY".into(), 10).await.expect("read");
+        assert_eq!(
+            left.iter().map(|t| t.seq).collect::<Vec<_>>(),
+            [2],
+            "the old one went, the recent one stays"
+        );
+
         assert_eq!(store.tick_expiry().await.expect("indexes"), Some(super::RETENTION));
         let mut ticks = super::scale::ticks_at("A", 1, [crate::time::now_ns()]);
         // Made in 1970: expired at once (the stand-in expires on read; a
         // server's TTL monitor within a minute), but where OLD resumes stays.
         ticks.extend(super::scale::ticks_at("OLD", 5, [1_000]));
         assert_eq!(super::Store::insert_ticks(&store, ticks).await.expect("insert"), 2);
-        let url = std::env::var("MARQUEE_TEST_MONGODB_URL").expect("url");
-        let name = store.database_name();
         let hours = std::time::Duration::from_secs(36 * 3_600);
         let again = super::super::MongoStore::connect(&url, &name, Some(hours)).await.expect("connect");
         assert_eq!(again.tick_expiry().await.expect("indexes"), Some(hours));
         let last = super::Store::last_ticks(&again).await.expect("last");
         let last: Vec<_> = last.iter().map(|t| (t.symbol.as_str(), t.seq)).collect();
-        assert_eq!(last, [("A", 1), ("OLD", 5)]);
+        assert_eq!(last, [("A", 1), ("LEGACY", 2), ("OLD", 5)]);
     }
 }
 

@@ -45,10 +45,11 @@ impl MongoStore {
             self.db.collection::<Document>(collection).create_index(index).await.map_err(error)?;
         }
         self.key_alerts().await?;
+        self.backfill().await?;
         if let Some(keep) = self.tick_retention {
             self.expire_ticks(keep).await?;
         }
-        self.backfill().await
+        Ok(())
     }
 
     /// Alerts are keyed by (symbol, kind, ts), so one read again from Kafka
@@ -80,6 +81,7 @@ impl MongoStore {
     /// when the retention changed.
     async fn expire_ticks(&self, keep: Duration) -> StoreResult<()> {
         let ticks = self.db.collection::<Document>("ticks");
+        self.purge_untimed_ticks(keep).await?;
         if let Some((name, current)) = self.ttl_index().await? {
             if current == Some(Duration::from_secs(keep.as_secs())) {
                 return Ok(());
@@ -89,6 +91,31 @@ impl MongoStore {
         let options = IndexOptions::builder().name(TICKS_EXPIRE.to_owned()).expire_after(keep).build();
         let index = IndexModel::builder().keys(doc! { "at": 1 }).options(options).build();
         ticks.create_index(index).await.map_err(error)?;
+        Ok(())
+    }
+
+    /// Ticks stored by an earlier version have no `at`, so the TTL index
+    /// never expires them: at each start those past the retention go (where
+    /// each symbol resumes is in `last_ticks`, filled before this), until
+    /// none is left; a marker then spares later starts the unindexed search.
+    async fn purge_untimed_ticks(&self, keep: Duration) -> StoreResult<()> {
+        let marker = doc! { "_id": "ticks_all_timed" };
+        let meta = self.db.collection::<Document>("meta");
+        if meta.find_one(marker.clone()).await.map_err(error)?.is_some() {
+            return Ok(());
+        }
+        let ticks = self.db.collection::<Document>("ticks");
+        let untimed = doc! { "at": { "$exists": false } };
+        let before = crate::time::now_ns().saturating_sub(i64::try_from(keep.as_nanos()).unwrap_or(i64::MAX));
+        let mut expired = untimed.clone();
+        expired.insert("ts", doc! { "$lt": before });
+        let purged = ticks.delete_many(expired).await.map_err(error)?.deleted_count;
+        if purged > 0 {
+            tracing::info!(purged, "deleted ticks of an earlier version past the retention");
+        }
+        if ticks.find_one(untimed).await.map_err(error)?.is_none() {
+            meta.replace_one(marker.clone(), marker).upsert(true).await.map_err(error)?;
+        }
         Ok(())
     }
 

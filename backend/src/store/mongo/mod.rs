@@ -85,11 +85,6 @@ impl MongoStore {
         Ok(())
     }
 
-    #[cfg(test)]
-    pub(crate) fn database_name(&self) -> String {
-        self.db.name().to_owned()
-    }
-
     fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
         self.db.collection(name)
     }

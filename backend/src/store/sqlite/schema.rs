@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS ticks (
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
 CREATE TABLE IF NOT EXISTS live_bars (
     symbol TEXT NOT NULL, interval TEXT NOT NULL, start INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (symbol, interval, start)
@@ -50,7 +49,8 @@ CREATE TABLE IF NOT EXISTS fetch_jobs (
 /// access path, alerts keyed by (symbol, kind, ts), each symbol's newest
 /// tick and daily summary in tables of their own, open fetch jobs findable.
 const V1: &str = "
-DROP INDEX events_by_ts;
+-- Made by the first schema until v1; events_by_time serves the newest-first read whole.
+DROP INDEX IF EXISTS events_by_ts;
 CREATE INDEX events_by_time ON events (ts DESC, id);
 CREATE INDEX ticks_by_ts ON ticks (ts);
 
