@@ -12,6 +12,7 @@ use super::{BarQuery, SqliteStore, Store};
 
 mod migration;
 mod plans;
+mod readers;
 mod retention;
 mod scale;
 

@@ -91,6 +91,13 @@ impl SqliteStore {
         }
     }
 
+    /// The writer's connection, held: a flush in progress, for the test
+    /// that reads meanwhile.
+    #[cfg(test)]
+    pub(crate) fn hold_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The details of SQLite's plan for `sql`, one per step.
     #[cfg(test)]
     pub(crate) fn explain(&self, sql: &str) -> StoreResult<Vec<String>> {
