@@ -9,6 +9,7 @@ use super::{bar, file_store, tick};
 use crate::store::Store;
 
 #[tokio::test]
+#[expect(clippy::await_holding_lock, reason = "the writer is held on purpose while the reads run")]
 async fn reads_answer_while_a_write_is_in_progress() {
     let (_dir, store) = file_store();
     store.upsert_daily_bars(vec![bar("IBM", 1, 10.0)]).await.expect("bars");
