@@ -132,14 +132,17 @@ pub trait Store: Send + Sync + Debug {
     }
     fn append_event(&self, event: Event) -> StoreFuture<'_, ()>;
 
-    /// Every symbol with stored daily bars, in symbol order.
+    /// Every symbol with a valid stored daily bar, in symbol order, from a
+    /// summary kept by the daily-bar writes (rows stored before values were
+    /// checked are left out of it).
     fn symbols(&self) -> StoreFuture<'_, Vec<SymbolSummary>>;
     fn daily_bars(&self, query: BarQuery) -> StoreFuture<'_, Vec<Bar>>;
     fn intraday_bars(&self, interval: IntradayInterval, query: BarQuery) -> StoreFuture<'_, Vec<Bar>>;
     fn company(&self, symbol: String) -> StoreFuture<'_, Option<Company>>;
     /// The newest `limit` ticks of a symbol, oldest first.
     fn recent_ticks(&self, symbol: String, limit: usize) -> StoreFuture<'_, Vec<Tick>>;
-    /// The last tick of every symbol that has any.
+    /// The last tick of every symbol that has had any (kept when retention
+    /// deletes the tick itself: where a restarted driver resumes).
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>>;
     /// The newest `limit` events, newest first.
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>>;
