@@ -151,17 +151,37 @@ pub async fn indicators(
 }
 
 /// A window of stored bars, without impossible rows stored before values
-/// were checked (an indicator summed over a close of 1e308 overflows).
+/// were checked (an indicator summed over a close of 1e308 overflows): a
+/// skipped row does not count towards `limit`, the window reaches further.
 async fn stored(
     store: &SharedStore,
     interval: Option<IntradayInterval>,
     query: BarQuery,
 ) -> Result<Vec<Bar>, ApiError> {
-    let bars = match interval {
-        Some(intraday) => store.intraday_bars(intraday, query).await?,
-        None => store.daily_bars(query).await?,
-    };
-    Ok(screen::valid_bars(bars))
+    let limit = query.limit;
+    let mut ask = query.clone();
+    for _ in 0..4 {
+        let read = match interval {
+            Some(intraday) => store.intraday_bars(intraday, ask.clone()).await?,
+            None => store.daily_bars(ask.clone()).await?,
+        };
+        let complete = read.len() < ask.limit;
+        let mut bars = screen::valid_bars(read);
+        if complete || bars.len() >= limit {
+            let extra = bars.len().saturating_sub(limit);
+            if query.oldest_first() {
+                bars.truncate(limit);
+            } else {
+                bars.drain(..extra);
+            }
+            return Ok(bars);
+        }
+        ask.limit += limit - bars.len();
+    }
+    Err(ApiError::from(crate::store::StoreError::Corrupt(format!(
+        "too many impossible stored bars for {} to fill a window of {limit}",
+        query.symbol
+    ))))
 }
 
 /// `window` with indicators computed over it and up to [`WARM_UP`] stored
