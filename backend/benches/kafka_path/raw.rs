@@ -1,5 +1,5 @@
 //! The plain baseline: a raw rdkafka producer with Marquee's settings
-//! (idempotent, `acks=all`, linger 2 ms) sending ticks as fast as the
+//! (idempotent, `acks=all`, linger 5 ms) sending ticks as fast as the
 //! broker confirms them, and a raw consumer group reading them back.
 
 use std::time::{Duration, Instant};
@@ -47,7 +47,7 @@ pub async fn produce(
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
         .set("acks", "all")
-        .set("linger.ms", "2")
+        .set("linger.ms", "5")
         .set("message.timeout.ms", "0")
         .set("queue.buffering.max.messages", in_flight.to_string())
         .create()?;
