@@ -61,7 +61,7 @@ async fn every_route_answers_a_bad_request_with_a_json_error() {
         ("GET", "/api/v1/events?limit=1000000".into(), None, RawBody::None, 400, "bad_limit"),
         ("GET", "/api/v1/indicators/%FF".into(), None, RawBody::None, 400, "bad_path"),
         ("GET", "/api/v1/indicators/AAPL?limit=abc".into(), None, RawBody::None, 400, "bad_query"),
-        ("GET", "/api/v1/indicators/AAPL?interval=1d".into(), None, RawBody::None, 400, "bad_interval"),
+        ("GET", "/api/v1/indicators/AAPL?interval=1w".into(), None, RawBody::None, 400, "bad_interval"),
         ("GET", "/api/v1/alerts?limit=abc".into(), None, RawBody::None, 400, "bad_query"),
         ("DELETE", "/api/v1/simulation".into(), None, RawBody::None, 405, "method_not_allowed"),
         // Fetch jobs.
