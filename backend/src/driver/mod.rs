@@ -122,6 +122,10 @@ pub struct Driver {
     /// Symbols whose impossible stored close has been logged already (the
     /// store is re-read every few seconds; once is enough).
     reported: HashSet<String>,
+    /// A step made while the channel out was full: sent once there is room,
+    /// and no step is made meanwhile (backpressure), while operator commands
+    /// are still answered.
+    pending: Option<Vec<Tick>>,
 }
 
 impl Driver {
@@ -154,6 +158,7 @@ impl Driver {
             stopped_at: Vec::new(),
             recent: None,
             reported: HashSet::new(),
+            pending: None,
         };
         (driver, DriverHandle { commands: Some(commands_tx), state: state_rx })
     }
@@ -197,6 +202,8 @@ impl Driver {
     /// Waits for the next thing to do and does it. False once the driver
     /// should stop.
     async fn turn(&mut self, recheck: &mut Interval, shutdown: &CancellationToken) -> bool {
+        // A handle of its own, so waiting for room borrows nothing of `self`.
+        let out = self.out.clone();
         tokio::select! {
             () = shutdown.cancelled() => return false,
             _ = recheck.tick() => {
@@ -226,34 +233,45 @@ impl Driver {
                     tracing::debug!("operator left before the answer");
                 }
             }
-            due = self.clock.tick(), if self.controller.is_ticking() => {
+            permit = out.reserve(), if self.pending.is_some() => match permit {
+                Ok(permit) => {
+                    let ticks = self.pending.take().unwrap_or_default();
+                    self.stats.add_processed(ticks.len() as u64);
+                    permit.send(ticks);
+                }
+                Err(_) => return self.consumer_gone(),
+            },
+            due = self.clock.tick(), if self.controller.is_ticking() && self.pending.is_none() => {
                 // Late steps are made at once, so the rate holds on a busy
                 // machine; after a long stall (a suspended laptop) the
                 // clock starts afresh instead.
                 if due.elapsed() > MAX_CATCH_UP {
                     self.clock.reset();
                 }
-                return self.step(shutdown).await;
+                return self.step();
             }
         }
         true
     }
 
-    /// Makes one step and sends it. False when the consumer is gone.
-    async fn step(&mut self, shutdown: &CancellationToken) -> bool {
+    /// Makes one step and sends it, or holds it while the channel is full.
+    /// False when the consumer is gone.
+    fn step(&mut self) -> bool {
         let Some(walk) = self.walk.as_mut() else { return true };
         let ticks = walk.step(now_ns());
         let count = ticks.len() as u64;
-        tokio::select! {
-            () = shutdown.cancelled() => return true,
-            sent = self.out.send(ticks) => if sent.is_err() {
-                tracing::warn!("tick consumer is gone; driver stops");
-                self.stats.set_stopped("tick consumer is gone");
-                return false;
-            }
+        match self.out.try_send(ticks) {
+            Ok(()) => self.stats.add_processed(count),
+            Err(mpsc::error::TrySendError::Full(ticks)) => self.pending = Some(ticks),
+            Err(mpsc::error::TrySendError::Closed(_)) => return self.consumer_gone(),
         }
-        self.stats.add_processed(count);
         true
+    }
+
+    fn consumer_gone(&self) -> bool {
+        tracing::warn!("tick consumer is gone; driver stops");
+        self.stats.set_stopped("tick consumer is gone");
+        false
     }
 
     /// Re-reads the stored symbols: may start the simulation, or add newly

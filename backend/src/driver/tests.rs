@@ -20,6 +20,48 @@ fn bar(symbol: &str, ts: i64, close: f64) -> Bar {
     }
 }
 
+fn settings(threshold: u64) -> DriverSettings {
+    DriverSettings {
+        threshold,
+        interval: Duration::from_millis(1),
+        walk: WalkParams {
+            volatility: 0.2,
+            drift: 0.0,
+            step_secs: 1.0,
+            jump_probability: 0.0,
+            jump_size: 0.0,
+        },
+        rng_seed: 1,
+    }
+}
+
+/// While nothing downstream takes ticks (a broker away, a store locked),
+/// the driver makes no more, and still answers its operator at once; the
+/// step it held is sent when there is room, so no seq is skipped.
+#[tokio::test]
+async fn a_driver_held_back_still_answers_and_skips_no_seq() {
+    let store: SharedStore = Arc::new(SqliteStore::in_memory().expect("store"));
+    store.upsert_daily_bars(vec![bar("AAA", MAY_1, 10.0)]).await.expect("stored");
+    let events = Events::new(Arc::new(InProcessBus::new(64)), Arc::clone(&store), "test");
+    let (out, mut ticks) = mpsc::channel(2);
+    let stats = Arc::new(StageStats::new("driver"));
+    let (driver, handle) = Driver::new(settings(1), store, events, out, Arc::clone(&stats));
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(driver.run(shutdown.clone()));
+    // Nobody reads: two steps fill the channel, a third is held.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(stats.processed(), 2, "no step made while held back but the one waiting");
+    let answered = tokio::time::timeout(Duration::from_secs(2), handle.command(Command::Stop)).await;
+    assert!(matches!(answered, Ok(Ok(SimulationState::Stopped { .. }))), "{answered:?}");
+    let mut seqs = Vec::new();
+    while let Ok(Some(batch)) = tokio::time::timeout(Duration::from_millis(300), ticks.recv()).await {
+        seqs.extend(batch.iter().map(|t| t.seq));
+    }
+    assert_eq!(seqs, [1, 2, 3], "the held step was sent once there was room");
+    shutdown.cancel();
+    task.await.expect("driver stops");
+}
+
 /// A store written before prices were checked: the driver starts one
 /// symbol from its last valid close, leaves out the one with none, and
 /// streams only valid ticks.
