@@ -77,19 +77,7 @@ async fn impossible_stored_closes_are_repaired_or_left_out() {
     store.upsert_daily_bars(stored).await.expect("stored as it was before the checks");
     let events = Events::new(Arc::new(InProcessBus::new(64)), Arc::clone(&store), "test");
     let (out, mut ticks) = mpsc::channel(4);
-    let settings = DriverSettings {
-        threshold: 2,
-        interval: Duration::from_millis(1),
-        walk: WalkParams {
-            volatility: 0.2,
-            drift: 0.0,
-            step_secs: 1.0,
-            jump_probability: 0.0,
-            jump_size: 0.0,
-        },
-        rng_seed: 1,
-    };
-    let (driver, handle) = Driver::new(settings, store, events, out, Arc::new(StageStats::new("driver")));
+    let (driver, handle) = Driver::new(settings(2), store, events, out, Arc::new(StageStats::new("driver")));
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(driver.run(shutdown.clone()));
     let batch =
