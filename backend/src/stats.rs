@@ -88,9 +88,9 @@ impl StageStats {
         self.lag.store(messages.min(u64::MAX - 1), Ordering::Relaxed);
     }
 
-    /// Records a pipelined producer's messages and bytes in flight.
-    pub fn set_in_flight(&self, messages: u64, bytes: u64) {
-        self.in_flight.store(messages.min(u64::MAX - 1), Ordering::Relaxed);
+    /// Records a pipelined producer's ticks and bytes in flight.
+    pub fn set_in_flight(&self, ticks: u64, bytes: u64) {
+        self.in_flight.store(ticks.min(u64::MAX - 1), Ordering::Relaxed);
         self.in_flight_bytes.store(bytes.min(u64::MAX - 1), Ordering::Relaxed);
     }
 

@@ -346,7 +346,7 @@ mod kafka {
             in_flight_max = in_flight_max.max(stage.in_flight.unwrap_or(0));
         }
         let rss_late = driver.rss_mib();
-        assert!(in_flight_max <= marquee::kafka::IN_FLIGHT_MESSAGES as u64, "in flight {in_flight_max}");
+        assert!(in_flight_max <= marquee::kafka::IN_FLIGHT_TICKS as u64, "in flight {in_flight_max}");
         assert!(
             rss_late - rss_early < 32.0,
             "the driver grew from {rss_early:.0} MiB to {rss_late:.0} MiB while the broker was away"

@@ -36,7 +36,7 @@ pub struct StageHealth {
     /// For a stage that consumes from Kafka: messages not read yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lag: Option<u64>,
-    /// For a stage that produces to Kafka pipelined: messages sent and not
+    /// For a stage that produces to Kafka pipelined: ticks sent and not
     /// yet confirmed, and their payload bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<u64>,

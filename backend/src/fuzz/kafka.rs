@@ -18,7 +18,7 @@ use crate::config::{Role, Roles, Secret};
 use crate::hub::encode;
 use crate::hub::market::Market;
 use crate::instances::{Heartbeat, Instances, ThisInstance};
-use crate::kafka::{BarRecord, decode};
+use crate::kafka::{BarRecord, decode, decode_ticks, encode_ticks};
 use crate::receiver::buffer::{BufferLimits, Pushed, TickBuffer};
 
 fn payloads(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -50,7 +50,8 @@ fn assert_bar(bar: &OhlcvBar) {
 }
 
 fn tick_batch(bytes: &[u8]) {
-    let ticks: Vec<Tick> = payloads(bytes).filter_map(|p| decode(p).ok()).collect();
+    let records = payloads(bytes).filter_map(|p| decode_ticks(p).ok());
+    let ticks: Vec<Tick> = records.flatten().flatten().collect();
     let limits = BufferLimits { capacity: 8, batch: 4, max_age: Duration::from_millis(1) };
     let mut buffer = TickBuffer::new(limits);
     let mut analytics = Analytics::default();
@@ -90,6 +91,15 @@ fn ticks() {
                     tick("IBM", 2, day + 1, 101.0, 0),
                     tick("MSFT", 1, day, 3.0, 7),
                 ]),
+            ),
+            (
+                "records of several ticks",
+                [
+                    encode_ticks(&[tick("IBM", 3, day + 2, 100.0, 1), tick("KO", 1, day, 60.0, 2)])
+                        .expect("JSON"),
+                    encode_ticks(&[tick("IBM", 4, day + 3, 100.5, 3)]).expect("JSON"),
+                ]
+                .join(&b'\n'),
             ),
             (
                 "ticks over bars",

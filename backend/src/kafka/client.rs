@@ -76,7 +76,9 @@ impl Kafka {
     pub fn tick_producer(&self, stats: Arc<StageStats>) -> Result<FutureProducer<Figures>, KafkaError> {
         let mut config = self.producer_config(None);
         config
-            .set("queue.buffering.max.messages", super::IN_FLIGHT_MESSAGES.to_string())
+            // Records carry several ticks, so this bounds records; the
+            // ticks in flight are bounded by the producer itself.
+            .set("queue.buffering.max.messages", super::IN_FLIGHT_TICKS.to_string())
             .set("queue.buffering.max.kbytes", (super::IN_FLIGHT_BYTES / 1024).to_string());
         self.with_options(config).create_with_context(Figures { stats, measure: Measure::Queue })
     }

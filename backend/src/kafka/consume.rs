@@ -25,13 +25,16 @@ use crate::stats::StageStats;
 
 /// Messages gathered into one batch at most.
 const BATCH_MESSAGES: usize = 1024;
+/// Payload bytes gathered into one batch at most (a record of ticks may
+/// hold hundreds).
+const BATCH_BYTES: usize = 4 << 20;
 /// Pause after a consumer error before reading again.
 const ERROR_PAUSE: Duration = Duration::from_millis(200);
 
 type Consumer_ = StreamConsumer<Figures>;
 
 /// Waits for a message, then takes whatever else is already there (up to
-/// [`BATCH_MESSAGES`]) without waiting: under load batches grow by
+/// [`BATCH_MESSAGES`] or [`BATCH_BYTES`]) without waiting: under load batches grow by
 /// themselves, and a lone tick is never held back. `None` on shutdown.
 async fn gather(
     consumer: &Consumer_,
@@ -52,11 +55,15 @@ async fn gather(
             },
         }
     };
+    let mut bytes = first.payload().map_or(0, <[u8]>::len);
     let mut messages = vec![first];
     // `recv` is cancel-safe: a message not taken stays for the next call.
-    while messages.len() < BATCH_MESSAGES {
+    while messages.len() < BATCH_MESSAGES && bytes < BATCH_BYTES {
         match consumer.recv().now_or_never() {
-            Some(Ok(message)) => messages.push(message.detach()),
+            Some(Ok(message)) => {
+                bytes += message.payload().map_or(0, <[u8]>::len);
+                messages.push(message.detach());
+            }
             Some(Err(_)) | None => break,
         }
     }
@@ -70,17 +77,38 @@ fn decode<T: DeserializeOwned + Validate>(message: &OwnedMessage, stats: &StageS
     match super::decode(message.payload().unwrap_or_default()) {
         Ok(value) => Some(value),
         Err(refused) => {
-            stats.add_errors(1);
-            tracing::error!(
-                %refused,
-                topic = message.topic(),
-                partition = message.partition(),
-                offset = message.offset(),
-                "skipping a record"
-            );
+            skipping(message, stats, &refused, "skipping a record");
             None
         }
     }
+}
+
+/// The checked ticks in a record of the ticks topic: one that is not ticks
+/// is skipped whole, an impossible tick alone (each logged and counted).
+fn decode_ticks(message: &OwnedMessage, stats: &StageStats) -> Vec<Tick> {
+    match super::decode_ticks(message.payload().unwrap_or_default()) {
+        Ok(ticks) => ticks
+            .into_iter()
+            .filter_map(|checked| {
+                checked.map_err(|invalid| skipping(message, stats, &invalid, "skipping a tick")).ok()
+            })
+            .collect(),
+        Err(err) => {
+            skipping(message, stats, &super::records::Refused::from(err), "skipping a record");
+            Vec::new()
+        }
+    }
+}
+
+fn skipping(message: &OwnedMessage, stats: &StageStats, why: &dyn std::fmt::Display, what: &'static str) {
+    stats.add_errors(1);
+    tracing::error!(
+        refused = %why,
+        topic = message.topic(),
+        partition = message.partition(),
+        offset = message.offset(),
+        "{what}"
+    );
 }
 
 /// Lists the sender of a heartbeat signed with the cluster secret; anything
@@ -128,7 +156,7 @@ pub async fn consume_ticks(
         let mut ticks = Vec::with_capacity(messages.len());
         for message in &messages {
             next.insert(message.partition(), message.offset() + 1);
-            ticks.extend(decode::<Tick>(message, &stats));
+            ticks.extend(decode_ticks(message, &stats));
         }
         let on_stored = commit_later(Arc::clone(&consumer), config.ticks_topic.clone(), next);
         // A receiver that stops reading (its store is failing) holds this
@@ -190,7 +218,7 @@ pub async fn consume_for_gateway(
         for message in &messages {
             let topic = message.topic();
             if topic == config.ticks_topic {
-                updates.ticks.extend(decode::<Tick>(message, &stats));
+                updates.ticks.extend(decode_ticks(message, &stats));
             } else if topic == config.bars_topic {
                 if let Some(record) = decode::<BarRecord>(message, &stats) {
                     if record.closed { &mut updates.closed } else { &mut updates.forming }.push(record.bar);
@@ -271,6 +299,29 @@ mod tests {
             refused(tick_json("7", "1", "1000000000000000")),
             Err(m) if m.contains("size 1e15 is above the ceiling 1e12")
         ));
+    }
+
+    #[test]
+    fn a_record_of_ticks_keeps_its_possible_ticks_and_one_tick_is_still_read() {
+        let record =
+            [tick_json("7", "189.25", "300"), tick_json("8", "1e308", "1"), tick_json("9", "190", "5")];
+        let record = format!("[{}]", record.map(|t| String::from_utf8(t).expect("UTF-8")).join(","));
+        let read = super::super::decode_ticks(record.as_bytes()).expect("ticks");
+        let seqs: Vec<Result<u64, String>> =
+            read.into_iter().map(|t| t.map(|t| t.seq).map_err(|e| e.to_string())).collect();
+        assert_eq!(seqs, [Ok(7), Err("price 1e308 is above the ceiling 1e9".into()), Ok(9)]);
+        // As Marquee wrote them before records carried several ticks.
+        let one = super::super::decode_ticks(&tick_json("7", "1", "1")).expect("a tick");
+        assert_eq!(one.len(), 1);
+        assert!(super::super::decode_ticks(br#"[{"symbol":"AAPL"}]"#).is_err(), "not ticks");
+        assert!(super::super::decode_ticks(br#"{"closed":true}"#).is_err(), "not ticks");
+        let ticks = [marquee_shared::Tick {
+            seq: 3,
+            ..serde_json::from_slice(&tick_json("1", "2", "3")).expect("tick")
+        }];
+        let again =
+            super::super::decode_ticks(&super::super::encode_ticks(&ticks).expect("JSON")).expect("ticks");
+        assert_eq!(again.into_iter().map(|t| t.expect("valid")).collect::<Vec<_>>(), ticks);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Kafka adapters (cargo feature `kafka`): the engine between processes
 //! when the stages run apart.
 //!
-//! - the driver's ticks go to the ticks topic, keyed by symbol, from an
+//! - the driver's ticks go to the ticks topic, several to a record (one
+//!   record per partition, a symbol always on the same partition), from an
 //!   idempotent producer with `acks=all` ([`produce_ticks`]);
 //! - receivers read that topic as one consumer group and commit a batch's
 //!   offsets only once its ticks are stored ([`consume_ticks`]): at least
@@ -27,8 +28,8 @@ mod tail;
 pub use check::KafkaCheck;
 pub use client::Kafka;
 pub use consume::{consume_for_gateway, consume_ticks};
-pub use produce::{IN_FLIGHT_BYTES, IN_FLIGHT_MESSAGES, produce_heartbeats, produce_ticks, produce_updates};
-pub use records::{BarRecord, decode};
+pub use produce::{IN_FLIGHT_BYTES, IN_FLIGHT_TICKS, produce_heartbeats, produce_ticks, produce_updates};
+pub use records::{BarRecord, RECORD_TICKS, decode, decode_ticks, encode_ticks};
 pub use tail::TicksTail;
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
-//! What the topics carry besides ticks (which are [`marquee_shared::Tick`]),
-//! and how a message is read back: JSON, from another process, so trusted
-//! no more than any input.
+//! What the topics carry, and how a message is read back: JSON, from
+//! another process, so trusted no more than any input.
 
-use marquee_shared::{AnalyzedBar, Invalid, Validate};
+use marquee_shared::{AnalyzedBar, Invalid, Tick, Validate};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -35,4 +34,27 @@ pub fn decode<T: DeserializeOwned + Validate>(payload: &[u8]) -> Result<T, Refus
     let value: T = serde_json::from_slice(payload)?;
     value.validate()?;
     Ok(value)
+}
+
+/// Ticks one record on the ticks topic carries at most: a record is the
+/// ticks of the symbols that share a partition (each symbol's in seq
+/// order), about 160 B a tick, so a record stays far below Kafka's default
+/// 1 MB limit.
+pub const RECORD_TICKS: usize = 256;
+
+/// The record for `ticks`: a JSON array.
+pub fn encode_ticks(ticks: &[Tick]) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(ticks)
+}
+
+/// What a record on the ticks topic holds: an array of ticks, or one tick
+/// (as Marquee wrote them before records carried several, so a receiver
+/// reads a topic written by either). Each tick is checked on its own: an
+/// impossible one is refused and the others kept. `Err` when the record is
+/// not ticks at all.
+pub fn decode_ticks(payload: &[u8]) -> Result<Vec<Result<Tick, Invalid>>, serde_json::Error> {
+    let array = payload.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let ticks: Vec<Tick> =
+        if array { serde_json::from_slice(payload)? } else { vec![serde_json::from_slice(payload)?] };
+    Ok(ticks.into_iter().map(|tick| tick.validate().map(|()| tick)).collect())
 }

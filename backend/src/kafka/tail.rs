@@ -7,7 +7,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use marquee_shared::{Tick, Validate};
 use rdkafka::consumer::Consumer;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -16,7 +15,7 @@ use super::Kafka;
 use crate::driver::RecentTicks;
 use crate::store::LastTick;
 
-/// Messages read back from the end of each partition: every symbol of a
+/// Records read back from the end of each partition: every symbol of a
 /// partition ticks on each step, so a few steps' worth covers them all.
 const DEPTH: i64 = 5_000;
 /// How long reading the tail may take.
@@ -69,8 +68,8 @@ impl TicksTail {
             let Some(received) = consumer.poll(Duration::from_millis(200)) else { continue };
             let message = received.map_err(|e| e.to_string())?;
             // An impossible tick (a seq of u64::MAX) is no place to resume after.
-            let tick = message.payload().and_then(|p| serde_json::from_slice::<Tick>(p).ok());
-            if let Some(tick) = tick.filter(|t| t.validate().is_ok()) {
+            let ticks = message.payload().and_then(|p| super::decode_ticks(p).ok()).unwrap_or_default();
+            for tick in ticks.into_iter().flatten() {
                 let newer = newest.get(&tick.symbol).is_none_or(|held| held.seq < tick.seq);
                 if newer {
                     newest.insert(

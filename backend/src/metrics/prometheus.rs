@@ -84,17 +84,14 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
             |h| h.lag.map(|n| n as f64),
         ),
         (
-            "marquee_kafka_producer_in_flight_messages",
+            "marquee_kafka_producer_in_flight_ticks",
             "gauge",
-            "Messages the stage's Kafka producer has sent and the brokers have not confirmed yet.",
+            "Ticks the stage's Kafka producer has sent and the brokers have not confirmed yet.",
             |h| h.in_flight.map(|n| n as f64),
         ),
-        (
-            "marquee_kafka_producer_in_flight_bytes",
-            "gauge",
-            "Payload bytes of the messages in flight.",
-            |h| h.in_flight_bytes.map(|n| n as f64),
-        ),
+        ("marquee_kafka_producer_in_flight_bytes", "gauge", "Payload bytes of the records in flight.", |h| {
+            h.in_flight_bytes.map(|n| n as f64)
+        }),
         (
             "marquee_kafka_consumer_batches_total",
             "counter",
@@ -252,10 +249,7 @@ mod tests {
         let text = render(&stats, &Metrics::default());
         assert!(text.contains("marquee_kafka_producer_queue{stage=\"driver\"} 12\n"), "{text}");
         assert!(text.contains("marquee_kafka_consumer_lag{stage=\"receiver\"} 340\n"), "{text}");
-        assert!(
-            text.contains("marquee_kafka_producer_in_flight_messages{stage=\"driver\"} 1500\n"),
-            "{text}"
-        );
+        assert!(text.contains("marquee_kafka_producer_in_flight_ticks{stage=\"driver\"} 1500\n"), "{text}");
         assert!(text.contains("marquee_kafka_producer_in_flight_bytes{stage=\"driver\"} 300000\n"), "{text}");
         assert!(text.contains("marquee_kafka_consumer_batches_total{stage=\"receiver\"} 2\n"), "{text}");
         assert!(

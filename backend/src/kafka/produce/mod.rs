@@ -1,9 +1,12 @@
 //! Producing to Kafka: ticks from the driver (`ticks.rs`), bars and alerts
 //! from a receiver, and heartbeats from every process.
 
+mod in_flight;
+mod partitions;
 mod ticks;
 
-pub use ticks::{IN_FLIGHT_BYTES, IN_FLIGHT_MESSAGES, produce_ticks};
+pub use in_flight::{IN_FLIGHT_BYTES, IN_FLIGHT_TICKS};
+pub use ticks::produce_ticks;
 
 use std::sync::Arc;
 use std::time::Duration;

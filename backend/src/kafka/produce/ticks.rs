@@ -2,11 +2,14 @@
 //! without waiting for the brokers to confirm the ones before, and the
 //! deliveries are settled as their reports arrive.
 //!
+//! - **Records of several ticks**: what is ready is taken at once and sent
+//!   as one record per partition ([`Partitions`]), so the broker handles a
+//!   record per partition per driver step rather than one per tick.
 //! - **Order and no duplicates** come from the idempotent producer: within
-//!   a partition (a symbol's ticks share one, keyed by symbol) librdkafka
+//!   a partition (a symbol's ticks always go to the same one) librdkafka
 //!   keeps the order through its own retries and the broker drops repeats.
 //! - **Backpressure by what is in flight**, not by stop-and-wait: at most
-//!   [`IN_FLIGHT_MESSAGES`] ticks or [`IN_FLIGHT_BYTES`] of payload are
+//!   [`IN_FLIGHT_TICKS`] ticks or [`IN_FLIGHT_BYTES`] of payload are
 //!   queued and unconfirmed; beyond that no batch is read, so the channel
 //!   fills and the driver waits. Memory stays flat while a broker is away.
 //! - **Refusals are sent again** (with capped backoff; no batch is read
@@ -20,87 +23,34 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::collections::BTreeMap;
-
-use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
-use futures_util::stream::FuturesUnordered;
 use marquee_shared::Tick;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use tokio::sync::mpsc;
 
 use super::QUEUE_FULL_WAIT;
+use super::in_flight::{IN_FLIGHT_TICKS, InFlight};
+use super::partitions::Partitions;
 use crate::kafka::client::Figures;
+use crate::kafka::records::encode_ticks;
 use crate::shutdown::Grace;
 use crate::spill::Spill;
 use crate::stats::StageStats;
 
-/// Ticks queued and not yet confirmed, at most. Also librdkafka's queue
-/// limit for this producer (`queue.buffering.max.messages`).
-pub const IN_FLIGHT_MESSAGES: usize = 20_000;
-/// Payload bytes queued and not yet confirmed, at most (about 200 B a tick).
-/// librdkafka's own limit (`queue.buffering.max.kbytes`) is set to this too.
-pub const IN_FLIGHT_BYTES: usize = 8 << 20;
 /// Waits between attempts to send what Kafka refused, doubling up to the last.
 const FIRST_RETRY: Duration = Duration::from_millis(200);
 const MAX_RETRY: Duration = Duration::from_secs(5);
-
-/// How one delivery ended: its id, and the refusal if any.
-type Settled = (u64, Result<(), String>);
-
-/// Deliveries queued and not yet settled, with their ticks (in the order
-/// they were sent), so what is unconfirmed at the end can be spilled.
-#[derive(Default)]
-struct InFlight {
-    deliveries: FuturesUnordered<BoxFuture<'static, Settled>>,
-    ticks: BTreeMap<u64, (Tick, usize)>,
-    next_id: u64,
-    bytes: usize,
-}
-
-impl InFlight {
-    fn len(&self) -> usize {
-        self.ticks.len()
-    }
-
-    fn has_room(&self) -> bool {
-        self.len() < IN_FLIGHT_MESSAGES && self.bytes < IN_FLIGHT_BYTES
-    }
-
-    fn push(&mut self, tick: Tick, size: usize, delivery: DeliveryFuture) {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.bytes += size;
-        self.ticks.insert(id, (tick, size));
-        self.deliveries.push(Box::pin(async move {
-            let outcome = match delivery.await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err((err, _))) => Err(err.to_string()),
-                Err(_cancelled) => Err("the producer dropped it".to_owned()),
-            };
-            (id, outcome)
-        }));
-    }
-
-    /// The next delivery to settle, with its tick; `None` when there is none.
-    async fn next(&mut self) -> Option<(Tick, Result<(), String>)> {
-        let (id, outcome) = self.deliveries.next().await?;
-        let (tick, size) = self.ticks.remove(&id)?;
-        self.bytes -= size;
-        Some((tick, outcome))
-    }
-
-    /// The ticks not settled, in the order they were sent.
-    fn into_ticks(self) -> Vec<Tick> {
-        self.ticks.into_values().map(|(tick, _)| tick).collect()
-    }
-}
+/// Ticks taken from the channel at once, at most: what is ready, so under
+/// load records fill by themselves and a lone step is never held back.
+const GATHER_TICKS: usize = 4_096;
+/// How long asking for the topic's partitions may take.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The tick producer's state between batches.
 struct Pipeline {
     producer: FutureProducer<Figures>,
     topic: String,
+    partitions: Partitions,
     stats: Arc<StageStats>,
     in_flight: InFlight,
     /// Ticks the brokers refused, to send again after `wait`.
@@ -111,67 +61,74 @@ struct Pipeline {
 
 impl Pipeline {
     fn show(&self) {
-        self.stats.set_in_flight(self.in_flight.len() as u64, self.in_flight.bytes as u64);
+        self.stats.set_in_flight(self.in_flight.ticks() as u64, self.in_flight.bytes() as u64);
     }
 
-    /// Queues `tick`; while the producer's queue is full, settles deliveries
-    /// to make room. Gives the tick back when the grace ends first.
-    async fn send(&mut self, tick: Tick, grace: &Grace) -> Result<(), Tick> {
-        let payload = match serde_json::to_vec(&tick) {
+    /// Queues one record of `ticks` on `partition`; while it does not fit
+    /// in flight (or the producer's queue is full), settles deliveries to
+    /// make room. Gives the ticks back when the grace ends first.
+    async fn send(&mut self, partition: i32, ticks: Vec<Tick>, grace: &Grace) -> Result<(), Vec<Tick>> {
+        let payload = match encode_ticks(&ticks) {
             Ok(payload) => payload,
             Err(err) => {
-                // A Tick always encodes; counted if that ever changes.
-                self.stats.add_errors(1);
-                tracing::error!(%err, symbol = tick.symbol, seq = tick.seq, "cannot encode a tick");
+                // Ticks always encode; counted if that ever changes.
+                self.stats.add_errors(ticks.len() as u64);
+                tracing::error!(%err, ticks = ticks.len(), "cannot encode ticks");
                 return Ok(());
             }
         };
         loop {
-            let record = FutureRecord::to(&self.topic).key(&tick.symbol).payload(&payload);
-            match self.producer.send_result(record) {
-                Ok(delivery) => {
-                    self.in_flight.push(tick, payload.len(), delivery);
-                    return Ok(());
-                }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    let waiting = self.in_flight.len() > 0;
-                    tokio::select! {
-                        settled = self.in_flight.next(), if waiting => {
-                            if let Some(settled) = settled {
-                                self.settle(settled);
-                            }
-                        }
-                        () = tokio::time::sleep(QUEUE_FULL_WAIT), if !waiting => {}
-                        () = grace.over() => return Err(tick),
+            let full = if self.in_flight.fits(ticks.len(), payload.len()) {
+                let record =
+                    FutureRecord::<[u8], [u8]>::to(&self.topic).partition(partition).payload(&payload);
+                match self.producer.send_result(record) {
+                    Ok(delivery) => {
+                        self.in_flight.push(ticks, payload.len(), delivery);
+                        return Ok(());
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => true,
+                    Err((err, _)) => {
+                        self.refuse(ticks, err.to_string());
+                        return Ok(());
                     }
                 }
-                Err((err, _)) => {
-                    self.refuse(tick, err.to_string());
-                    return Ok(());
+            } else {
+                true
+            };
+            debug_assert!(full);
+            let waiting = !self.in_flight.is_empty();
+            tokio::select! {
+                settled = self.in_flight.next(), if waiting => {
+                    if let Some(settled) = settled {
+                        self.settle(settled);
+                    }
                 }
+                () = tokio::time::sleep(QUEUE_FULL_WAIT), if !waiting => {}
+                () = grace.over() => return Err(ticks),
             }
         }
     }
 
-    fn settle(&mut self, (tick, outcome): (Tick, Result<(), String>)) {
+    fn settle(&mut self, (ticks, outcome): (Vec<Tick>, Result<(), String>)) {
         // `stats` are the driver's: its processed count is the ticks it made.
         if let Err(err) = outcome {
-            self.refuse(tick, err);
+            self.refuse(ticks, err);
         }
     }
 
-    fn refuse(&mut self, tick: Tick, err: String) {
-        self.stats.add_errors(1);
+    fn refuse(&mut self, ticks: Vec<Tick>, err: String) {
+        self.stats.add_errors(ticks.len() as u64);
         self.last_error = err;
-        self.refused.push(tick);
+        self.refused.extend(ticks);
     }
 
-    /// Sends `ticks` in order; those the grace left unsent come back.
+    /// Sends `ticks` as records, in order per partition; those the grace
+    /// left unsent come back.
     async fn send_all(&mut self, ticks: Vec<Tick>, grace: &Grace) -> Vec<Tick> {
-        let mut ticks = ticks.into_iter();
-        while let Some(tick) = ticks.next() {
-            if let Err(tick) = self.send(tick, grace).await {
-                return std::iter::once(tick).chain(ticks).collect();
+        let mut records = self.partitions.records(ticks).into_iter();
+        while let Some((partition, ticks)) = records.next() {
+            if let Err(ticks) = self.send(partition, ticks, grace).await {
+                return ticks.into_iter().chain(records.flat_map(|(_, ticks)| ticks)).collect();
             }
         }
         Vec::new()
@@ -201,8 +158,56 @@ impl Pipeline {
     }
 }
 
-/// The driver's side: every tick to `topic`, keyed by symbol (see the
-/// module docs for the guarantees).
+/// The partitions of `topic`, asked until known; `None` if the grace ends
+/// first.
+async fn partitions_of(
+    producer: &FutureProducer<Figures>,
+    topic: &str,
+    stats: &StageStats,
+    grace: &Grace,
+) -> Option<Partitions> {
+    let mut wait = FIRST_RETRY;
+    loop {
+        let (client, name) = (producer.clone(), topic.to_owned());
+        let asked = tokio::task::spawn_blocking(move || {
+            let metadata =
+                client.client().fetch_metadata(Some(&name), METADATA_TIMEOUT).map_err(|e| e.to_string())?;
+            let count =
+                metadata.topics().iter().find(|t| t.name() == name).map_or(0, |t| t.partitions().len());
+            Partitions::new(count).ok_or_else(|| format!("the topic {name} has no partitions"))
+        });
+        let found = tokio::select! {
+            () = grace.over() => return None,
+            asked = asked => asked.map_err(|e| e.to_string()).and_then(|found| found),
+        };
+        match found {
+            Ok(partitions) => return Some(partitions),
+            Err(err) => {
+                stats.set_degraded(format!("cannot learn the partitions of {topic}: {err}"));
+                tracing::warn!(%err, topic, retry_ms = wait.as_millis() as u64, "cannot learn the partitions of the ticks topic");
+            }
+        }
+        tokio::select! {
+            () = grace.over() => return None,
+            () = tokio::time::sleep(wait) => wait = (wait * 2).min(MAX_RETRY),
+        }
+    }
+}
+
+/// Takes what else is ready after `ticks`, up to what may be put in flight.
+fn gather(mut ticks: Vec<Tick>, input: &mut mpsc::Receiver<Vec<Tick>>, in_flight: &InFlight) -> Vec<Tick> {
+    let room = IN_FLIGHT_TICKS.saturating_sub(in_flight.ticks()).min(GATHER_TICKS);
+    while ticks.len() < room {
+        match input.try_recv() {
+            Ok(more) => ticks.extend(more),
+            Err(_) => break,
+        }
+    }
+    ticks
+}
+
+/// The driver's side: every tick to `topic`, in records per partition (see
+/// the module docs for the guarantees).
 pub async fn produce_ticks(
     mut input: mpsc::Receiver<Vec<Tick>>,
     producer: FutureProducer<Figures>,
@@ -211,9 +216,14 @@ pub async fn produce_ticks(
     grace: Grace,
     spill: Spill,
 ) {
+    let Some(partitions) = partitions_of(&producer, &topic, &stats, &grace).await else {
+        spill_left(Vec::new(), input, &stats, &spill).await;
+        return;
+    };
     let mut pipeline = Pipeline {
         producer,
         topic,
+        partitions,
         stats,
         in_flight: InFlight::default(),
         refused: Vec::new(),
@@ -222,9 +232,9 @@ pub async fn produce_ticks(
     };
     let mut unsent: Vec<Tick> = Vec::new();
     let mut open = true;
-    while open || pipeline.in_flight.len() > 0 || !pipeline.refused.is_empty() {
+    while open || !pipeline.in_flight.is_empty() || !pipeline.refused.is_empty() {
         pipeline.show();
-        if !pipeline.refused.is_empty() && pipeline.in_flight.len() == 0 {
+        if !pipeline.refused.is_empty() && pipeline.in_flight.is_empty() {
             unsent = pipeline.retry(&grace).await;
             if !unsent.is_empty() {
                 break;
@@ -232,7 +242,7 @@ pub async fn produce_ticks(
             continue;
         }
         let reading = open && pipeline.in_flight.has_room() && pipeline.refused.is_empty();
-        let settling = pipeline.in_flight.len() > 0;
+        let settling = !pipeline.in_flight.is_empty();
         tokio::select! {
             biased;
             () = grace.over() => break,
@@ -246,7 +256,8 @@ pub async fn produce_ticks(
             }
             batch = input.recv(), if reading => match batch {
                 Some(batch) => {
-                    unsent = pipeline.send_all(batch, &grace).await;
+                    let ticks = gather(batch, &mut input, &pipeline.in_flight);
+                    unsent = pipeline.send_all(ticks, &grace).await;
                     if !unsent.is_empty() {
                         break;
                     }
@@ -262,6 +273,16 @@ pub async fn produce_ticks(
     let mut left = in_flight.into_ticks();
     left.extend(refused);
     left.extend(unsent);
+    spill_left(left, input, &stats, &spill).await;
+}
+
+/// Spills `left` and what is still in the channel, if anything.
+async fn spill_left(
+    mut left: Vec<Tick>,
+    mut input: mpsc::Receiver<Vec<Tick>>,
+    stats: &StageStats,
+    spill: &Spill,
+) {
     input.close();
     while let Some(batch) = input.recv().await {
         left.extend(batch);
