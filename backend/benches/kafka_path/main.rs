@@ -1,8 +1,11 @@
 //! The Kafka path at broker speed (issue 15): on one Tansu broker, in one
 //! run, a raw rdkafka producer and consumer (the plain baseline, with
-//! Marquee's producer settings), then Marquee split across processes
-//! (`ingest,driver` → Kafka → `receiver`, and → `gateway` → one WebSocket
-//! client) at 2,200 and 10,000 ticks/s asked and at the most it sustains.
+//! Marquee's producer settings, one tick a message), the raw round trip at
+//! 10,000 ticks/s (the broker's own latency floor), then Marquee split
+//! across processes (`ingest,driver` → Kafka → `receiver`, and → `gateway`
+//! → one WebSocket client) with one tick a record and with records of up
+//! to 256 ticks (the default), at 2,200 and 10,000 ticks/s asked and at
+//! the most the driver can be asked.
 //! Every figure is measured: rates from counters over the window, tick age
 //! at the receiver from its own histogram (`/health`), at the gateway from a
 //! WebSocket client (event time to arrival), CPU from `/proc`.
@@ -69,9 +72,13 @@ fn base_rate() -> f64 {
 
 /// One measured rate of the Marquee path.
 struct Row {
+    variant: &'static str,
     asked: String,
     made: f64,
     received: f64,
+    /// Kafka records the receiver read per second (a record carries the
+    /// ticks of one partition's symbols).
+    records: f64,
     receiver_age: Option<Latency>,
     gateway_p50_ms: f64,
     gateway_p99_ms: f64,
@@ -101,38 +108,52 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let consumed = raw::consume(&broker.address, &raw_topic, args.messages, &broker.pid()).await?;
     println!("raw consumer: {:.0}/s (broker CPU {:.0} %)", consumed.per_second, consumed.broker_cpu);
+    let mut trips = Vec::new();
+    for fetch_wait_ms in [20, 1] {
+        let (p50, p99) =
+            raw::round_trip(&broker.address, &raw_topic, &symbols, 10_000, fetch_wait_ms, args.seconds)
+                .await?;
+        println!(
+            "raw producer → consumer at 10,000 ticks/s, fetch wait {fetch_wait_ms} ms: age p50 {p50:.1} ms, p99 {p99:.1} ms"
+        );
+        trips.push((fetch_wait_ms, p50, p99));
+    }
 
-    let prefix = "bench";
-    let topics: Vec<String> =
-        ["ticks", "bars", "alerts", "heartbeats"].iter().map(|t| format!("{prefix}.{t}")).collect();
-    broker.create_topics(&topics, 3).await?;
-    let split = split::Split::start(&broker.address, prefix)?;
-    let gateway: SocketAddr =
-        split.gateway.url.trim_start_matches("http://").parse().context("gateway address")?;
-    load::wait_for_ticks(gateway, Duration::from_secs(60)).await?;
     let rates = if args.rate.is_empty() {
         vec!["2200".into(), "10000".into(), "max".into()]
     } else {
         args.rate.clone()
     };
     let mut rows = Vec::new();
-    for rate in &rates {
-        let speed = match rate.as_str() {
-            "max" => 100.0,
-            asked => asked.parse::<f64>().context("--rate: a number or max")? / base_rate(),
-        };
-        split.set_speed(speed).await?;
-        let row = measure(&split, &broker, gateway, rate, &args).await?;
-        print_row(&row);
-        rows.push(row);
+    for variant in VARIANTS {
+        let topics: Vec<String> = ["ticks", "bars", "alerts", "heartbeats"]
+            .iter()
+            .map(|t| format!("{}.{t}", variant.prefix))
+            .collect();
+        broker.create_topics(&topics, 3).await?;
+        let split = split::Split::start(&broker.address, variant.prefix, variant.args)?;
+        let gateway: SocketAddr =
+            split.gateway.url.trim_start_matches("http://").parse().context("gateway address")?;
+        load::wait_for_ticks(gateway, Duration::from_secs(60)).await?;
+        let variant_rates =
+            variant.rates.map_or(rates.clone(), |only| only.iter().map(|r| (*r).to_owned()).collect());
+        for rate in &variant_rates {
+            let speed = match rate.as_str() {
+                "max" => 100.0,
+                asked => asked.parse::<f64>().context("--rate: a number or max")? / base_rate(),
+            };
+            split.set_speed(speed).await?;
+            let row = measure(&split, &broker, gateway, variant.name, rate, &args).await?;
+            print_row(&row);
+            rows.push(row);
+        }
     }
-    split.set_speed(1.0).await?;
 
     println!();
-    println!("| path | messages/s | of the raw producer |");
+    println!("| path | ticks/s | of the raw producer's messages/s |");
     println!("|---|---|---|");
     println!(
-        "| raw rdkafka producer (idempotent, acks=all, linger 5 ms, 20,000 in flight) | {:.0} | 100 % |",
+        "| raw rdkafka producer, one tick a message (idempotent, acks=all, linger 5 ms, 20,000 in flight) | {:.0} | 100 % |",
         produced.per_second
     );
     println!(
@@ -140,26 +161,47 @@ async fn run(args: Args) -> anyhow::Result<()> {
         consumed.per_second,
         consumed.per_second / produced.per_second * 100.0
     );
-    for row in &rows {
+    for row in rows.iter().filter(|row| row.asked == "max") {
         println!(
-            "| Marquee driver → Kafka → receiver, {} asked | {:.0} | {:.0} % |",
-            row.asked,
+            "| Marquee driver → Kafka → receiver, {}, at \"max\" | {:.0} | {:.0} % |",
+            row.variant,
             row.received,
             row.received / produced.per_second * 100.0
         );
     }
     println!();
+    println!("| at 10,000 ticks/s | age p50 ms | age p99 ms |");
+    println!("|---|---|---|");
+    for (fetch_wait_ms, p50, p99) in &trips {
+        println!(
+            "| raw rdkafka producer → raw consumer, fetch wait {fetch_wait_ms} ms (sent to read) | {p50:.1} | {p99:.1} |"
+        );
+    }
+    for row in rows.iter().filter(|row| row.asked == "10000") {
+        let (rp50, rp99) = row.receiver_age.as_ref().map_or((f64::NAN, f64::NAN), |l| (l.p50_ms, l.p99_ms));
+        println!(
+            "| Marquee, {}: driver → receiver (made to analysed) | {rp50:.1} | {rp99:.1} |",
+            row.variant
+        );
+        println!(
+            "| Marquee, {}: driver → gateway → WebSocket client (made to arrival) | {:.1} | {:.1} |",
+            row.variant, row.gateway_p50_ms, row.gateway_p99_ms
+        );
+    }
+    println!();
     println!(
-        "| asked ticks/s | made/s | received/s | receiver age p50 / p99 ms | gateway client ticks/s | gateway age p50 / p99 ms | gaps | CPU % broker / driver / receiver / gateway |"
+        "| Marquee | asked ticks/s | made/s | received/s | Kafka records/s | receiver age p50 / p99 ms | gateway client ticks/s | gateway age p50 / p99 ms | gaps | CPU % broker / driver / receiver / gateway |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for row in &rows {
         let (rp50, rp99) = row.receiver_age.as_ref().map_or((f64::NAN, f64::NAN), |l| (l.p50_ms, l.p99_ms));
         println!(
-            "| {} | {:.0} | {:.0} | {:.1} / {:.1} | {:.0} | {:.1} / {:.1} | {} | {:.0} / {:.0} / {:.0} / {:.0} |",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.1} / {:.1} | {:.0} | {:.1} / {:.1} | {} | {:.0} / {:.0} / {:.0} / {:.0} |",
+            row.variant,
             row.asked,
             row.made,
             row.received,
+            row.records,
             rp50,
             rp99,
             row.gateway_ticks,
@@ -175,10 +217,37 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One way to run Marquee's path, measured side by side with the others.
+struct Variant {
+    name: &'static str,
+    /// Topic prefix: each variant has topics of its own.
+    prefix: &'static str,
+    args: &'static [&'static str],
+    /// Rates measured, if not all of them.
+    rates: Option<&'static [&'static str]>,
+}
+
+const VARIANTS: [Variant; 3] = [
+    Variant {
+        name: "one tick a record",
+        prefix: "bench-one",
+        args: &["--kafka-record-ticks", "1"],
+        rates: None,
+    },
+    Variant { name: "records of up to 256 ticks (default)", prefix: "bench-records", args: &[], rates: None },
+    Variant {
+        name: "records, consumers' fetch wait 1 ms",
+        prefix: "bench-records-wait-1",
+        args: &["--kafka-consumer-options", "fetch.wait.max.ms=1"],
+        rates: Some(&["10000"]),
+    },
+];
+
 async fn measure(
     split: &split::Split,
     broker: &broker::Broker,
     gateway: SocketAddr,
+    variant: &'static str,
     rate: &str,
     args: &Args,
 ) -> anyhow::Result<Row> {
@@ -188,7 +257,7 @@ async fn measure(
     let pids = [broker.pid(), split.driver.pid(), split.receiver.pid(), split.gateway.pid()];
     let cpu_before = pids.iter().map(|p| process::cpu(p)).collect::<anyhow::Result<Vec<_>>>()?;
     let made_before = split.driver.stage("driver").await?.processed;
-    let received_before = split.receiver.stage("receiver").await?.processed;
+    let receiver_before = split.receiver.stage("receiver").await?;
     let started = Instant::now();
     measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
@@ -205,9 +274,11 @@ async fn measure(
         cpu[i] = process::percent(before, after);
     }
     Ok(Row {
+        variant,
         asked: rate.to_owned(),
         made: made as f64 / elapsed,
-        received: (receiver.processed - received_before) as f64 / elapsed,
+        received: (receiver.processed - receiver_before.processed) as f64 / elapsed,
+        records: (receiver.batched.unwrap_or(0) - receiver_before.batched.unwrap_or(0)) as f64 / elapsed,
         receiver_age: receiver.latency,
         gateway_p50_ms: quantile(0.5),
         gateway_p99_ms: quantile(0.99),
@@ -219,10 +290,12 @@ async fn measure(
 
 fn print_row(row: &Row) {
     println!(
-        "asked {}: made {:.0}/s, received {:.0}/s, receiver age {:?}, gateway client {:.0}/s age p50 {:.1} ms p99 {:.1} ms, gaps {}, CPU % {:?}",
+        "{}, asked {}: made {:.0}/s, received {:.0}/s in {:.0} records/s, receiver age {:?}, gateway client {:.0}/s age p50 {:.1} ms p99 {:.1} ms, gaps {}, CPU % {:?}",
+        row.variant,
         row.asked,
         row.made,
         row.received,
+        row.records,
         row.receiver_age,
         row.gateway_ticks,
         row.gateway_p50_ms,

@@ -114,3 +114,80 @@ pub async fn consume(brokers: &str, topic: &str, count: u64, broker_pid: &str) -
     let broker_cpu = process::percent(cpu, process::cpu(broker_pid)?);
     Ok(Rate { per_second: (count - 1) as f64 / elapsed, broker_cpu })
 }
+
+/// Event time to read, through the broker, for a raw producer sending
+/// `rate` ticks/s (stamped as sent) and a raw consumer reading them: the
+/// floor a tick's trip through this broker has at that rate, whatever the
+/// client. The consumer asks the broker to hold a fetch `fetch_wait_ms` at
+/// most. Percentiles in ms over `seconds`, after one second unmeasured.
+pub async fn round_trip(
+    brokers: &str,
+    topic: &str,
+    symbols: &[&str],
+    rate: u64,
+    fetch_wait_ms: u32,
+    seconds: u64,
+) -> anyhow::Result<(f64, f64)> {
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("bench-raw-{}", uuid::Uuid::new_v4().simple()))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", fetch_wait_ms.to_string())
+        .create()?;
+    let mut partitions = rdkafka::TopicPartitionList::new();
+    for partition in 0..3 {
+        partitions.add_partition_offset(topic, partition, rdkafka::Offset::End)?;
+    }
+    consumer.assign(&partitions)?;
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "0")
+        .create()?;
+    // Let the consumer find its partitions' ends before anything is sent.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let total = rate * (seconds + 1);
+    let reading = tokio::spawn(async move {
+        let mut ages = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)?;
+        let mut read = 0;
+        while read < total {
+            let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await??;
+            read += 1;
+            let tick: Tick = serde_json::from_slice(rdkafka::Message::payload(&message).unwrap_or_default())?;
+            if tick.seq > rate {
+                ages.saturating_record(((now_ns() - tick.ts) / 1_000).max(1) as u64);
+            }
+        }
+        anyhow::Ok(ages)
+    });
+    let mut pace = tokio::time::interval(Duration::from_millis(1));
+    let per_ms = rate / 1000;
+    let mut pending = FuturesUnordered::new();
+    for i in 0..total / per_ms {
+        pace.tick().await;
+        for j in 0..per_ms {
+            let mut t = tick(symbols, i * per_ms + j);
+            // seq counts every tick sent, so the first second can be skipped.
+            t.seq = i * per_ms + j + 1;
+            t.ts = now_ns();
+            let payload = serde_json::to_vec(&t)?;
+            let delivery = producer
+                .send_result(FutureRecord::to(topic).key(&t.symbol).payload(&payload))
+                .map_err(|(err, _)| err)?;
+            pending.push(delivery);
+        }
+        while let Some(Some(done)) = futures_util::FutureExt::now_or_never(pending.next()) {
+            anyhow::ensure!(matches!(done, Ok(Ok(_))), "a delivery failed: {done:?}");
+        }
+    }
+    let ages = reading.await??;
+    let ms = |q: f64| ages.value_at_quantile(q) as f64 / 1000.0;
+    Ok((ms(0.5), ms(0.99)))
+}
+
+fn now_ns() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    since.as_nanos() as i64
+}

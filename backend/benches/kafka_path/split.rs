@@ -50,8 +50,9 @@ pub struct Split {
 }
 
 impl Split {
-    /// Starts them with topics `{prefix}.ticks` (and bars, alerts, heartbeats).
-    pub fn start(brokers: &str, prefix: &str) -> anyhow::Result<Self> {
+    /// Starts them with topics `{prefix}.ticks` (and bars, alerts,
+    /// heartbeats), each process given `extra` arguments too.
+    pub fn start(brokers: &str, prefix: &str, extra: &[&str]) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
         let start = |roles: &str| -> anyhow::Result<Process> {
             let mut child = Command::new(env!("CARGO_BIN_EXE_marquee"))
@@ -65,6 +66,7 @@ impl Split {
                 .args(["--kafka-receiver-group", &format!("{prefix}-receivers")])
                 .args(["--kafka-consumer-options", "max.poll.interval.ms=6000"])
                 .args(["--tick-interval-ms", "10", "--static-dir", "does-not-exist"])
+                .args(extra)
                 .env("MARQUEE_OPERATOR_TOKEN", TOKEN)
                 .env("MARQUEE_CLUSTER_SECRET", CLUSTER_SECRET)
                 .env_remove("ALPHAVANTAGE_API_KEY")

@@ -102,6 +102,14 @@ pub struct ClusterArgs {
     /// Extra librdkafka settings for every client, `key=value,...` (e.g. `security.protocol=ssl`).
     #[arg(long, env = "MARQUEE_KAFKA_OPTIONS", value_delimiter = ',')]
     pub kafka_options: Vec<String>,
+    /// Ticks one Kafka record on the ticks topic carries at most: the ticks
+    /// ready at once are sent as one record per partition. 1 writes every
+    /// tick as a message of its own (a JSON object), for consumers that
+    /// take one tick per message; it costs the broker a record per tick.
+    #[arg(long, env = "MARQUEE_KAFKA_RECORD_TICKS", default_value_t = RECORD_TICKS_MAX,
+          value_parser = clap::builder::TypedValueParser::map(
+              clap::value_parser!(u16).range(1..=RECORD_TICKS_MAX as i64), usize::from))]
+    pub kafka_record_ticks: usize,
     /// Extra librdkafka settings for consumers only (e.g. `max.poll.interval.ms=60000`).
     #[arg(long, env = "MARQUEE_KAFKA_CONSUMER_OPTIONS", value_delimiter = ',')]
     pub kafka_consumer_options: Vec<String>,
@@ -149,7 +157,13 @@ pub struct KafkaConfig {
     pub options: Vec<(String, String)>,
     /// The same, for consumers only.
     pub consumer_options: Vec<(String, String)>,
+    /// Ticks a record carries at most, 1 to [`RECORD_TICKS_MAX`].
+    pub record_ticks: usize,
 }
+
+/// Ticks a Kafka record carries at most (about 160 B a tick: far below
+/// Kafka's default 1 MB limit).
+pub const RECORD_TICKS_MAX: usize = 256;
 
 /// Validated SNS settings.
 #[derive(Debug, Clone)]
@@ -233,6 +247,7 @@ impl ClusterArgs {
             receiver_group: self.kafka_receiver_group.clone(),
             options: pairs(&self.kafka_options)?,
             consumer_options: pairs(&self.kafka_consumer_options)?,
+            record_ticks: self.kafka_record_ticks,
         }))
     }
 

@@ -17,7 +17,7 @@ mod secrets;
 mod store;
 
 pub use alphavantage::{AlphaVantageArgs, AlphaVantageConfig};
-pub use cluster::{ClusterArgs, ClusterConfig, KafkaConfig, Role, Roles, SnsConfig};
+pub use cluster::{ClusterArgs, ClusterConfig, KafkaConfig, RECORD_TICKS_MAX, Role, Roles, SnsConfig};
 pub use edge::{EdgeArgs, EdgeConfig};
 pub use secrets::{Secret, Secrets};
 pub use store::{MongoConfig, RetentionArgs, StoreArgs};

@@ -216,6 +216,7 @@ mod tests {
             receiver_group: "r".into(),
             options: options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             consumer_options: vec![],
+            record_ticks: crate::config::RECORD_TICKS_MAX,
         };
         Kafka::new(config, "test")
     }

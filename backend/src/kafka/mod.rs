@@ -29,7 +29,7 @@ pub use check::KafkaCheck;
 pub use client::Kafka;
 pub use consume::{consume_for_gateway, consume_ticks};
 pub use produce::{IN_FLIGHT_BYTES, IN_FLIGHT_TICKS, produce_heartbeats, produce_ticks, produce_updates};
-pub use records::{BarRecord, RECORD_TICKS, decode, decode_ticks, encode_ticks};
+pub use records::{BarRecord, decode, decode_ticks, encode_ticks};
 pub use tail::TicksTail;
 
 #[cfg(test)]

@@ -36,15 +36,14 @@ pub fn decode<T: DeserializeOwned + Validate>(payload: &[u8]) -> Result<T, Refus
     Ok(value)
 }
 
-/// Ticks one record on the ticks topic carries at most: a record is the
-/// ticks of the symbols that share a partition (each symbol's in seq
-/// order), about 160 B a tick, so a record stays far below Kafka's default
-/// 1 MB limit.
-pub const RECORD_TICKS: usize = 256;
-
-/// The record for `ticks`: a JSON array.
+/// The record for `ticks` (those of the symbols that share a partition,
+/// each symbol's in seq order): a JSON array, or a lone tick as a JSON
+/// object, as every tick was written before records carried several.
 pub fn encode_ticks(ticks: &[Tick]) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(ticks)
+    match ticks {
+        [tick] => serde_json::to_vec(tick),
+        _ => serde_json::to_vec(ticks),
+    }
 }
 
 /// What a record on the ticks topic holds: an array of ticks, or one tick

@@ -41,6 +41,7 @@ async fn fresh(brokers: &str, test: &str) -> KafkaConfig {
         options: vec![],
         // A quick first group join, as the stand-in needs.
         consumer_options: vec![("max.poll.interval.ms".to_owned(), "6000".to_owned())],
+        record_ticks: crate::config::RECORD_TICKS_MAX,
     };
     let admin: AdminClient<DefaultClientContext> =
         rdkafka::ClientConfig::new().set("bootstrap.servers", brokers).create().expect("admin client");
@@ -73,7 +74,9 @@ async fn produce(kafka: &Kafka, batches: Vec<Vec<Tick>>) -> Arc<StageStats> {
     let topic = kafka.config.ticks_topic.clone();
     let grace = Grace::new(CancellationToken::new(), Duration::from_secs(5));
     let spill = Spill::new(std::path::Path::new("/nonexistent"), "never");
-    let producing = tokio::spawn(produce_ticks(input, producer, topic, Arc::clone(&driver), grace, spill));
+    let record_ticks = kafka.config.record_ticks;
+    let producing =
+        tokio::spawn(produce_ticks(input, producer, topic, record_ticks, Arc::clone(&driver), grace, spill));
     for batch in batches {
         ticks.send(batch).await.expect("send");
     }
@@ -89,7 +92,8 @@ async fn next<T>(rx: &mut mpsc::Receiver<T>) -> T {
 #[tokio::test]
 async fn ticks_keep_their_order_per_symbol_and_only_stored_batches_are_committed() {
     let brokers = brokers();
-    let config = fresh(&brokers, "ticks").await;
+    // Records of two ticks at most: a batch of three symbols' ticks is split.
+    let config = KafkaConfig { record_ticks: 2, ..fresh(&brokers, "ticks").await };
     let kafka = Kafka::new(config.clone(), "test");
     let batches = (1..=20).map(|seq| vec![tick("AAA", seq), tick("BBB", seq), tick("CCC", seq)]).collect();
     let driver = produce(&kafka, batches).await;
@@ -306,6 +310,7 @@ async fn ticks_kafka_never_confirms_are_spilled_at_the_end_of_the_grace() {
         receiver_group: "nowhere".to_owned(),
         options: vec![],
         consumer_options: vec![],
+        record_ticks: crate::config::RECORD_TICKS_MAX,
     };
     let kafka = Kafka::new(config, "spill-test");
     let driver = Arc::new(StageStats::new("driver"));
@@ -318,6 +323,7 @@ async fn ticks_kafka_never_confirms_are_spilled_at_the_end_of_the_grace() {
         input,
         producer,
         "nowhere.ticks".to_owned(),
+        crate::config::RECORD_TICKS_MAX,
         driver,
         grace,
         spill.clone(),

@@ -72,6 +72,7 @@ impl Links {
                     ticks,
                     producer,
                     topic,
+                    kafka.config.record_ticks,
                     Arc::clone(stats),
                     grace.clone(),
                     spill.clone(),

@@ -48,6 +48,7 @@ mod kafka {
             receiver_group: "recovery-receivers".into(),
             options: vec![],
             consumer_options: vec![("max.poll.interval.ms".into(), "6000".into())],
+            record_ticks: marquee::config::RECORD_TICKS_MAX,
         });
         let app = spawn_app(config).await;
 
@@ -135,6 +136,7 @@ mod kafka {
             receiver_group: "r".into(),
             options: vec![],
             consumer_options: vec![],
+            record_ticks: marquee::config::RECORD_TICKS_MAX,
         });
         let app = spawn_app(config).await;
         let client = reqwest::Client::new();

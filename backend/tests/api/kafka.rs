@@ -54,6 +54,7 @@ async fn a_forged_heartbeat_receives_nothing_and_the_token_never_leaves_the_gate
         receiver_group: format!("{prefix}-receivers"),
         options: vec![],
         consumer_options: vec![("max.poll.interval.ms".into(), "6000".into())],
+        record_ticks: marquee::config::RECORD_TICKS_MAX,
     });
     let app = spawn_app(config).await;
 

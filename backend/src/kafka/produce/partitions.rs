@@ -1,5 +1,5 @@
 //! Which partition a symbol's ticks go to, and the records a batch of ticks
-//! becomes: one per partition (at most [`RECORD_TICKS`] ticks each), so a
+//! becomes: one per partition (at most `--kafka-record-ticks` each), so a
 //! driver step over 22 symbols is 3 records on 3 partitions, not 22.
 //!
 //! A symbol always maps to the same partition: the one the Kafka Java
@@ -12,19 +12,18 @@
 
 use marquee_shared::Tick;
 
-use crate::kafka::records::RECORD_TICKS;
-
-/// The partitions of the ticks topic.
+/// The partitions of the ticks topic, and the ticks a record takes.
 #[derive(Debug, Clone, Copy)]
 pub struct Partitions {
     count: u32,
+    record_ticks: usize,
 }
 
 impl Partitions {
     /// `None` for a topic without partitions.
-    pub fn new(count: usize) -> Option<Self> {
+    pub fn new(count: usize, record_ticks: usize) -> Option<Self> {
         let count = u32::try_from(count).ok().filter(|&n| n > 0 && n <= i32::MAX as u32)?;
-        Some(Self { count })
+        Some(Self { count, record_ticks: record_ticks.max(1) })
     }
 
     /// The partition of `symbol`'s ticks.
@@ -34,7 +33,7 @@ impl Partitions {
     }
 
     /// `ticks` as records: per partition, in the order they came, at most
-    /// [`RECORD_TICKS`] each; partitions in ascending order.
+    /// `record_ticks` each; partitions in ascending order.
     pub fn records(self, ticks: Vec<Tick>) -> Vec<(i32, Vec<Tick>)> {
         let mut by_partition: Vec<Vec<Tick>> = vec![Vec::new(); self.count as usize];
         for tick in ticks {
@@ -43,7 +42,7 @@ impl Partitions {
         let mut records = Vec::new();
         for (partition, mut ticks) in by_partition.into_iter().enumerate() {
             while !ticks.is_empty() {
-                let rest = ticks.split_off(ticks.len().min(RECORD_TICKS));
+                let rest = ticks.split_off(ticks.len().min(self.record_ticks));
                 records.push((partition as i32, std::mem::replace(&mut ticks, rest)));
             }
         }
@@ -89,11 +88,11 @@ mod tests {
 
     #[test]
     fn a_symbol_keeps_its_partition_and_its_order() {
-        let partitions = Partitions::new(3).expect("partitions");
+        let partitions = Partitions::new(3, 256).expect("partitions");
         let symbols = ["AAPL", "MSFT", "BTC-USD", "BINANCE:BTCUSDT", "A", ""];
         let ticks: Vec<Tick> = (1..=300).flat_map(|seq| symbols.map(|s| tick(s, seq))).collect();
         let records = partitions.records(ticks);
-        assert!(records.iter().all(|(_, ticks)| !ticks.is_empty() && ticks.len() <= RECORD_TICKS));
+        assert!(records.iter().all(|(_, ticks)| !ticks.is_empty() && ticks.len() <= 256));
         assert!(records.windows(2).all(|w| w[0].0 <= w[1].0), "partitions ascending");
         for symbol in symbols {
             let placed: Vec<(i32, u64)> = records
@@ -125,13 +124,22 @@ mod tests {
     #[test]
     fn the_mapping_is_stable_and_spreads() {
         // Fixed values: a driver after an upgrade must map as before.
-        let partitions = Partitions::new(3).expect("partitions");
+        let partitions = Partitions::new(3, 256).expect("partitions");
         assert_eq!(["AAPL", "MSFT", "NVDA", "BTC-USD"].map(|s| partitions.of(s)), [0, 0, 2, 0]);
         let used: std::collections::BTreeSet<i32> =
             marquee_universe().iter().map(|s| partitions.of(s)).collect();
         assert_eq!(used.len(), 3, "the demo universe spreads over every partition");
-        assert!(Partitions::new(0).is_none());
-        assert_eq!(Partitions::new(1).expect("one").of("ANY"), 0);
+        assert!(Partitions::new(0, 256).is_none());
+        assert_eq!(Partitions::new(1, 256).expect("one").of("ANY"), 0);
+    }
+
+    #[test]
+    fn one_tick_a_record_when_asked() {
+        let partitions = Partitions::new(3, 1).expect("partitions");
+        let ticks: Vec<Tick> = (1..=5).flat_map(|seq| [tick("AAPL", seq), tick("NVDA", seq)]).collect();
+        let records = partitions.records(ticks);
+        assert_eq!(records.len(), 10);
+        assert!(records.iter().all(|(p, ticks)| ticks.len() == 1 && *p == partitions.of(&ticks[0].symbol)));
     }
 
     fn marquee_universe() -> Vec<&'static str> {

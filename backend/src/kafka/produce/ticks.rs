@@ -163,6 +163,7 @@ impl Pipeline {
 async fn partitions_of(
     producer: &FutureProducer<Figures>,
     topic: &str,
+    record_ticks: usize,
     stats: &StageStats,
     grace: &Grace,
 ) -> Option<Partitions> {
@@ -174,7 +175,7 @@ async fn partitions_of(
                 client.client().fetch_metadata(Some(&name), METADATA_TIMEOUT).map_err(|e| e.to_string())?;
             let count =
                 metadata.topics().iter().find(|t| t.name() == name).map_or(0, |t| t.partitions().len());
-            Partitions::new(count).ok_or_else(|| format!("the topic {name} has no partitions"))
+            Partitions::new(count, record_ticks).ok_or_else(|| format!("the topic {name} has no partitions"))
         });
         let found = tokio::select! {
             () = grace.over() => return None,
@@ -212,11 +213,12 @@ pub async fn produce_ticks(
     mut input: mpsc::Receiver<Vec<Tick>>,
     producer: FutureProducer<Figures>,
     topic: String,
+    record_ticks: usize,
     stats: Arc<StageStats>,
     grace: Grace,
     spill: Spill,
 ) {
-    let Some(partitions) = partitions_of(&producer, &topic, &stats, &grace).await else {
+    let Some(partitions) = partitions_of(&producer, &topic, record_ticks, &stats, &grace).await else {
         spill_left(Vec::new(), input, &stats, &spill).await;
         return;
     };
