@@ -15,11 +15,11 @@ use crate::config::{FetchArgs, ImportArgs, Secrets};
 use crate::events::{Events, InProcessBus};
 use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
 use crate::ingest::fetch::Fetcher;
-use crate::stats::StageStats;
-use crate::store::{self, SharedStore};
+use crate::metrics::StageStats;
+use crate::store::SharedStore;
 
 async fn open_store(args: &crate::config::StoreArgs) -> anyhow::Result<SharedStore> {
-    store::open(&args.data_dir, args.mongodb()?.as_ref(), None).await
+    crate::pipeline::wiring::open_store(&args.data_dir, args.mongodb()?.as_ref(), None).await
 }
 
 fn events(store: &SharedStore) -> Events {
@@ -46,7 +46,7 @@ pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         Arc::new(client),
         Arc::clone(&store),
         events(&store),
-        Arc::new(StageStats::new("ingest")),
+        Arc::new(StageStats::new(crate::common::Stage::Ingest)),
     );
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(fetcher.run(shutdown.clone()));

@@ -7,15 +7,17 @@
 //! - [`driver`]: the tick simulation (a pure [`driver::RandomWalk`] plus its task).
 //! - [`hub`]: the fan-out actor that owns the latest quotes and feeds clients.
 //! - [`gateway`]: HTTP: the dashboard files, `/health` and the `/ws` stream.
-//! - [`stats`]: counters every stage updates and `/health` reads.
+//! - [`metrics`]: counters every stage updates, sampled for `/health` and `/metrics`.
 //! - [`spill`]: ticks not stored by the end of the shutdown grace, stored at the next start.
-//! - [`shutdown`], [`telemetry`]: process plumbing.
+//! - [`common`]: the stages' shared vocabulary and process plumbing (time, shutdown, logging).
+//! - [`cluster`]: instances and the key that signs what crosses between them.
+//! - [`sources`]: the demo universe and the simulation's model.
 
 pub mod analytics;
 pub mod cli;
-pub mod cluster_key;
+pub mod cluster;
+pub mod common;
 pub mod config;
-pub mod demo_universe;
 pub mod driver;
 pub mod events;
 #[cfg(test)]
@@ -23,22 +25,17 @@ mod fuzz;
 pub mod gateway;
 pub mod hub;
 pub mod ingest;
-pub mod instances;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod links;
 pub mod metrics;
-mod net;
 pub mod pipeline;
 pub mod receiver;
-pub mod shutdown;
 #[cfg(feature = "sns")]
 pub mod sns;
+pub mod sources;
 pub mod spill;
-pub mod stats;
 pub mod store;
-pub mod symbol;
-pub mod telemetry;
-mod time;
 
 use std::future::Future;
 

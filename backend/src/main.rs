@@ -24,7 +24,7 @@ const BLOCKING_AT_EXIT: Duration = Duration::from_millis(500);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    marquee::telemetry::init(cli.log_format);
+    marquee::common::telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -55,7 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             {
                 println!("Marquee dashboard: http://{addr}/");
             }
-            marquee::run(listener, config, marquee::shutdown::signal()).await
+            marquee::run(listener, config, marquee::common::shutdown::signal()).await
         }
         Command::Fetch(args) => marquee::cli::fetch(args).await,
         Command::Import(args) => marquee::cli::import(args).await,

@@ -68,6 +68,17 @@ pub struct FetchRequest {
     pub replace: bool,
 }
 
+/// The answer to `POST /api/v1/import?symbol=X` (a CSV file of daily bars).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Imported {
+    pub symbol: String,
+    /// Daily bars stored.
+    pub records: u64,
+    /// The source whose daily bars this import replaced, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<crate::DataSource>,
+}
+
 /// A fetch job and where each of its symbols stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FetchJob {

@@ -23,7 +23,7 @@ pub use analytics::{
 };
 pub use control::{ApiError, ApiErrorBody, SimulationState, SpeedRequest};
 pub use event::{Event, EventKind};
-pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, IntradayInterval, OutputSize};
+pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, Imported, IntradayInterval, OutputSize};
 pub use health::{Dependency, Health, Instance, StageHealth, Status};
 pub use market::{Bar, BarInterval, Company, DataSource, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
 pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};

@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
-use marquee::demo_universe::SYMBOLS;
 use marquee::driver::{RandomWalk, Seed, WalkParams};
+use marquee::sources::demo_universe::SYMBOLS;
 use marquee_shared::ServerMessage;
 use tokio::sync::broadcast;
 

@@ -67,7 +67,7 @@ struct Args {
 
 /// Ticks/s asked at speed 1: the demo universe's symbols at `--tick-interval-ms 10`.
 fn base_rate() -> f64 {
-    marquee::demo_universe::SYMBOLS.len() as f64 * 100.0
+    marquee::sources::demo_universe::SYMBOLS.len() as f64 * 100.0
 }
 
 /// One measured rate of the Marquee path.
@@ -99,7 +99,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     let raw_topic = "raw.ticks".to_owned();
     broker.create_topics(std::slice::from_ref(&raw_topic), 3).await?;
-    let symbols: Vec<&str> = marquee::demo_universe::SYMBOLS.iter().map(|s| s.ticker).collect();
+    let symbols: Vec<&str> = marquee::sources::demo_universe::SYMBOLS.iter().map(|s| s.ticker).collect();
     let produced =
         raw::produce(&broker.address, &raw_topic, &symbols, args.messages, 20_000, &broker.pid()).await?;
     println!(

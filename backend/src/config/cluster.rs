@@ -2,73 +2,12 @@
 //! that join processes (Kafka for ticks, bars, alerts and heartbeats; SNS
 //! for events).
 
-use std::collections::BTreeSet;
-
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::ConfigError;
-use crate::cluster_key::ClusterKey;
+use crate::cluster::cluster_key::ClusterKey;
 
-/// A stage a process can run (`--role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
-pub enum Role {
-    /// Alpha Vantage fetches, CSV imports and the demo universe.
-    Ingest,
-    /// The live simulation: produces ticks.
-    Driver,
-    /// Stores ticks, computes bars, indicators and alerts.
-    Receiver,
-    /// The dashboard, REST API and WebSocket.
-    Gateway,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Ingest, Role::Driver, Role::Receiver, Role::Gateway];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Ingest => "ingest",
-            Role::Driver => "driver",
-            Role::Receiver => "receiver",
-            Role::Gateway => "gateway",
-        }
-    }
-}
-
-/// The roles this process runs; never empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Roles(BTreeSet<Role>);
-
-impl FromIterator<Role> for Roles {
-    /// The given roles; all of them if none is given.
-    fn from_iter<I: IntoIterator<Item = Role>>(roles: I) -> Self {
-        let roles: BTreeSet<Role> = roles.into_iter().collect();
-        if roles.is_empty() { Self::all() } else { Self(roles) }
-    }
-}
-
-impl Roles {
-    pub fn all() -> Self {
-        Self(Role::ALL.into_iter().collect())
-    }
-
-    pub fn has(&self, role: Role) -> bool {
-        self.0.contains(&role)
-    }
-
-    pub fn is_all(&self) -> bool {
-        self.0.len() == Role::ALL.len()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
-        self.0.iter().copied()
-    }
-
-    /// `ingest,driver` style, in pipeline order.
-    pub fn names(&self) -> Vec<String> {
-        self.iter().map(|r| r.as_str().to_owned()).collect()
-    }
-}
+pub use crate::common::stage::{Role, Roles};
 
 /// Flags of `marquee serve` for split deployments.
 #[derive(Debug, Clone, Args)]
@@ -211,9 +150,6 @@ impl ClusterArgs {
         let Some(brokers) = self.kafka_brokers.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
             return Ok(None);
         };
-        if !cfg!(feature = "kafka") {
-            return Err(ConfigError::NotBuilt("Kafka", "kafka"));
-        }
         let topics = [
             &self.kafka_ticks_topic,
             &self.kafka_bars_topic,
@@ -255,9 +191,6 @@ impl ClusterArgs {
         let Some(arn) = self.sns_topic_arn.as_deref().map(str::trim).filter(|a| !a.is_empty()) else {
             return Ok(None);
         };
-        if !cfg!(feature = "sns") {
-            return Err(ConfigError::NotBuilt("SNS", "sns"));
-        }
         // arn:aws:sns:REGION:ACCOUNT:NAME
         let parts: Vec<&str> = arn.split(':').collect();
         let region = match parts.as_slice() {
@@ -273,7 +206,7 @@ impl ClusterArgs {
         }
         // Unverified messages are believed: only an emulator may send them,
         // and only one on this machine unless the user says otherwise.
-        let emulator_here = self.sns_endpoint.as_deref().is_some_and(crate::net::is_loopback_url);
+        let emulator_here = self.sns_endpoint.as_deref().is_some_and(crate::common::net::is_loopback_url);
         let emulator_elsewhere = self.sns_endpoint.is_some() && self.insecure_sns_emulator;
         if !self.sns_verify && !emulator_here && !emulator_elsewhere {
             return Err(ConfigError::SnsUnverified(self.sns_endpoint.clone()));

@@ -29,9 +29,6 @@ impl StoreArgs {
         if !(url.starts_with("mongodb://") || url.starts_with("mongodb+srv://")) {
             return Err(ConfigError::MongoUrl);
         }
-        if !cfg!(feature = "mongo") {
-            return Err(ConfigError::MongoNotBuilt);
-        }
         let database = &self.mongodb_database;
         if database.is_empty() || database.len() > 63 || database.contains(['/', '\\', '.', ' ', '"', '$']) {
             return Err(ConfigError::MongoDatabase(database.clone()));

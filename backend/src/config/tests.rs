@@ -104,104 +104,76 @@ fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
     assert!(matches!(&split, Err(ConfigError::SplitNeedsKafka(roles)) if roles == "receiver"), "{split:?}");
     let message = split.expect_err("refused").to_string();
     assert!(message.contains("--kafka-brokers"), "{message}");
-    if cfg!(feature = "kafka") {
-        let gateway = ["--role", "gateway", "--kafka-brokers", "k:9092"];
-        let open = [&gateway[..], &["--listen", "0.0.0.0:8080", "--insecure-open"]].concat();
-        let unreachable = member(&open);
-        assert!(matches!(unreachable, Err(ConfigError::AdvertiseNeeded(_))), "{unreachable:?}");
-        let advertised = member(&[&open[..], &["--advertise-url", "http://gateway:8080/"]].concat());
-        assert_eq!(advertised.expect("valid").cluster.advertise_url.as_deref(), Some("http://gateway:8080"));
+    let gateway = ["--role", "gateway", "--kafka-brokers", "k:9092"];
+    let open = [&gateway[..], &["--listen", "0.0.0.0:8080", "--insecure-open"]].concat();
+    let unreachable = member(&open);
+    assert!(matches!(unreachable, Err(ConfigError::AdvertiseNeeded(_))), "{unreachable:?}");
+    let advertised = member(&[&open[..], &["--advertise-url", "http://gateway:8080/"]].concat());
+    assert_eq!(advertised.expect("valid").cluster.advertise_url.as_deref(), Some("http://gateway:8080"));
 
-        // Without the cluster secret, or with a guessable one, it cannot join.
-        let alone = config(&gateway);
-        assert!(
-            matches!(&alone, Err(ConfigError::SplitNeedsSecret(roles)) if roles == "gateway"),
-            "{alone:?}"
-        );
-        assert!(alone.expect_err("refused").to_string().contains("MARQUEE_CLUSTER_SECRET"));
-        let weak = Secrets { cluster_secret: Some(Secret::new("hunter2")), ..Secrets::default() };
-        let weak = Config::from_parts(args(&gateway), weak);
-        assert!(matches!(weak, Err(ConfigError::WeakClusterSecret)), "{weak:?}");
-        assert!(member(&gateway).expect("valid").cluster.key.is_some());
-        // One process running everything needs none.
-        assert!(config(&["--kafka-brokers", "k:9092"]).expect("valid").cluster.key.is_none());
-    }
+    // Without the cluster secret, or with a guessable one, it cannot join.
+    let alone = config(&gateway);
+    assert!(matches!(&alone, Err(ConfigError::SplitNeedsSecret(roles)) if roles == "gateway"), "{alone:?}");
+    assert!(alone.expect_err("refused").to_string().contains("MARQUEE_CLUSTER_SECRET"));
+    let weak = Secrets { cluster_secret: Some(Secret::new("hunter2")), ..Secrets::default() };
+    let weak = Config::from_parts(args(&gateway), weak);
+    assert!(matches!(weak, Err(ConfigError::WeakClusterSecret)), "{weak:?}");
+    assert!(member(&gateway).expect("valid").cluster.key.is_some());
+    // One process running everything needs none.
+    assert!(config(&["--kafka-brokers", "k:9092"]).expect("valid").cluster.key.is_none());
     let unknown = Cli::try_parse_from(["marquee", "serve", "--role", "broker"]);
     assert!(unknown.is_err(), "an unknown role is refused by the parser");
 }
 
 #[test]
 fn kafka_and_sns_settings_are_checked() {
-    let built = |result: Result<Config, ConfigError>, feature: bool| match result {
-        Err(ConfigError::NotBuilt(..)) => {
-            assert!(!feature, "built with the feature, yet refused");
-            Ok(())
-        }
-        other => other.map(|_| ()).map_err(|e| e.to_string()),
-    };
-    let kafka = cfg!(feature = "kafka");
-    built(member(&["--role", "driver,ingest", "--kafka-brokers", "k:9092"]), kafka).expect("valid");
-    if kafka {
-        let bad_topic = config(&["--kafka-brokers", "k:9092", "--kafka-ticks-topic", "ticks/all"]);
-        assert!(matches!(bad_topic, Err(ConfigError::KafkaName(name)) if name == "ticks/all"));
-        let bad_option = config(&["--kafka-brokers", "k:9092", "--kafka-options", "acks"]);
-        assert!(matches!(bad_option, Err(ConfigError::KafkaOption(o)) if o == "acks"));
-        let c = member(&["--role", "gateway", "--kafka-brokers", "k:9092", "--kafka-options", "a=1,b = 2"])
-            .expect("valid");
-        let kafka = c.cluster.kafka.expect("kafka");
-        assert_eq!(kafka.options, [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);
-        assert_eq!(kafka.ticks_topic, "marquee.ticks");
-        assert!(c.cluster.roles.has(Role::Gateway) && !c.cluster.roles.has(Role::Driver));
-    }
-    if cfg!(feature = "sns") {
-        let bad_arn = config(&["--sns-topic-arn", "marquee-events"]);
-        assert!(matches!(bad_arn, Err(ConfigError::SnsTopicArn(_))), "{bad_arn:?}");
-        let c = config(&[
-            "--sns-topic-arn",
-            "arn:aws:sns:eu-west-1:123456789012:events",
-            "--sns-verify",
-            "false",
-            "--sns-endpoint",
-            "http://127.0.0.1:4566",
-        ])
+    member(&["--role", "driver,ingest", "--kafka-brokers", "k:9092"]).expect("valid");
+    let bad_topic = config(&["--kafka-brokers", "k:9092", "--kafka-ticks-topic", "ticks/all"]);
+    assert!(matches!(bad_topic, Err(ConfigError::KafkaName(name)) if name == "ticks/all"));
+    let bad_option = config(&["--kafka-brokers", "k:9092", "--kafka-options", "acks"]);
+    assert!(matches!(bad_option, Err(ConfigError::KafkaOption(o)) if o == "acks"));
+    let c = member(&["--role", "gateway", "--kafka-brokers", "k:9092", "--kafka-options", "a=1,b = 2"])
         .expect("valid");
-        let sns = c.cluster.sns.expect("sns");
-        assert_eq!((sns.region.as_str(), sns.verify), ("eu-west-1", false));
-        assert!(
-            config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"])
-                .expect("valid")
-                .cluster
-                .sns
-                .expect("sns")
-                .verify,
-            "on by default"
-        );
-        let sns = |extra: &[&str]| {
-            config(&[&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"][..], extra].concat())
-                .map(|c| c.cluster.sns.expect("sns"))
-        };
-        assert!(!sns(&[]).expect("valid").require_sha256, "SHA1 taken until SHA256 is seen");
-        assert!(sns(&["--sns-signature-version", "2"]).expect("valid").require_sha256);
-        assert!(!sns(&["--sns-signature-version", "1"]).expect("valid").require_sha256);
-        for bad in ["0", "3", "sha256"] {
-            assert!(
-                Cli::try_parse_from(["marquee", "serve", "--sns-signature-version", bad]).is_err(),
-                "{bad}"
-            );
-        }
-    } else {
-        assert!(matches!(
-            config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"]),
-            Err(ConfigError::NotBuilt(..))
-        ));
+    let kafka = c.cluster.kafka.expect("kafka");
+    assert_eq!(kafka.options, [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);
+    assert_eq!(kafka.ticks_topic, "marquee.ticks");
+    assert!(c.cluster.roles.has(Role::Gateway) && !c.cluster.roles.has(Role::Driver));
+    let bad_arn = config(&["--sns-topic-arn", "marquee-events"]);
+    assert!(matches!(bad_arn, Err(ConfigError::SnsTopicArn(_))), "{bad_arn:?}");
+    let c = config(&[
+        "--sns-topic-arn",
+        "arn:aws:sns:eu-west-1:123456789012:events",
+        "--sns-verify",
+        "false",
+        "--sns-endpoint",
+        "http://127.0.0.1:4566",
+    ])
+    .expect("valid");
+    let sns = c.cluster.sns.expect("sns");
+    assert_eq!((sns.region.as_str(), sns.verify), ("eu-west-1", false));
+    assert!(
+        config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"])
+            .expect("valid")
+            .cluster
+            .sns
+            .expect("sns")
+            .verify,
+        "on by default"
+    );
+    let sns = |extra: &[&str]| {
+        config(&[&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"][..], extra].concat())
+            .map(|c| c.cluster.sns.expect("sns"))
+    };
+    assert!(!sns(&[]).expect("valid").require_sha256, "SHA1 taken until SHA256 is seen");
+    assert!(sns(&["--sns-signature-version", "2"]).expect("valid").require_sha256);
+    assert!(!sns(&["--sns-signature-version", "1"]).expect("valid").require_sha256);
+    for bad in ["0", "3", "sha256"] {
+        assert!(Cli::try_parse_from(["marquee", "serve", "--sns-signature-version", bad]).is_err(), "{bad}");
     }
 }
 
 #[test]
 fn sns_verify_false_is_refused_unless_the_emulator_is_on_this_machine() {
-    if !cfg!(feature = "sns") {
-        return;
-    }
     let topic = ["--sns-topic-arn", "arn:aws:sns:us-east-1:123456789012:events", "--sns-verify", "false"];
     let with = |extra: &[&str]| config(&[&topic[..], extra].concat());
 

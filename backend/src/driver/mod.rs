@@ -3,7 +3,7 @@
 //! Operators start, stop, pause and speed it up through a [`DriverHandle`].
 
 mod controller;
-mod random_walk;
+mod handle;
 mod resume;
 
 use std::collections::HashSet;
@@ -11,21 +11,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use controller::{Command, Refusal};
+pub use handle::{ControlError, DriverHandle, SimulationView};
 
+pub use crate::sources::random_walk::{RandomWalk, Seed, WalkParams};
 use controller::{Action, Controller};
+use handle::Request;
 use marquee_shared::{
     Event, EventKind, SimulationState, SymbolInfo, SymbolSummary, Tick, Validate, validate,
 };
-pub use random_walk::{RandomWalk, Seed, WalkParams};
 pub use resume::RecentTicks;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+use crate::common::time::now_ns;
 use crate::events::Events;
-use crate::stats::StageStats;
+use crate::metrics::StageStats;
 use crate::store::{BarQuery, SharedStore, StoreError, screen};
-use crate::time::now_ns;
 
 /// How often the driver re-reads the store without being told to.
 const STORE_RECHECK: Duration = Duration::from_secs(5);
@@ -44,60 +46,6 @@ pub struct DriverSettings {
     /// The walk's parameters (its `step_secs` is per tick).
     pub walk: WalkParams,
     pub rng_seed: u64,
-}
-
-/// Why an operator command did not take effect.
-#[derive(Debug, thiserror::Error)]
-pub enum ControlError {
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    #[error("cannot read the store: {0}")]
-    Store(#[from] StoreError),
-    #[error("the driver has stopped")]
-    Stopped,
-    #[error("the simulation runs in another process: send this to the instance with --role driver")]
-    Elsewhere,
-}
-
-type Request = (Command, oneshot::Sender<Result<SimulationState, ControlError>>);
-
-/// What the driver shows the world: its state and the symbols it knows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SimulationView {
-    pub state: SimulationState,
-    pub symbols: Vec<SymbolInfo>,
-}
-
-/// Controls the driver and reads its state. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct DriverHandle {
-    /// `None` when the driver runs in another process.
-    commands: Option<mpsc::Sender<Request>>,
-    state: watch::Receiver<SimulationView>,
-}
-
-impl DriverHandle {
-    /// A handle on a driver in another process: its state as `state` tells,
-    /// and no commands.
-    pub fn elsewhere(state: watch::Receiver<SimulationView>) -> Self {
-        Self { commands: None, state }
-    }
-
-    pub async fn command(&self, command: Command) -> Result<SimulationState, ControlError> {
-        let commands = self.commands.as_ref().ok_or(ControlError::Elsewhere)?;
-        let (reply, answer) = oneshot::channel();
-        commands.send((command, reply)).await.map_err(|_| ControlError::Stopped)?;
-        answer.await.map_err(|_| ControlError::Stopped)?
-    }
-
-    pub fn state(&self) -> SimulationState {
-        self.state.borrow().state
-    }
-
-    /// The state and symbols, and their changes, for the WebSocket hub.
-    pub fn watch(&self) -> watch::Receiver<SimulationView> {
-        self.state.clone()
-    }
 }
 
 /// The driver actor.
@@ -341,27 +289,7 @@ impl Driver {
                 }
             }
         }
-        let last_ticks = resume::newest_per_symbol(known);
-        let mut seeds = Vec::with_capacity(symbols.len());
-        for s in &symbols {
-            match resume::start(&s.symbol, s.last, last_ticks.get(&s.symbol)) {
-                resume::Start::Seed(seed) => seeds.push(seed),
-                resume::Start::Repaired(seed, invalid) => {
-                    tracing::warn!(
-                        symbol = %s.symbol,
-                        seq = seed.seq,
-                        %invalid,
-                        "the newest tick made is impossible; resuming after it from the latest close"
-                    );
-                    seeds.push(seed);
-                }
-                resume::Start::Skipped(invalid) => tracing::warn!(
-                    symbol = %s.symbol,
-                    %invalid,
-                    "the newest tick made has a seq no tick can follow; not simulated"
-                ),
-            }
-        }
+        let seeds = resume::seeds(&symbols, known);
         let names: Vec<String> = seeds.iter().map(|s| s.symbol.clone()).collect();
         self.walk = Some(RandomWalk::new(seeds, self.settings.walk, self.settings.rng_seed));
         self.clock = clock(self.settings.interval.div_f64(self.controller.speed()));

@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
 
-use marquee_shared::{Invalid, validate};
+use marquee_shared::{Invalid, SymbolSummary, validate};
 
 use super::{RandomWalk, Seed};
 use crate::store::LastTick;
@@ -60,6 +60,34 @@ pub fn start(symbol: &str, reference: f64, last: Option<&LastTick>) -> Start {
     }
 }
 
+/// Where each symbol's walk starts, after the newest of the `known` ticks
+/// made for it; a symbol whose newest tick cannot be followed is left out,
+/// and an impossible price is replaced by the latest close (each logged).
+pub fn seeds(symbols: &[SymbolSummary], known: Vec<LastTick>) -> Vec<Seed> {
+    let last_ticks = newest_per_symbol(known);
+    let mut seeds = Vec::with_capacity(symbols.len());
+    for s in symbols {
+        match start(&s.symbol, s.last, last_ticks.get(&s.symbol)) {
+            Start::Seed(seed) => seeds.push(seed),
+            Start::Repaired(seed, invalid) => {
+                tracing::warn!(
+                    symbol = %s.symbol,
+                    seq = seed.seq,
+                    %invalid,
+                    "the newest tick made is impossible; resuming after it from the latest close"
+                );
+                seeds.push(seed);
+            }
+            Start::Skipped(invalid) => tracing::warn!(
+                symbol = %s.symbol,
+                %invalid,
+                "the newest tick made has a seq no tick can follow; not simulated"
+            ),
+        }
+    }
+    seeds
+}
+
 /// Where a walk stands: each symbol's last seq and price.
 pub fn positions(walk: &RandomWalk) -> Vec<LastTick> {
     walk.positions().map(|(symbol, seq, price)| LastTick { symbol: symbol.to_owned(), seq, price }).collect()
@@ -93,5 +121,24 @@ mod tests {
         );
         assert!(matches!(start("A", 10.0, Some(&tick("A", u64::MAX, 1.0))), Start::Skipped(_)));
         assert!(matches!(start("A", 10.0, Some(&tick("A", validate::MAX_SEQ, 1.0))), Start::Skipped(_)));
+    }
+
+    #[test]
+    fn every_symbol_resumes_after_its_newest_known_tick_or_is_left_out() {
+        let summary = |symbol: &str, last: f64| SymbolSummary {
+            symbol: symbol.into(),
+            name: None,
+            source: marquee_shared::DataSource::Synthetic,
+            records: 1,
+            latest_ts: 0,
+            last,
+            change: 0.0,
+            change_pct: 0.0,
+        };
+        let symbols = [summary("A", 10.0), summary("B", 20.0), summary("C", 30.0)];
+        let known = vec![tick("A", 3, 11.0), tick("A", 8, 12.0), tick("C", u64::MAX, 1.0)];
+        let seeds = seeds(&symbols, known);
+        let starts: Vec<_> = seeds.iter().map(|s| (s.symbol.as_str(), s.seq, s.price)).collect();
+        assert_eq!(starts, [("A", 8, 12.0), ("B", 0, 20.0)], "C's seq cannot be followed");
     }
 }

@@ -44,7 +44,7 @@ async fn a_driver_held_back_still_answers_and_skips_no_seq() {
     store.upsert_daily_bars(vec![bar("AAA", MAY_1, 10.0)]).await.expect("stored");
     let events = Events::new(Arc::new(InProcessBus::new(64)), Arc::clone(&store), "test");
     let (out, mut ticks) = mpsc::channel(2);
-    let stats = Arc::new(StageStats::new("driver"));
+    let stats = Arc::new(StageStats::new(crate::common::Stage::Driver));
     let (driver, handle) = Driver::new(settings(1), store, events, out, Arc::clone(&stats));
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(driver.run(shutdown.clone()));
@@ -77,7 +77,8 @@ async fn impossible_stored_closes_are_repaired_or_left_out() {
     store.upsert_daily_bars(stored).await.expect("stored as it was before the checks");
     let events = Events::new(Arc::new(InProcessBus::new(64)), Arc::clone(&store), "test");
     let (out, mut ticks) = mpsc::channel(4);
-    let (driver, handle) = Driver::new(settings(2), store, events, out, Arc::new(StageStats::new("driver")));
+    let (driver, handle) =
+        Driver::new(settings(2), store, events, out, Arc::new(StageStats::new(crate::common::Stage::Driver)));
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(driver.run(shutdown.clone()));
     let batch =

@@ -11,8 +11,8 @@ pub use in_process::InProcessBus;
 use marquee_shared::{Event, EventKind};
 use tokio::sync::broadcast;
 
+use crate::common::time::now_ns;
 use crate::store::SharedStore;
-use crate::time::now_ns;
 
 /// Why an event could not be published.
 #[derive(Debug, thiserror::Error)]

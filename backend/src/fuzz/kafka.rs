@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use super::{Seeds, fuzz, inputs::cases};
 use crate::analytics::{Analytics, Output};
-use crate::cluster_key::ClusterKey;
+use crate::cluster::cluster_key::ClusterKey;
+use crate::cluster::instances::{Heartbeat, Instances, ThisInstance};
 use crate::config::{Role, Roles, Secret};
 use crate::hub::encode;
 use crate::hub::market::Market;
-use crate::instances::{Heartbeat, Instances, ThisInstance};
 use crate::kafka::{BarRecord, decode, decode_ticks, encode_ticks};
 use crate::receiver::buffer::{BufferLimits, Pushed, TickBuffer};
 
@@ -221,7 +221,7 @@ fn heartbeat_batch(bytes: &[u8]) {
 
 #[test]
 fn heartbeats() {
-    let now = crate::time::now_ns();
+    let now = crate::common::time::now_ns();
     let beat = |id: &str, roles: &[&str], seen: i64, simulation| Heartbeat {
         instance: Instance {
             id: id.into(),

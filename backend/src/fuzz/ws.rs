@@ -39,8 +39,8 @@ fn client_text(bytes: &[u8]) {
             match filter.subscribe(symbols, channels) {
                 Ok(()) => {
                     for symbol in symbols.iter().filter(|s| *s != "*") {
-                        let symbol =
-                            crate::symbol::normalize(symbol).unwrap_or_else(|err| panic!("accepted: {err}"));
+                        let symbol = crate::common::symbol::normalize(symbol)
+                            .unwrap_or_else(|err| panic!("accepted: {err}"));
                         assert!(filter.wants(&symbol), "subscribed to {symbol} but not wanted");
                     }
                 }
@@ -53,8 +53,8 @@ fn client_text(bytes: &[u8]) {
             match filter.unsubscribe(symbols, channels) {
                 Ok(()) => {
                     for symbol in symbols.iter().filter(|s| *s != "*") {
-                        let symbol =
-                            crate::symbol::normalize(symbol).unwrap_or_else(|err| panic!("accepted: {err}"));
+                        let symbol = crate::common::symbol::normalize(symbol)
+                            .unwrap_or_else(|err| panic!("accepted: {err}"));
                         assert!(!filter.wants(&symbol), "unsubscribed from {symbol} but still wanted");
                     }
                 }

@@ -6,8 +6,6 @@ pub mod connections;
 mod health;
 pub mod origin;
 pub mod server;
-#[cfg(feature = "sns")]
-mod sns;
 mod static_files;
 pub mod ws;
 
@@ -49,12 +47,12 @@ pub struct AppState {
     /// The roles of this process, the others it knows of, and a client to
     /// forward operator requests to them.
     roles: crate::config::Roles,
-    instances: Arc<crate::instances::Instances>,
+    instances: Arc<crate::cluster::instances::Instances>,
     http: reqwest::Client,
     /// Signs the requests this process forwards and checks those forwarded to it.
-    cluster_key: Option<crate::cluster_key::ClusterKey>,
-    #[cfg(feature = "sns")]
-    sns: Option<Arc<crate::sns::Endpoint>>,
+    cluster_key: Option<crate::cluster::cluster_key::ClusterKey>,
+    /// Routes the engines' adapters add (SNS's subscription endpoint).
+    engine_routes: Vec<Router>,
     shutdown: CancellationToken,
     /// The connection table (WebSocket places are taken at upgrade).
     connections: Arc<connections::Connections>,
@@ -108,8 +106,7 @@ impl AppState {
                 // Only a TLS set-up failure fails the build, and then
                 // `Client::new` fails (panics) the same way.
                 .unwrap_or_else(|_| reqwest::Client::new()),
-            #[cfg(feature = "sns")]
-            sns: pipeline.sns.clone(),
+            engine_routes: pipeline.routes.clone(),
             shutdown,
         }
     }
@@ -126,10 +123,9 @@ impl AppState {
 
 /// The whole HTTP surface, separate from serving so tests can drive it.
 pub fn router(state: AppState) -> Router {
-    let router = Router::new();
-    #[cfg(feature = "sns")]
-    let router = router.route(crate::sns::ENDPOINT_PATH, axum::routing::post(sns::receive));
-    router
+    let engine_routes = state.engine_routes.clone();
+    let body_timeout = state.edge.body_timeout;
+    let router = Router::new()
         .route("/health", get(health::get))
         .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))
@@ -139,10 +135,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api", axum::routing::any(api::not_found))
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .merge(static_files::router(&state.static_dir))
+        .with_state(state);
+    engine_routes
+        .into_iter()
+        .fold(router, Router::merge)
         // A 503 from /health while stages start is expected: a warning, not an error.
         // Handlers log their own internal errors once, at error level.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)))
         // A body that sends nothing for this long fails its request.
-        .layer(RequestBodyTimeoutLayer::new(state.edge.body_timeout))
-        .with_state(state)
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
 }

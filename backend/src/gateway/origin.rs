@@ -128,7 +128,7 @@ fn hostname(authority: &str) -> &str {
 /// A loopback name, or a `*.localhost` one (browsers resolve those to
 /// loopback themselves, so a page cannot rebind them).
 fn is_loopback_name(host: &str) -> bool {
-    host.ends_with(".localhost") || crate::net::is_loopback_host(host)
+    host.ends_with(".localhost") || crate::common::net::is_loopback_host(host)
 }
 
 #[cfg(test)]

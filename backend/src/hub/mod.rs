@@ -22,10 +22,10 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::common::time::now_ns;
 use crate::driver::SimulationView;
-use crate::stats::StageStats;
+use crate::metrics::StageStats;
 use crate::store::{SharedStore, screen};
-use crate::time::now_ns;
 
 /// A JSON text frame ready to send; clones share one buffer.
 pub type Frame = Utf8Bytes;

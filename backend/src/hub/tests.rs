@@ -23,7 +23,14 @@ fn start(store: SharedStore, history: usize) -> Running {
     let (view, view_rx) = watch::channel(stopped());
     let (_events_tx, events) = broadcast::channel(4);
     let settings = HubSettings { client_queue: 8, history };
-    let (hub, handle) = Hub::new(rx, view_rx, events, store, settings, Arc::new(StageStats::new("gateway")));
+    let (hub, handle) = Hub::new(
+        rx,
+        view_rx,
+        events,
+        store,
+        settings,
+        Arc::new(StageStats::new(crate::common::Stage::Gateway)),
+    );
     let task = tokio::spawn(hub.run(CancellationToken::new()));
     Running { input, view, handle, task }
 }

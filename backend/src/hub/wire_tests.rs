@@ -19,10 +19,10 @@ use serde_json::Value;
 
 use super::*;
 use crate::analytics::{Analytics, Output};
-use crate::cluster_key::ClusterKey;
+use crate::cluster::cluster_key::ClusterKey;
+use crate::cluster::instances::{Instances, ThisInstance};
 use crate::config::{Roles, Secret};
 use crate::driver::{RandomWalk, Seed, WalkParams};
-use crate::instances::{Instances, ThisInstance};
 use crate::metrics::{PipelineStats, Sampler};
 use crate::store::SqliteStore;
 
@@ -167,7 +167,7 @@ fn hostile_heartbeat(key: &ClusterKey, instances: &Instances) {
         "rate":1.7976931348623157e308,"error_rate":1e308,"buffer_fill":1e308,
         "latency":{{"p50_ms":1e308,"p95_ms":1e308,"p99_ms":1e308,"max_ms":1e308,"samples":18446744073709551615}}}}],
         "dependencies":[]}}}}"#,
-        crate::time::now_ns()
+        crate::common::time::now_ns()
     );
     let signature = key.sign_heartbeat(beat.as_bytes());
     instances.receive(beat.as_bytes(), Some(signature.as_bytes())).expect("signed, and only absurd");
@@ -202,7 +202,7 @@ async fn every_server_message_from_hostile_inputs_carries_only_numbers() {
     };
     let instances = Arc::new(Instances::new(&this));
     hostile_heartbeat(&key, &instances);
-    let now = crate::time::now_ns();
+    let now = crate::common::time::now_ns();
     stats.gateway.latency.record_ages(now, [i64::MIN, i64::MAX, 0, now]);
     stats.receiver.latency.record_ages(now, [i64::MIN]);
     stats.gateway.add_processed(u64::MAX);

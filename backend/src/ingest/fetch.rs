@@ -16,10 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::alphavantage::{AlphaVantageClient, AlphaVantageError};
 use super::sources;
+use crate::common::time::now_ns;
 use crate::events::Events;
-use crate::stats::StageStats;
+use crate::metrics::StageStats;
 use crate::store::{SharedStore, StoreError};
-use crate::time::now_ns;
 
 /// At most this many symbols in one job.
 pub const MAX_SYMBOLS: usize = 50;
@@ -87,7 +87,7 @@ pub fn validate(raw: &[String]) -> Result<Vec<String>, String> {
     let mut seen = HashSet::new();
     let mut symbols = Vec::with_capacity(raw.len());
     for symbol in raw {
-        let symbol = crate::symbol::normalize(symbol)?;
+        let symbol = crate::common::symbol::normalize(symbol)?;
         if seen.insert(symbol.clone()) {
             symbols.push(symbol);
         }

@@ -14,8 +14,8 @@ use std::collections::HashSet;
 use jiff::Zoned;
 use marquee_shared::EventKind;
 
-use crate::demo_universe::DemoSymbol;
 use crate::events::Events;
+use crate::sources::demo_universe::DemoSymbol;
 use crate::store::{SharedStore, StoreError};
 
 /// Trading days of synthetic history per demo symbol (about a year).
@@ -91,7 +91,7 @@ pub async fn import_csv(
     replace: bool,
     progress: impl FnMut(u64),
 ) -> Result<sources::Stored, ImportError> {
-    let symbol = crate::symbol::normalize(symbol).map_err(ImportError::Symbol)?;
+    let symbol = crate::common::symbol::normalize(symbol).map_err(ImportError::Symbol)?;
     let bars = csv_import::parse(text, &symbol, progress)?;
     let latest = bars.last().cloned();
     let stored = sources::store_daily(store, &symbol, bars, marquee_shared::DataSource::Csv, replace).await?;

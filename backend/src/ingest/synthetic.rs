@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Normal};
 
-use crate::demo_universe::DemoSymbol;
+use crate::sources::demo_universe::DemoSymbol;
 
 /// Daily log-return volatility of the synthetic history (about 32 % a year).
 const DAILY_VOLATILITY: f64 = 0.02;
@@ -91,7 +91,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo_universe;
+    use crate::sources::demo_universe;
 
     fn aapl() -> DemoSymbol {
         demo_universe::find("AAPL").expect("AAPL")

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use marquee_shared::{Dependency, Status};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
-use super::client::Quiet;
-
 use super::Kafka;
+use super::client::Quiet;
+use crate::metrics::Checked;
 
 /// Asks the brokers for the metadata of this process's topics.
 #[derive(Clone)]
@@ -25,6 +26,12 @@ impl std::fmt::Debug for KafkaCheck {
     }
 }
 
+impl Checked for KafkaCheck {
+    fn check(&self, timeout: Duration) -> BoxFuture<'_, Dependency> {
+        Box::pin(self.probe(timeout))
+    }
+}
+
 impl KafkaCheck {
     pub fn new(kafka: &Kafka, topics: Vec<String>) -> Result<Self, rdkafka::error::KafkaError> {
         Ok(Self { client: Arc::new(kafka.metadata_client()?), brokers: kafka.config.brokers.clone(), topics })
@@ -32,7 +39,7 @@ impl KafkaCheck {
 
     /// Checks now, waiting at most `timeout` for each answer (on a blocking
     /// thread: librdkafka's metadata call blocks).
-    pub async fn check(&self, timeout: Duration) -> Dependency {
+    pub async fn probe(&self, timeout: Duration) -> Dependency {
         let this = self.clone();
         let outcome = tokio::task::spawn_blocking(move || this.check_blocking(timeout)).await;
         let (status, detail) = match outcome {

@@ -11,7 +11,7 @@ use rdkafka::producer::FutureProducer;
 use rdkafka::statistics::Statistics;
 
 use crate::config::KafkaConfig;
-use crate::stats::StageStats;
+use crate::metrics::StageStats;
 
 /// Builds the clients of one process.
 #[derive(Debug, Clone)]
@@ -222,7 +222,8 @@ mod tests {
     }
 
     fn producer(options: &[(&str, &str)]) -> Result<FutureProducer<Figures>, KafkaError> {
-        kafka(options).producer(Arc::new(StageStats::new("test")), Some(std::time::Duration::from_secs(1)))
+        kafka(options)
+            .producer(Arc::new(StageStats::unlisted("test")), Some(std::time::Duration::from_secs(1)))
     }
 
     /// librdkafka is built with OpenSSL and Cyrus SASL: a secured broker's

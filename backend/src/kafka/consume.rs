@@ -16,12 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::BarRecord;
 use super::client::Figures;
-use crate::cluster_key::HEARTBEAT_HEADER;
+use crate::cluster::cluster_key::HEARTBEAT_HEADER;
+use crate::cluster::instances::{HeartbeatRefused, Instances};
 use crate::config::KafkaConfig;
 use crate::hub::Update;
-use crate::instances::{HeartbeatRefused, Instances};
+use crate::metrics::StageStats;
 use crate::receiver::Batch;
-use crate::stats::StageStats;
 
 /// Messages gathered into one batch at most.
 const BATCH_MESSAGES: usize = 1024;

@@ -21,6 +21,7 @@
 mod check;
 mod client;
 mod consume;
+mod links;
 mod produce;
 mod records;
 mod tail;
@@ -28,6 +29,7 @@ mod tail;
 pub use check::KafkaCheck;
 pub use client::Kafka;
 pub use consume::{consume_for_gateway, consume_ticks};
+pub use links::KafkaLinks;
 pub use produce::{IN_FLIGHT_BYTES, IN_FLIGHT_TICKS, produce_heartbeats, produce_ticks, produce_updates};
 pub use records::{BarRecord, decode, decode_ticks, encode_ticks};
 pub use tail::TicksTail;

@@ -12,14 +12,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
+use crate::cluster::instances::{Instances, ThisInstance};
+use crate::common::shutdown::Grace;
 use crate::config::{KafkaConfig, Role};
 use crate::driver::RecentTicks;
 use crate::hub::Update;
-use crate::instances::{Instances, ThisInstance};
+use crate::metrics::StageStats;
 use crate::receiver::TickSource;
-use crate::shutdown::Grace;
 use crate::spill::Spill;
-use crate::stats::StageStats;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -68,7 +68,7 @@ fn tick(symbol: &str, seq: u64) -> Tick {
 
 /// Sends `batches` through the driver's producer; its stats once all are confirmed.
 async fn produce(kafka: &Kafka, batches: Vec<Vec<Tick>>) -> Arc<StageStats> {
-    let driver = Arc::new(StageStats::new("driver"));
+    let driver = Arc::new(StageStats::new(crate::common::Stage::Driver));
     let (ticks, input) = mpsc::channel(4);
     let producer = kafka.producer(Arc::clone(&driver), None).expect("producer");
     let topic = kafka.config.ticks_topic.clone();
@@ -102,7 +102,7 @@ async fn ticks_keep_their_order_per_symbol_and_only_stored_batches_are_committed
     // A first receiver reads everything but says only the first batch is stored.
     let read = |shutdown: CancellationToken| {
         let (out, batches) = mpsc::channel(64);
-        let stats = Arc::new(StageStats::new("receiver"));
+        let stats = Arc::new(StageStats::new(crate::common::Stage::Receiver));
         let consumer =
             kafka.consumer(&config.receiver_group, "earliest", Arc::clone(&stats)).expect("consumer");
         let task = tokio::spawn(consume_ticks(consumer, config.clone(), out, stats, shutdown));
@@ -145,8 +145,8 @@ async fn ticks_keep_their_order_per_symbol_and_only_stored_batches_are_committed
     task.await.expect("consumer task");
 }
 
-fn test_key() -> crate::cluster_key::ClusterKey {
-    crate::cluster_key::ClusterKey::new(&crate::config::Secret::new("a cluster secret for tests"))
+fn test_key() -> crate::cluster::cluster_key::ClusterKey {
+    crate::cluster::cluster_key::ClusterKey::new(&crate::config::Secret::new("a cluster secret for tests"))
         .expect("key")
 }
 
@@ -163,7 +163,7 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
     };
     let instances = Arc::new(Instances::new(&this));
     let (hub, mut updates) = mpsc::channel(64);
-    let stats = Arc::new(StageStats::new("gateway"));
+    let stats = Arc::new(StageStats::new(crate::common::Stage::Gateway));
     let consumer = kafka.consumer("gateway-test", "earliest", Arc::clone(&stats)).expect("consumer");
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(consume_for_gateway(
@@ -175,7 +175,7 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
         shutdown.clone(),
     ));
 
-    let producer_stats = Arc::new(StageStats::new("receiver"));
+    let producer_stats = Arc::new(StageStats::new(crate::common::Stage::Receiver));
     let (out, input) = mpsc::channel(8);
     let producing = tokio::spawn(produce_updates(
         input,
@@ -223,7 +223,7 @@ async fn a_gateway_gets_ticks_bars_alerts_and_heartbeats() {
         watched,
         move |m| driver.heartbeat(m, simulation),
         key,
-        kafka.producer(Arc::new(StageStats::new("heartbeats")), None).expect("producer"),
+        kafka.producer(Arc::new(StageStats::unlisted("heartbeats")), None).expect("producer"),
         config.heartbeats_topic.clone(),
         beats.clone(),
     ));
@@ -247,7 +247,7 @@ fn roles(roles: &[Role]) -> crate::config::Roles {
 }
 
 fn metrics_now() -> marquee_shared::Metrics {
-    marquee_shared::Metrics { ts: crate::time::now_ns(), ..Default::default() }
+    marquee_shared::Metrics { ts: crate::common::time::now_ns(), ..Default::default() }
 }
 
 #[tokio::test]
@@ -257,19 +257,19 @@ async fn the_check_names_a_missing_topic_and_a_broker_that_does_not_answer() {
     let kafka = Kafka::new(config.clone(), "test");
     let up = KafkaCheck::new(&kafka, vec![config.ticks_topic.clone()])
         .expect("check")
-        .check(Duration::from_secs(5))
+        .probe(Duration::from_secs(5))
         .await;
     assert_eq!(up.status, marquee_shared::Status::Up, "{up:?}");
     let missing = KafkaCheck::new(&kafka, vec!["no.such.topic".into()])
         .expect("check")
-        .check(Duration::from_secs(5))
+        .probe(Duration::from_secs(5))
         .await;
     assert_eq!(missing.status, marquee_shared::Status::Down);
     assert!(missing.detail.contains("no.such.topic"), "{missing:?}");
 
     let nobody = Kafka::new(KafkaConfig { brokers: "127.0.0.1:1".into(), ..config }, "test");
     let down =
-        KafkaCheck::new(&nobody, vec!["x".into()]).expect("check").check(Duration::from_millis(500)).await;
+        KafkaCheck::new(&nobody, vec!["x".into()]).expect("check").probe(Duration::from_millis(500)).await;
     assert_eq!(down.status, marquee_shared::Status::Down);
     assert!(down.detail.contains("127.0.0.1:1") && down.detail.contains("no answer"), "{down:?}");
 }
@@ -313,7 +313,7 @@ async fn ticks_kafka_never_confirms_are_spilled_at_the_end_of_the_grace() {
         record_ticks: crate::config::RECORD_TICKS_MAX,
     };
     let kafka = Kafka::new(config, "spill-test");
-    let driver = Arc::new(StageStats::new("driver"));
+    let driver = Arc::new(StageStats::new(crate::common::Stage::Driver));
     let producer = kafka.producer(Arc::clone(&driver), None).expect("producer");
     let (ticks, input) = mpsc::channel(4);
     let shutdown = CancellationToken::new();

@@ -2,8 +2,10 @@
 //! (always), Kafka (when the stages run apart) and this process's SNS
 //! subscription (when events go through SNS).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use marquee_shared::{Dependency, Status};
 
 use crate::store::{SharedStore, Store, StoreError};
@@ -11,33 +13,47 @@ use crate::store::{SharedStore, Store, StoreError};
 /// How long a dependency may take to answer a check.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// One dependency to check.
-#[derive(Debug, Clone)]
-pub enum DependencyCheck {
-    Store(SharedStore),
-    #[cfg(feature = "kafka")]
-    Kafka(crate::kafka::KafkaCheck),
-    #[cfg(feature = "sns")]
-    Sns(std::sync::Arc<crate::sns::Endpoint>),
+/// Something a process depends on, checked once a sample. Each engine's
+/// adapter implements it for itself (Kafka, the SNS subscription); the store
+/// is checked here.
+pub trait Checked: Send + Sync + std::fmt::Debug {
+    /// Checks now, waiting at most `timeout` for an answer.
+    fn check(&self, timeout: Duration) -> BoxFuture<'_, Dependency>;
 }
 
+/// One dependency to check.
+#[derive(Debug, Clone)]
+pub struct DependencyCheck(Arc<dyn Checked>);
+
 impl DependencyCheck {
+    pub fn new(checked: impl Checked + 'static) -> Self {
+        Self(Arc::new(checked))
+    }
+
+    /// The store, whichever it is.
+    pub fn store(store: SharedStore) -> Self {
+        Self::new(StoreCheck(store))
+    }
+
     /// Checks now; never takes much longer than [`CHECK_TIMEOUT`].
     pub async fn run(&self) -> Dependency {
-        match self {
-            DependencyCheck::Store(store) => check_store(store.as_ref()).await,
-            #[cfg(feature = "kafka")]
-            DependencyCheck::Kafka(kafka) => kafka.check(CHECK_TIMEOUT).await,
-            #[cfg(feature = "sns")]
-            DependencyCheck::Sns(endpoint) => endpoint.dependency(),
-        }
+        self.0.check(CHECK_TIMEOUT).await
+    }
+}
+
+#[derive(Debug)]
+struct StoreCheck(SharedStore);
+
+impl Checked for StoreCheck {
+    fn check(&self, timeout: Duration) -> BoxFuture<'_, Dependency> {
+        Box::pin(check_store(self.0.as_ref(), timeout))
     }
 }
 
 /// The store as a dependency, checked now.
-async fn check_store(store: &dyn Store) -> Dependency {
-    let answer = tokio::time::timeout(CHECK_TIMEOUT, store.ping()).await;
-    store_dependency(store.describe(), answer.map_err(|_| CHECK_TIMEOUT))
+async fn check_store(store: &dyn Store, timeout: Duration) -> Dependency {
+    let answer = tokio::time::timeout(timeout, store.ping()).await;
+    store_dependency(store.describe(), answer.map_err(|_| timeout))
 }
 
 /// What a store check found, for people and `/health`.
@@ -62,7 +78,7 @@ pub(super) mod tests {
     #[tokio::test]
     async fn a_store_check_says_what_failed_and_how() {
         let store: SharedStore = std::sync::Arc::new(crate::store::SqliteStore::in_memory().expect("store"));
-        let up = DependencyCheck::Store(store).run().await;
+        let up = DependencyCheck::store(store).run().await;
         assert_eq!((up.name.as_str(), up.status), ("store", Status::Up));
         let refused = refused_store();
         assert_eq!(refused.status, Status::Down);

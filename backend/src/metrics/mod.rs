@@ -7,8 +7,9 @@ mod dependencies;
 pub mod edge;
 pub mod latency;
 pub mod prometheus;
+pub mod stats;
 
-pub use dependencies::DependencyCheck;
+pub use dependencies::{Checked, DependencyCheck};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -18,11 +19,12 @@ use marquee_shared::{Dependency, Health, Latency, Metrics, SimulationState, Stag
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::instances::{Instances, ThisInstance};
+use crate::common::Stage;
+use crate::common::time::now_ns;
 use crate::config::Role;
 use crate::hub::Update;
-use crate::instances::{Instances, ThisInstance};
-use crate::stats::{Gauge, StageStats};
-use crate::time::now_ns;
+pub use stats::{Gauge, StageStats};
 
 /// How often figures are sampled and sent to clients.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -49,19 +51,30 @@ impl PipelineStats {
     pub fn new() -> Self {
         Self {
             started: Instant::now(),
-            ingest: Arc::new(StageStats::new("ingest")),
-            driver: Arc::new(StageStats::new("driver")),
-            receiver: Arc::new(StageStats::new("receiver")),
-            store: Arc::new(StageStats::new("store")),
-            gateway: Arc::new(StageStats::new("gateway")),
+            ingest: Arc::new(StageStats::new(Stage::Ingest)),
+            driver: Arc::new(StageStats::new(Stage::Driver)),
+            receiver: Arc::new(StageStats::new(Stage::Receiver)),
+            store: Arc::new(StageStats::new(Stage::Store)),
+            gateway: Arc::new(StageStats::new(Stage::Gateway)),
             clients: Gauge::default(),
             edge: edge::EdgeStats::default(),
         }
     }
 
-    /// In pipeline order.
-    pub fn stages(&self) -> [&StageStats; 5] {
-        [&self.ingest, &self.driver, &self.receiver, &self.store, &self.gateway]
+    /// One stage's counters.
+    pub fn stage(&self, stage: Stage) -> &Arc<StageStats> {
+        match stage {
+            Stage::Ingest => &self.ingest,
+            Stage::Driver => &self.driver,
+            Stage::Receiver => &self.receiver,
+            Stage::Store => &self.store,
+            Stage::Gateway => &self.gateway,
+        }
+    }
+
+    /// Every stage's counters, in pipeline order.
+    pub fn stages(&self) -> [&StageStats; Stage::ALL.len()] {
+        Stage::ALL.map(|stage| self.stage(stage).as_ref())
     }
 
     pub fn uptime_ms(&self) -> u64 {
@@ -211,18 +224,19 @@ impl Sampler {
         let elapsed = now.saturating_duration_since(self.previous_at).as_secs_f64().max(1e-3);
         self.previous_at = now;
         let mut stages = Vec::with_capacity(self.previous.len());
-        for (stage, previous) in self.stats.stages().into_iter().zip(self.previous.iter_mut()) {
-            let mut health = stage.health();
-            if !runs_here(&self.this, &health.name) {
+        for (stage, previous) in Stage::ALL.into_iter().zip(self.previous.iter_mut()) {
+            if !self.this.roles.has(stage.role()) {
                 continue;
             }
+            let stage = self.stats.stage(stage);
+            let mut health = stage.health();
             health.rate = health.processed.saturating_sub(previous.processed) as f64 / elapsed;
             health.error_rate = health.errors.saturating_sub(previous.errors) as f64 / elapsed;
             health.latency = stage.latency.roll();
             *previous = Counters { processed: health.processed, errors: health.errors };
             stages.push(health);
         }
-        let gateway = stages.iter().find(|s| s.name == "gateway");
+        let gateway = stages.iter().find(|s| s.name == Stage::Gateway.name());
         let end_to_end: Option<Latency> = gateway.and_then(|s| s.latency);
         self.throughput.push_back(gateway.map_or(0.0, |s| s.rate));
         while self.throughput.len() > THROUGHPUT_POINTS {
@@ -247,18 +261,6 @@ impl Sampler {
         metrics.instances.extend(self.instances.others(now));
         metrics
     }
-}
-
-/// True if the stage named `stage` runs in this process: the store's writes
-/// belong to the receiver.
-fn runs_here(this: &ThisInstance, stage: &str) -> bool {
-    let role = match stage {
-        "ingest" => Role::Ingest,
-        "driver" => Role::Driver,
-        "receiver" | "store" => Role::Receiver,
-        _ => Role::Gateway,
-    };
-    this.roles.has(role)
 }
 
 #[cfg(test)]

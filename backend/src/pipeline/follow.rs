@@ -9,8 +9,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::instances::Instances;
 use crate::driver::{DriverHandle, SimulationView};
-use crate::instances::Instances;
 use crate::store::SharedStore;
 
 /// How often the view is brought up to date.

@@ -1,4 +1,4 @@
-//! The pipeline, wired in one place. It reads like the diagram in DESIGN.md:
+//! The pipeline, wired in one place. It reads like the diagram in ARCHITECTURE.md:
 //!
 //! ```text
 //! [ingest] ──store + events──► [driver] ──ticks──► [receiver] ──bars, alerts──► [hub] ──► WebSocket clients
@@ -7,17 +7,17 @@
 //! ```
 //!
 //! In one process (the default) the arrows are bounded channels. With
-//! `--role` a process runs only some stages, and [`links`] joins them to the
-//! others through Kafka instead: ticks from the driver to the receivers and
-//! to every gateway, bars and alerts from the receivers to the gateways, and
-//! every process's heartbeat to the gateways.
+//! `--role` a process runs only some stages, and [`Links`] (an engine chosen
+//! in [`wiring`], the one place that picks adapters) joins them to the
+//! others instead: ticks from the driver to the receivers and to every
+//! gateway, bars and alerts from the receivers to the gateways, and every
+//! process's heartbeat to the gateways.
 //!
 //! Every stage is a task on one [`TaskTracker`]; [`Pipeline::wait`] returns
 //! once all have drained.
 
-mod event_bus;
 mod follow;
-mod links;
+pub mod wiring;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,23 +29,20 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::instances::{Instances, ThisInstance};
+use crate::common::Stage;
+use crate::common::shutdown::Grace;
 use crate::config::{Config, Role};
 use crate::driver::{Driver, DriverHandle, DriverSettings, WalkParams};
 use crate::events::Events;
 use crate::hub::{Hub, HubHandle, HubSettings};
 use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
 use crate::ingest::fetch::{FetchHandle, Fetcher};
-use crate::instances::{Instances, ThisInstance};
-use crate::metrics::{DependencyCheck, PipelineStats, Sampler};
-use crate::shutdown::Grace;
+use crate::links::{LinkTasks, Links, TICK_CHANNEL};
+use crate::metrics::{DependencyCheck, PipelineStats, Sampler, StageStats};
 use crate::spill::{self, Spill};
-use crate::stats::StageStats;
 use crate::store::{self, SharedStore};
 use crate::{ingest, receiver};
-use links::Links;
-
-/// Tick batches a stage may run ahead of the next one.
-const TICK_CHANNEL: usize = 64;
 
 /// The running stages and what the gateway needs from them.
 #[derive(Debug)]
@@ -63,8 +60,8 @@ pub struct Pipeline {
     /// This process and the others it has heard from.
     pub this: ThisInstance,
     pub instances: Arc<Instances>,
-    /// Where SNS posts events to this process, when events go through SNS.
-    pub sns: event_bus::SnsEndpoint,
+    /// Routes the engines' adapters add to the gateway's (SNS's endpoint).
+    pub routes: Vec<axum::Router>,
     tasks: TaskTracker,
 }
 
@@ -79,6 +76,7 @@ impl Pipeline {
         bound: SocketAddr,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
+        wiring::refuse_unbuilt(config)?;
         let stats = Arc::new(PipelineStats::new());
         let tasks = TaskTracker::new();
         let roles = &config.cluster.roles;
@@ -92,7 +90,8 @@ impl Pipeline {
         tracing::info!(id = this.id, roles = ?roles.names(), address = this.address, "instance");
 
         let store =
-            store::open(&config.data_dir, config.mongodb.as_ref(), Some(config.tick_retention)).await?;
+            wiring::open_store(&config.data_dir, config.mongodb.as_ref(), Some(config.tick_retention))
+                .await?;
         if roles.has(Role::Ingest) {
             fail_interrupted_jobs(&store).await;
         }
@@ -110,9 +109,10 @@ impl Pipeline {
         // What cannot be stored or sent by the end of the grace is spilled.
         let grace = Grace::new(shutdown.clone(), config.edge.shutdown_grace);
         let spill = Spill::new(&config.data_dir, &this.id);
-        let (bus, sns) = event_bus::event_bus(config, &this, &tasks, &shutdown).await?;
-        let events = Events::new(bus, Arc::clone(&store), "ingest");
-        let links = Links::new(config, &this)?;
+        let event_wiring = wiring::event_bus(config, &this, &tasks, &shutdown).await?;
+        let events = Events::new(event_wiring.bus, Arc::clone(&store), Stage::Ingest.name());
+        let links: Option<Box<dyn Links>> = wiring::links(config, &this)?;
+        let run = LinkTasks { tasks: tasks.clone(), shutdown: shutdown.clone(), grace: grace.clone(), spill };
 
         let (hub_in, hub_rx) = mpsc::channel(TICK_CHANNEL);
         // Driver → receiver, when both run here and no engine joins them.
@@ -122,16 +122,19 @@ impl Pipeline {
             let (mut driver, handle) = Driver::new(
                 driver_settings(config),
                 Arc::clone(&store),
-                events.as_source("driver"),
+                events.as_source(Stage::Driver.name()),
                 driver_out,
                 Arc::clone(&stats.driver),
             );
-            if let Some(recent) = links.recent_ticks() {
-                driver = driver.with_recent_ticks(recent);
+            if let Some(links) = &links {
+                driver = driver.with_recent_ticks(links.recent_ticks());
             }
             // Subscribed to events before anything is loaded.
             tasks.spawn(driver.run(shutdown.clone()));
-            local_ticks = links.send_ticks(ticks, &stats.driver, &tasks, &grace, &spill)?;
+            match &links {
+                Some(links) => links.send_ticks(ticks, &stats.driver, &run)?,
+                None => local_ticks = Some(ticks),
+            }
             handle
         } else {
             stats.driver.set_stopped("runs in another process");
@@ -147,25 +150,29 @@ impl Pipeline {
         if roles.has(Role::Receiver) {
             let retention = store::retention::Retention::new(config.tick_retention);
             tasks.spawn(store::retention::run(Arc::clone(&store), retention, shutdown.clone()));
-            let out = links.send_updates(hub_in.clone(), &stats.receiver, &tasks, &grace)?;
+            let out = match &links {
+                Some(links) => links.send_updates(&stats.receiver, &run)?,
+                None => hub_in.clone(),
+            };
             let limits = config.buffer;
             let receiver_stats =
                 receiver::Stats { receiver: Arc::clone(&stats.receiver), store: Arc::clone(&stats.store) };
-            let exit = receiver::Exit { grace: grace.clone(), spill: spill.clone() };
+            let exit = receiver::Exit { grace: grace.clone(), spill: run.spill.clone() };
             let store = Arc::clone(&store);
-            match local_ticks {
-                Some(ticks) => {
+            match (local_ticks, &links) {
+                (Some(ticks), _) => {
                     tasks.spawn(receiver::run(ticks, store, out, limits, receiver_stats, exit));
                 }
-                None => {
-                    let ticks = links.receive_ticks(&stats.receiver, &tasks, &shutdown)?;
+                (None, Some(links)) => {
+                    let ticks = links.receive_ticks(&stats.receiver, &run)?;
                     tasks.spawn(receiver::run(ticks, store, out, limits, receiver_stats, exit));
                 }
+                (None, None) => anyhow::bail!("a receiver without a driver in its process needs Kafka"),
             }
         }
 
-        if roles.has(Role::Gateway) {
-            links.feed_gateway(hub_in.clone(), &instances, &stats.gateway, &tasks, &shutdown)?;
+        if let (true, Some(links)) = (roles.has(Role::Gateway), &links) {
+            links.feed_gateway(hub_in.clone(), &instances, &stats.gateway, &run)?;
         }
         let (hub, hub_handle) = Hub::new(
             hub_rx,
@@ -177,10 +184,9 @@ impl Pipeline {
         );
         tasks.spawn(hub.run(shutdown.clone()));
 
-        let mut checks = vec![DependencyCheck::Store(Arc::clone(&store))];
-        checks.extend(links.check()?);
-        #[cfg(feature = "sns")]
-        checks.extend(sns.clone().map(DependencyCheck::Sns));
+        let mut checks = vec![DependencyCheck::store(Arc::clone(&store))];
+        checks.extend(links.as_ref().map(|links| links.dependency()).transpose()?);
+        checks.extend(event_wiring.checks);
         let (sampler, metrics) = Sampler::new(
             Arc::clone(&stats),
             driver.watch(),
@@ -190,7 +196,10 @@ impl Pipeline {
             Arc::clone(&instances),
         );
         tasks.spawn(sampler.run(shutdown.clone()));
-        links.send_heartbeats(&this, metrics.clone(), driver.clone(), &tasks, &shutdown)?;
+        // In one process there is nobody else to tell.
+        if let Some(links) = &links {
+            links.send_heartbeats(&this, metrics.clone(), driver.clone(), &run)?;
+        }
 
         let ingests = roles.has(Role::Ingest);
         let fetch = match &config.secrets.alphavantage_api_key {
@@ -238,7 +247,7 @@ impl Pipeline {
             metrics,
             this,
             instances,
-            sns,
+            routes: event_wiring.routes,
             tasks,
         })
     }

@@ -29,12 +29,12 @@ use tokio::sync::mpsc;
 use writes::{Writes, accept, flush, publish};
 
 use crate::analytics::{Analytics, Output};
+use crate::common::shutdown::Grace;
+use crate::common::time::now_ns;
 use crate::hub::Update;
-use crate::shutdown::Grace;
+use crate::metrics::StageStats;
 use crate::spill::Spill;
-use crate::stats::StageStats;
 use crate::store::SharedStore;
-use crate::time::now_ns;
 
 pub use source::{Ack, Batch, TickSource};
 pub use writes::STORE_DOWN_AFTER;

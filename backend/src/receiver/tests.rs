@@ -11,10 +11,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::buffer::BufferLimits;
+use crate::common::shutdown::Grace;
 use crate::hub::Update;
-use crate::shutdown::Grace;
+use crate::metrics::StageStats;
 use crate::spill::Spill;
-use crate::stats::StageStats;
 use crate::store::{BarQuery, LastTick, SharedStore, SqliteStore, Store, StoreError, StoreFuture};
 
 /// A real store whose tick writes take `delay`, may fail while `failing`, and
@@ -147,8 +147,8 @@ fn start_with(store: SharedStore, exit: super::Exit) -> Started {
     let (input, receiver_in) = mpsc::channel(4);
     let (receiver_out, hub) = mpsc::channel(10_000);
     let stats = super::Stats {
-        receiver: Arc::new(StageStats::new("receiver")),
-        store: Arc::new(StageStats::new("store")),
+        receiver: Arc::new(StageStats::new(crate::common::Stage::Receiver)),
+        store: Arc::new(StageStats::new(crate::common::Stage::Store)),
     };
     let task = tokio::spawn(super::run(receiver_in, store, receiver_out, LIMITS, stats.clone(), exit));
     (input, hub, task, stats)
@@ -366,8 +366,8 @@ async fn kafka_batches_that_end_in_the_spill_are_not_committed() {
     let (input, receiver_in) = mpsc::channel::<super::Batch>(4);
     let (receiver_out, _hub) = mpsc::channel(10_000);
     let stats = super::Stats {
-        receiver: Arc::new(StageStats::new("receiver")),
-        store: Arc::new(StageStats::new("store")),
+        receiver: Arc::new(StageStats::new(crate::common::Stage::Receiver)),
+        store: Arc::new(StageStats::new(crate::common::Stage::Store)),
     };
     let task =
         tokio::spawn(super::run(receiver_in, store.clone(), receiver_out, LIMITS, stats, exit.clone()));

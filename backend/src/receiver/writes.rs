@@ -11,10 +11,10 @@ use marquee_shared::Tick;
 use super::buffer::TickBuffer;
 use super::{Ack, Exit, Hub};
 use crate::analytics::Output;
+use crate::common::time::now_ns;
 use crate::hub::Update;
-use crate::stats::StageStats;
+use crate::metrics::StageStats;
 use crate::store::{SharedStore, StoreFuture, StoreResult};
-use crate::time::now_ns;
 
 /// How long to wait before retrying a failed write, doubling up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(100);

@@ -12,12 +12,15 @@
 
 pub mod bus;
 mod certificates;
+mod connect;
 mod endpoint;
 mod message;
+mod route;
 mod seen;
 pub mod verify;
 
 pub use bus::SnsBus;
+pub use connect::{SnsWiring, connect};
 pub use endpoint::{Endpoint, Received, Rejected};
 pub use message::SnsMessage;
 

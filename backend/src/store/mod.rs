@@ -2,7 +2,7 @@
 //! runs. The embedded SQLite store ([`SqliteStore`]) is the default.
 
 #[cfg(feature = "mongo")]
-mod mongo;
+pub mod mongo;
 pub mod retention;
 pub mod screen;
 mod sqlite;
@@ -15,8 +15,6 @@ use std::sync::Arc;
 use marquee_shared::{
     Alert, AnalyzedBar, Bar, BarInterval, Company, Event, FetchJob, IntradayInterval, SymbolSummary, Tick,
 };
-#[cfg(feature = "mongo")]
-pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -35,36 +33,6 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send
 
 /// A shared handle to whichever store is configured.
 pub type SharedStore = Arc<dyn Store>;
-
-/// Opens the configured store: MongoDB when `mongodb` is given, else the
-/// embedded store in `data_dir`. `tick_retention` sets MongoDB's TTL index
-/// on ticks (`None`: left as it is, for the one-shot commands); the embedded
-/// store is pruned by [`retention::run`].
-pub async fn open(
-    data_dir: &std::path::Path,
-    mongodb: Option<&crate::config::MongoConfig>,
-    tick_retention: Option<std::time::Duration>,
-) -> anyhow::Result<SharedStore> {
-    use anyhow::Context;
-    match mongodb {
-        #[cfg(feature = "mongo")]
-        Some(mongo) => {
-            let store = MongoStore::connect(mongo.url.expose(), &mongo.database, tick_retention)
-                .await
-                .with_context(|| format!("cannot use MongoDB database {:?}", mongo.database))?;
-            Ok(Arc::new(store))
-        }
-        #[cfg(not(feature = "mongo"))]
-        Some(_) => anyhow::bail!("this marquee was built without MongoDB support (`--features mongo`)"),
-        None => {
-            // Pruned by the retention task instead (by event time, in batches).
-            let _: Option<std::time::Duration> = tick_retention;
-            let store = SqliteStore::open(data_dir)
-                .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
-            Ok(Arc::new(store))
-        }
-    }
-}
 
 /// Which daily bars to read.
 #[derive(Debug, Clone, PartialEq)]

@@ -36,7 +36,7 @@ impl Retention {
 /// Sweeps every `retention.every` until `shutdown`.
 pub async fn run(store: SharedStore, retention: Retention, shutdown: CancellationToken) {
     loop {
-        let before = crate::time::now_ns().saturating_sub(nanos(retention.keep));
+        let before = crate::common::time::now_ns().saturating_sub(nanos(retention.keep));
         match sweep(&store, before, retention, &shutdown).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, keep = ?retention.keep, "pruned old ticks"),

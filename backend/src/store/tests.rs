@@ -292,17 +292,18 @@ mod mongodb_retention {
     async fn ticks_expire_by_a_ttl_index_with_the_configured_retention() {
         // Ticks of an earlier version (no `at`): one past the retention, one not.
         let url = std::env::var("MARQUEE_TEST_MONGODB_URL").expect("url");
-        let name = format!("marquee_test_ttl_{:x}", crate::time::now_ns());
+        let name = format!("marquee_test_ttl_{:x}", crate::common::time::now_ns());
         let client = mongodb::Client::with_uri_str(&url).await.expect("client");
         let legacy = client.database(&name).collection::<mongodb::bson::Document>("ticks");
-        for (seq, ts) in [(1_i64, 1_000_i64), (2, crate::time::now_ns())] {
+        for (seq, ts) in [(1_i64, 1_000_i64), (2, crate::common::time::now_ns())] {
             let tick = mongodb::bson::doc! {
                 "symbol": "LEGACY", "seq": seq, "ts": ts, "price": 1.0, "size": 1_i64, "change": 0.0, "change_pct": 0.0,
             };
             legacy.insert_one(tick).await.expect("legacy tick");
         }
-        let store =
-            super::super::MongoStore::connect(&url, &name, Some(super::RETENTION)).await.expect("connect");
+        let store = super::super::mongo::MongoStore::connect(&url, &name, Some(super::RETENTION))
+            .await
+            .expect("connect");
         let left = super::Store::recent_ticks(&store, "LEGACY".into(), 10).await.expect("read");
         assert_eq!(
             left.iter().map(|t| t.seq).collect::<Vec<_>>(),
@@ -311,13 +312,14 @@ mod mongodb_retention {
         );
 
         assert_eq!(store.tick_expiry().await.expect("indexes"), Some(super::RETENTION));
-        let mut ticks = super::scale::ticks_at("A", 1, [crate::time::now_ns()]);
+        let mut ticks = super::scale::ticks_at("A", 1, [crate::common::time::now_ns()]);
         // Made in 1970: expired at once (the stand-in expires on read; a
         // server's TTL monitor within a minute), but where OLD resumes stays.
         ticks.extend(super::scale::ticks_at("OLD", 5, [1_000]));
         assert_eq!(super::Store::insert_ticks(&store, ticks).await.expect("insert"), 2);
         let hours = std::time::Duration::from_secs(36 * 3_600);
-        let again = super::super::MongoStore::connect(&url, &name, Some(hours)).await.expect("connect");
+        let again =
+            super::super::mongo::MongoStore::connect(&url, &name, Some(hours)).await.expect("connect");
         assert_eq!(again.tick_expiry().await.expect("indexes"), Some(hours));
         let last = super::Store::last_ticks(&again).await.expect("last");
         let last: Vec<_> = last.iter().map(|t| (t.symbol.as_str(), t.seq)).collect();
@@ -328,19 +330,19 @@ mod mongodb_retention {
 /// A fresh MongoDB database. Without a retention, as for the one-shot
 /// commands: a TTL index would expire the checks' ticks, made in 1970.
 #[cfg(feature = "mongo")]
-async fn mongo(check: &str) -> super::MongoStore {
+async fn mongo(check: &str) -> super::mongo::MongoStore {
     mongo_with(check, None).await
 }
 
 #[cfg(feature = "mongo")]
-async fn mongo_with(check: &str, retention: Option<std::time::Duration>) -> super::MongoStore {
+async fn mongo_with(check: &str, retention: Option<std::time::Duration>) -> super::mongo::MongoStore {
     let url = std::env::var("MARQUEE_TEST_MONGODB_URL")
         .expect("MARQUEE_TEST_MONGODB_URL must name a MongoDB server for the `mongo` feature's tests");
     // Database names are short (at most 64 bytes) and plain.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("marquee_test_{:x}_{n}", crate::time::now_ns());
-    super::MongoStore::connect(&url, &name, retention)
+    let name = format!("marquee_test_{:x}_{n}", crate::common::time::now_ns());
+    super::mongo::MongoStore::connect(&url, &name, retention)
         .await
         .unwrap_or_else(|e| panic!("{check}: cannot connect: {e}"))
 }

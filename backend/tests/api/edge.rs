@@ -10,7 +10,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use marquee::demo_universe::SYMBOLS;
+use marquee::sources::demo_universe::SYMBOLS;
 use marquee_shared::{ErrorCode, ServerMessage, SymbolSelection};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};

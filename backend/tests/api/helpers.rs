@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use marquee::Config;
-use marquee::demo_universe::SYMBOLS;
+use marquee::sources::demo_universe::SYMBOLS;
 use marquee_shared::ServerMessage;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -19,9 +19,9 @@ use crate::helpers::{config, spawn_app};
 /// request carries the gateway's signature, never the token.
 #[tokio::test]
 async fn a_forged_heartbeat_receives_nothing_and_the_token_never_leaves_the_gateway() {
-    use marquee::cluster_key::{ClusterKey, HEARTBEAT_HEADER};
+    use marquee::cluster::cluster_key::{ClusterKey, HEARTBEAT_HEADER};
+    use marquee::cluster::instances::Heartbeat;
     use marquee::config::{Role, Roles, Secret};
-    use marquee::instances::Heartbeat;
     use rdkafka::message::{Header, OwnedHeaders};
     use rdkafka::producer::{FutureProducer, FutureRecord};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use marquee::demo_universe::SYMBOLS;
+use marquee::sources::demo_universe::SYMBOLS;
 use marquee_shared::{Channel, ErrorCode, ServerMessage, SymbolSelection, Tick};
 
 use crate::helpers::{TestApp, Ws, config, next_message, next_reply, send_text, spawn_app, spawn_app_in};

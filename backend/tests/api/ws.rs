@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use marquee::demo_universe::SYMBOLS;
+use marquee::sources::demo_universe::SYMBOLS;
 use marquee_shared::{ErrorCode, Health, ServerMessage, Tick};
 
 use crate::helpers::{Ws, config, is_stream, next_message, next_reply, send_text, spawn_app};

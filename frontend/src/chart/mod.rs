@@ -14,6 +14,7 @@
 // Natively only the tests draw (the views draw on a browser canvas).
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, unused_imports))]
 
+mod axis;
 mod candles;
 mod paint;
 mod panes;

@@ -3,7 +3,7 @@
 use plotters::prelude::*;
 
 use super::Candle;
-use super::candles::{draw_value_axis, max_half_width};
+use super::axis::{draw_value_axis, max_half_width};
 use super::paint::{self, Area, DrawResult};
 use super::scale::{Rect, Slots, YScale, compact, decimals_for, nice_step, nice_ticks};
 use super::theme::ChartTheme;

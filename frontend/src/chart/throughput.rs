@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::candles::draw_value_axis;
+use super::axis::draw_value_axis;
 use super::paint::{self, DrawResult};
 use super::scale::{Rect, YScale, compact, nice_ticks};
 use super::theme::ChartTheme;

@@ -6,6 +6,7 @@ pub mod chart;
 pub mod edge;
 pub mod latency;
 pub mod market;
+pub mod operator;
 pub mod seqs;
 pub mod watchlist;
 

@@ -5,20 +5,11 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use marquee_shared::{FetchJob, FetchState, SimulationState};
-use serde_json::Value;
+use marquee_shared::{FetchJob, FetchState, Imported, SimulationState};
 
 use crate::api::{self, Body, Failure};
 use crate::state::Dashboard;
-
-/// An operator action, kept so it can be retried once a token is given.
-#[derive(Debug, Clone)]
-enum Action {
-    Simulation(&'static str),
-    Speed(f64),
-    Fetch(Vec<String>),
-    Import { symbol: String, csv: String },
-}
+use crate::state::operator::{self, Action};
 
 #[derive(Clone, Copy)]
 struct Ctx {
@@ -49,19 +40,9 @@ pub fn Controls(dash: RwSignal<Dashboard>) -> impl IntoView {
             _ => "1".to_owned(),
         })
     };
-    let fetch = move |_| {
-        let list: Vec<String> = symbols
-            .get()
-            .split([',', ' '])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_uppercase)
-            .collect();
-        if list.is_empty() {
-            ctx.error.set("type one or more symbols, e.g. IBM, MSFT".into());
-        } else {
-            run(ctx, Action::Fetch(list));
-        }
+    let fetch = move |_| match operator::fetch_symbols(&symbols.get()) {
+        Some(action) => run(ctx, action),
+        None => ctx.error.set("type one or more symbols, e.g. IBM, MSFT".into()),
     };
     let upload = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -176,27 +157,20 @@ fn run(ctx: Ctx, action: Action) {
 }
 
 async fn call(action: &Action, token: Option<&str>, ctx: Ctx) -> Result<(), Failure> {
+    let operator::Call { method, path, body } = action.call();
+    let body = body.map(|(content_type, text)| Body { content_type, text });
     match action {
-        Action::Simulation(name) => {
-            api::operate::<Value>("POST", &format!("/api/v1/simulation/{name}"), token, None).await.map(drop)
+        Action::Simulation(_) | Action::Speed(_) => {
+            api::operate::<SimulationState>(method, &path, token, body).await.map(drop)
         }
-        Action::Speed(speed) => {
-            let body = Body { content_type: "application/json", text: format!(r#"{{"speed":{speed}}}"#) };
-            api::operate::<Value>("PUT", "/api/v1/simulation/speed", token, Some(body)).await.map(drop)
-        }
-        Action::Fetch(symbols) => {
-            let text = serde_json::json!({ "symbols": symbols }).to_string();
-            let body = Body { content_type: "application/json", text };
-            let job: FetchJob = api::operate("POST", "/api/v1/fetch", token, Some(body)).await?;
+        Action::Fetch(_) => {
+            let job: FetchJob = api::operate(method, &path, token, body).await?;
             follow(ctx, job);
             Ok(())
         }
-        Action::Import { symbol, csv } => {
-            let body = Body { content_type: "text/csv", text: csv.clone() };
-            let path = format!("/api/v1/import?symbol={symbol}");
-            let answer: Value = api::operate("POST", &path, token, Some(body)).await?;
-            let stored = answer.get("records").and_then(Value::as_u64).unwrap_or(0);
-            ctx.csv_status.set(format!("imported {stored} rows for {symbol}"));
+        Action::Import { .. } => {
+            let imported: Imported = api::operate(method, &path, token, body).await?;
+            ctx.csv_status.set(format!("imported {} rows for {}", imported.records, imported.symbol));
             Ok(())
         }
     }

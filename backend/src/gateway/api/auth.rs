@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
-use crate::cluster_key::HOP_HEADER;
+use crate::cluster::cluster_key::HOP_HEADER;
 use crate::gateway::AppState;
 
 /// Lets an operator request through only with the token. It runs before
@@ -57,7 +57,7 @@ fn forwarded(state: &AppState, request: &Request, hop: &str) -> Result<(), ApiEr
     };
     let uri = request.extensions().get::<OriginalUri>().map_or(request.uri(), |original| &original.0);
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let now_ms = crate::time::now_ns() / 1_000_000;
+    let now_ms = crate::common::time::now_ns() / 1_000_000;
     key.verify_hop(request.method().as_str(), path, hop, now_ms).or_else(|err| refuse(err.to_string()))
 }
 

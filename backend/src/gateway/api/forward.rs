@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
 use super::limit::{BodyLimit, exceeded, is_too_large};
-use crate::cluster_key::HOP_HEADER;
+use crate::cluster::cluster_key::HOP_HEADER;
 use crate::config::Role;
 use crate::gateway::AppState;
 
@@ -52,7 +52,7 @@ pub async fn to(role: Role, State(state): State<AppState>, request: Request, nex
     let mut outgoing =
         state.http.request(parts.method.clone(), &url).timeout(TIMEOUT).header(FORWARDED, "1").body(body);
     if let Some(key) = &state.cluster_key {
-        let now_ms = crate::time::now_ns() / 1_000_000;
+        let now_ms = crate::common::time::now_ns() / 1_000_000;
         outgoing = outgoing.header(HOP_HEADER, key.sign_hop(parts.method.as_str(), path, now_ms));
     }
     // Content-Length goes along so the other process frames and bounds the

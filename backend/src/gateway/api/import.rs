@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use marquee_shared::DataSource;
-use serde::{Deserialize, Serialize};
+use marquee_shared::Imported;
+use serde::Deserialize;
 
 use super::ApiError;
 use super::extract::{self, Bytes, Json, Query};
@@ -16,15 +16,6 @@ pub struct ImportParams {
     /// Replace the symbol's bars from another source (see `ingest::sources`).
     #[serde(default)]
     pub(crate) replace: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Imported {
-    symbol: String,
-    records: u64,
-    /// The source whose daily bars this import replaced, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    replaced: Option<DataSource>,
 }
 
 /// The body is read once, within [`super::IMPORT_BODY`], and parsed where it

@@ -9,7 +9,7 @@ use super::ApiError;
 
 /// An upper-cased, checked ticker.
 pub fn symbol(raw: &str) -> Result<String, ApiError> {
-    crate::symbol::normalize(raw).map_err(|message| ApiError::bad_request("bad_symbol", message))
+    crate::common::symbol::normalize(raw).map_err(|message| ApiError::bad_request("bad_symbol", message))
 }
 
 /// A `limit` between 1 and `max`, or `default` when absent.

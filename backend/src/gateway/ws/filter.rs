@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use marquee_shared::{Channel, ServerMessage, SymbolSelection};
 
+use crate::common::symbol;
 use crate::hub::{self, Envelope, Frame};
-use crate::symbol;
 
 /// All symbols, or all but some, or only some.
 #[derive(Debug, Clone, PartialEq, Eq)]

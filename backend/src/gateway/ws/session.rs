@@ -18,11 +18,11 @@ use tokio_util::sync::CancellationToken;
 use super::filter::Filter;
 use super::outbox::{Outbox, Stamps};
 use super::{BURST, MESSAGES_PER_SECOND, Settings, classify, close_for, parse};
+use crate::common::time::now_ns;
 use crate::hub::market::{Replay, ReplayRange};
 use crate::hub::{self, Envelope, Frame, HubHandle, Subscription};
 use crate::metrics::PipelineStats;
 use crate::metrics::edge::Disconnect;
-use crate::time::now_ns;
 
 type Updates = broadcast::Receiver<Arc<Envelope>>;
 

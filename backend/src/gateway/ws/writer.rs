@@ -10,8 +10,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, close_code};
 use futures_util::{Sink, SinkExt};
 
 use super::outbox::{Next, Outbox};
+use crate::common::time::now_ns;
 use crate::metrics::latency::LatencyRecorder;
-use crate::time::now_ns;
 
 /// How long a closing handshake may take once the close frame is queued.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);

@@ -194,7 +194,7 @@ async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Str
 
 /// `http://` to a host other than this machine.
 fn plain_http_to_another_machine(base_url: &str) -> bool {
-    base_url.starts_with("http://") && !crate::net::is_loopback_url(base_url)
+    base_url.starts_with("http://") && !crate::common::net::is_loopback_url(base_url)
 }
 
 /// The start of the next UTC day after `now`.

@@ -11,6 +11,8 @@ pub use ticks::produce_ticks;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use marquee_shared::Metrics;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -21,11 +23,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::BarRecord;
 use super::client::Figures;
-use crate::cluster_key::{ClusterKey, HEARTBEAT_HEADER};
+use crate::cluster::cluster_key::{ClusterKey, HEARTBEAT_HEADER};
+use crate::cluster::instances::Heartbeat;
+use crate::common::shutdown::Grace;
 use crate::hub::Update;
-use crate::instances::Heartbeat;
-use crate::shutdown::Grace;
-use crate::stats::StageStats;
+use crate::metrics::StageStats;
 
 /// How long to wait before offering a message again to a full producer queue.
 const QUEUE_FULL_WAIT: Duration = Duration::from_millis(20);
@@ -83,7 +85,8 @@ async fn enqueue(
 /// producer gives them up after its timeout; bars are in the store anyway),
 /// and forming bars that find the queue full are skipped (counted), the next
 /// second brings fresh ones. Ticks are not sent again: gateways read them
-/// from the ticks topic.
+/// from the ticks topic. Delivery reports are settled here, beside the
+/// sending (a failed one is counted); none outlives the task.
 pub async fn produce_updates(
     mut input: mpsc::Receiver<Update>,
     producer: FutureProducer<Figures>,
@@ -92,7 +95,23 @@ pub async fn produce_updates(
     stats: Arc<StageStats>,
     grace: Grace,
 ) {
-    while let Some(update) = input.recv().await {
+    let mut deliveries = FuturesUnordered::new();
+    let settle = |delivered: bool| {
+        if !delivered {
+            stats.add_errors(1);
+        }
+    };
+    loop {
+        let update = tokio::select! {
+            Some(delivered) = deliveries.next(), if !deliveries.is_empty() => {
+                settle(matches!(delivered, Ok(Ok(_))));
+                continue;
+            }
+            update = input.recv() => match update {
+                Some(update) => update,
+                None => break,
+            },
+        };
         let bars = |bars: Vec<marquee_shared::AnalyzedBar>, closed: bool| -> Vec<Outgoing<'_>> {
             bars.into_iter()
                 .filter_map(|bar| {
@@ -119,14 +138,7 @@ pub async fn produce_updates(
                 enqueue(&producer, message, &grace).await
             };
             match queued {
-                Ok(delivery) => {
-                    let stats = Arc::clone(&stats);
-                    tokio::spawn(async move {
-                        if !matches!(delivery.await, Ok(Ok(_))) {
-                            stats.add_errors(1);
-                        }
-                    });
-                }
+                Ok(delivery) => deliveries.push(delivery),
                 Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => stats.add_dropped(1),
                 Err(err) => {
                     stats.add_errors(1);
@@ -145,6 +157,10 @@ pub async fn produce_updates(
             return;
         }
     };
+    // Flushed: every report is in.
+    while let Some(Some(delivered)) = deliveries.next().now_or_never() {
+        settle(matches!(delivered, Ok(Ok(_))));
+    }
     match flushed {
         Ok(Ok(())) => tracing::info!("bar and alert producer stopped"),
         Ok(Err(err)) => {

@@ -143,6 +143,6 @@ mod tests {
     }
 
     fn marquee_universe() -> Vec<&'static str> {
-        crate::demo_universe::SYMBOLS.iter().map(|s| s.ticker).collect()
+        crate::sources::demo_universe::SYMBOLS.iter().map(|s| s.ticker).collect()
     }
 }

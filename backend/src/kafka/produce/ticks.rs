@@ -31,11 +31,11 @@ use tokio::sync::mpsc;
 use super::QUEUE_FULL_WAIT;
 use super::in_flight::{IN_FLIGHT_TICKS, InFlight};
 use super::partitions::Partitions;
+use crate::common::shutdown::Grace;
 use crate::kafka::client::Figures;
 use crate::kafka::records::encode_ticks;
-use crate::shutdown::Grace;
+use crate::metrics::StageStats;
 use crate::spill::Spill;
-use crate::stats::StageStats;
 
 /// Waits between attempts to send what Kafka refused, doubling up to the last.
 const FIRST_RETRY: Duration = Duration::from_millis(200);

@@ -106,7 +106,8 @@ impl MongoStore {
         }
         let ticks = self.db.collection::<Document>("ticks");
         let untimed = doc! { "at": { "$exists": false } };
-        let before = crate::time::now_ns().saturating_sub(i64::try_from(keep.as_nanos()).unwrap_or(i64::MAX));
+        let before =
+            crate::common::time::now_ns().saturating_sub(i64::try_from(keep.as_nanos()).unwrap_or(i64::MAX));
         let mut expired = untimed.clone();
         expired.insert("ts", doc! { "$lt": before });
         let purged = ticks.delete_many(expired).await.map_err(error)?.deleted_count;

@@ -21,7 +21,7 @@ fn seqs(ticks: &[marquee_shared::Tick]) -> Vec<u64> {
 #[tokio::test]
 async fn old_ticks_are_pruned_in_batches_and_each_symbols_newest_is_kept() {
     let (_dir, store) = file_store();
-    let now = crate::time::now_ns();
+    let now = crate::common::time::now_ns();
     let old = now - 48 * HOUR;
     store.insert_ticks(ticks_at("A", 1, (0..10).map(|i| old + i))).await.expect("insert");
     store.insert_ticks(ticks_at("A", 11, [now])).await.expect("insert");
@@ -51,7 +51,7 @@ async fn old_ticks_are_pruned_in_batches_and_each_symbols_newest_is_kept() {
 async fn pruning_while_ticks_stream_in_leaves_reads_and_writes_working() {
     let (_dir, store) = file_store();
     let symbols = ["S0", "S1", "S2", "S3"];
-    let old = crate::time::now_ns() - 48 * HOUR;
+    let old = crate::common::time::now_ns() - 48 * HOUR;
     const OLD: u64 = 5_000;
     for symbol in symbols {
         for chunk in 0..5 {
@@ -78,7 +78,7 @@ async fn pruning_while_ticks_stream_in_leaves_reads_and_writes_working() {
                 let mut batch = Vec::new();
                 for symbol in symbols {
                     let first = OLD + 1 + round * 25;
-                    batch.extend(ticks_at(symbol, first, (0..25).map(|_| crate::time::now_ns())));
+                    batch.extend(ticks_at(symbol, first, (0..25).map(|_| crate::common::time::now_ns())));
                 }
                 assert_eq!(store.insert_ticks(batch).await.expect("flush"), 100);
                 tokio::time::sleep(Duration::from_millis(5)).await;

@@ -1,24 +1,28 @@
-//! `POST /sns/events`: where SNS delivers events to this process.
+//! `POST /sns/events`: where SNS delivers events to this process, a route
+//! this adapter adds to the gateway's.
 
+use std::sync::Arc;
+
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use super::api::ApiError;
-use crate::sns::{Rejected, verify::VerifyError};
+use super::{ENDPOINT_PATH, Endpoint, Rejected, verify::VerifyError};
+use crate::gateway::api::ApiError;
+
+/// The subscription endpoint's route, served beside the gateway's.
+pub fn routes(endpoint: Arc<Endpoint>) -> Router {
+    Router::new().route(ENDPOINT_PATH, axum::routing::post(receive)).with_state(endpoint)
+}
 
 /// Answers 200 for what was handled (SNS then stops retrying), 403 for a
 /// message that is not signed by SNS or not for our topic, 400 for one that
 /// is not an SNS message or holds no event, 502 when confirming failed, 503
 /// when it may be taken later (a certificate cannot be had now, too many
 /// messages to remember).
-pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
-    let Some(endpoint) = state.sns.as_ref() else {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "events do not go through SNS here")
-            .into_response();
-    };
+async fn receive(State(endpoint): State<Arc<Endpoint>>, body: Bytes) -> Response {
     match endpoint.receive(&body).await {
         Ok(received) => {
             tracing::debug!(?received, "SNS message handled");

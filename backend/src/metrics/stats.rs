@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use marquee_shared::{StageHealth, Status};
 
+use crate::common::Stage;
 use crate::metrics::latency::LatencyRecorder;
 
 fn optional(value: u64) -> Option<u64> {
@@ -40,7 +41,13 @@ pub struct StageStats {
 
 impl StageStats {
     /// A stage that has not started yet: it reads as down until it says otherwise.
-    pub fn new(name: &'static str) -> Self {
+    pub fn new(stage: Stage) -> Self {
+        Self::unlisted(stage.name())
+    }
+
+    /// Counters of a part that is no stage of the pipeline (the heartbeat
+    /// producer): never listed in `/health`, named in its log lines.
+    pub fn unlisted(name: &'static str) -> Self {
         Self {
             name,
             processed: AtomicU64::new(0),
@@ -199,7 +206,7 @@ mod tests {
 
     #[test]
     fn a_stage_reports_its_state_and_count() {
-        let stage = StageStats::new("driver");
+        let stage = StageStats::new(crate::common::Stage::Driver);
         assert_eq!(stage.health().status, Status::Down);
         stage.set_running("streaming");
         stage.add_processed(3);
