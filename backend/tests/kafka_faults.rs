@@ -10,10 +10,14 @@
 //! SQLite data directory, as the browser test of a split deployment does.
 #![cfg(feature = "kafka")]
 
+mod support;
+
 mod kafka {
     use std::collections::BTreeMap;
     use std::io::{BufRead, BufReader};
     use std::process::{Child, Command, Stdio};
+
+    use crate::support::{kafka_args, tansu};
     use std::time::Duration;
 
     use futures_util::StreamExt;
@@ -60,13 +64,7 @@ mod kafka {
             let mut child = Command::new(env!("CARGO_BIN_EXE_marquee"))
                 .args(["serve", "--role", role, "--listen", "127.0.0.1:0", "--data-dir"])
                 .arg(data)
-                .args(["--kafka-brokers", brokers])
-                .args(["--kafka-ticks-topic", &format!("{prefix}.ticks")])
-                .args(["--kafka-bars-topic", &format!("{prefix}.bars")])
-                .args(["--kafka-alerts-topic", &format!("{prefix}.alerts")])
-                .args(["--kafka-heartbeats-topic", &format!("{prefix}.heartbeats")])
-                .args(["--kafka-receiver-group", &format!("{prefix}-receivers")])
-                .args(["--kafka-consumer-options", "max.poll.interval.ms=6000"])
+                .args(kafka_args(brokers, prefix))
                 .args(["--symbols", SYMBOLS, "--tick-interval-ms", "1", "--static-dir", "does-not-exist"])
                 .env("MARQUEE_OPERATOR_TOKEN", TOKEN)
                 .env("MARQUEE_CLUSTER_SECRET", CLUSTER_SECRET)
@@ -275,8 +273,7 @@ mod kafka {
 
     impl Broker {
         async fn start() -> Self {
-            let port =
-                std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+            let port = crate::support::free_port();
             let mut broker = Self { child: None, port, dir: tempfile::tempdir().expect("broker dir") };
             broker.up().await;
             broker
@@ -287,13 +284,7 @@ mod kafka {
         }
 
         async fn up(&mut self) {
-            let url = format!("tcp://{}", self.address());
-            let child = Command::new(env("MARQUEE_TEST_TANSU"))
-                .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-                .args(["--storage-engine", "sqlite://tansu.db"])
-                .current_dir(self.dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+            let child = tansu(env("MARQUEE_TEST_TANSU"), &self.address(), self.dir.path())
                 .spawn()
                 .expect("start tansu");
             self.child = Some(child);

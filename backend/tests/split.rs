@@ -10,12 +10,14 @@
 #[path = "api/fake_alphavantage.rs"]
 mod fake_alphavantage;
 mod split_support;
+mod support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use marquee_shared::{ServerMessage, Status, Tick};
-use split_support::{Cluster, eventually};
+use split_support::Cluster;
+use support::eventually;
 
 const SYMBOLS: [&str; 5] = ["AAA", "BBB", "CCC", "DDD", "EEE"];
 

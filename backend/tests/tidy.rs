@@ -155,8 +155,14 @@ fn architecture_names_every_top_level_module() {
             .find(|(root, _)| root.ends_with(krate))
             .unwrap_or_else(|| panic!("no code map section for {krate}/"));
         let named: Vec<&str> = bullets.iter().flat_map(|b| quoted(b)).collect();
-        let lib = read(&repo.join(krate).join("src/lib.rs"));
-        for line in lib.lines() {
+        // A crate's top level: its library's modules, and its binary's.
+        let roots: Vec<String> = ["src/lib.rs", "src/main.rs"]
+            .iter()
+            .map(|file| repo.join(krate).join(file))
+            .filter(|path| path.exists())
+            .map(|path| read(&path))
+            .collect();
+        for line in roots.iter().flat_map(|text| text.lines()) {
             let declared = line.strip_prefix("pub mod ").or_else(|| line.strip_prefix("mod "));
             let Some(module) = declared.and_then(|rest| rest.strip_suffix(';')) else { continue };
             let dir = format!("{module}/");

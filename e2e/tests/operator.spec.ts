@@ -3,7 +3,7 @@
 // fetching a symbol from (a local stand-in for) Alpha Vantage, and a CSV
 // upload. Each test owns its server and its fake Alpha Vantage.
 import { test, expect, type Page } from '@playwright/test';
-import { FAKE_ALPHAVANTAGE_KEY, latestClose, startFakeAlphaVantage, type FakeAlphaVantage } from './fake-alphavantage';
+import { latestClose, startFakeAlphaVantage, type FakeAlphaVantage } from './fake-alphavantage';
 import { MarqueeProcess } from './support';
 import { PRICE, expectLive, numberOf, sleep, watchlistRow } from './ui';
 
@@ -15,7 +15,7 @@ function operatorServer(fake: FakeAlphaVantage, symbols?: string[]): MarqueeProc
   return new MarqueeProcess({
     args: ['--demo', 'on', ...(symbols ? ['--symbols', symbols.join(',')] : [])],
     env: {
-      ALPHAVANTAGE_API_KEY: FAKE_ALPHAVANTAGE_KEY,
+      ALPHAVANTAGE_API_KEY: fake.apiKey,
       MARQUEE_ALPHAVANTAGE_URL: fake.url,
       MARQUEE_ALPHAVANTAGE_RPM: '600',
       MARQUEE_ALPHAVANTAGE_BACKOFF_MS: '50',
@@ -127,8 +127,8 @@ test('fetching a symbol and uploading a CSV add rows to the watchlist', async ({
     const bad = progress.locator('[data-testid="fetch-entry"][data-symbol="BAD"]');
     await expect(ibm).toHaveAttribute('data-state', 'done', { timeout: 15_000 });
     await expect(bad).toHaveAttribute('data-state', 'failed', { timeout: 15_000 });
-    expect(fake.count('TIME_SERIES_DAILY', 'IBM')).toBeGreaterThanOrEqual(1);
-    expect(fake.requests.every((r) => r.keyOk), 'every request carried the key').toBe(true);
+    expect(await fake.count('TIME_SERIES_DAILY', 'IBM')).toBeGreaterThanOrEqual(1);
+    expect((await fake.requests()).every((r) => r.key_ok), 'every request carried the key').toBe(true);
 
     // IBM joins the watchlist, labelled with its source, priced from the
     // fetched history (the simulation starts from its last close).

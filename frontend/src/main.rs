@@ -4,7 +4,6 @@
 mod api;
 mod chart;
 mod connection;
-mod format;
 mod state;
 mod view;
 

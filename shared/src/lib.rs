@@ -10,6 +10,8 @@ mod analytics;
 mod control;
 mod event;
 mod fetch;
+pub mod format;
+mod forming;
 mod health;
 mod market;
 mod message;
@@ -24,6 +26,7 @@ pub use analytics::{
 pub use control::{ApiError, ApiErrorBody, SimulationState, SpeedRequest};
 pub use event::{Event, EventKind};
 pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, Imported, IntradayInterval, OutputSize};
+pub use forming::FormingBars;
 pub use health::{Dependency, Health, Instance, StageHealth, Status};
 pub use market::{Bar, BarInterval, Company, DataSource, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
 pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};

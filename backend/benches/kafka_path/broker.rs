@@ -1,7 +1,7 @@
 //! The Kafka-protocol broker stand-in (Tansu) on a free port, and topics on it.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -25,16 +25,9 @@ impl Broker {
                 std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/marquee/tansu/bin/tansu"))
             })
             .context("no tansu: pass --tansu PATH")?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let address = format!("127.0.0.1:{port}");
+        let address = format!("127.0.0.1:{}", crate::support::free_port());
         let dir = tempfile::tempdir()?;
-        let url = format!("tcp://{address}");
-        let child = Command::new(&path)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .args(["--storage-engine", "sqlite://tansu.db"])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let child = crate::support::tansu(&path, &address, dir.path())
             .spawn()
             .with_context(|| format!("cannot start {}", path.display()))?;
         let broker = Self { child, address, _dir: dir };

@@ -30,6 +30,8 @@ mod process;
 mod broker;
 mod raw;
 mod split;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -43,14 +43,8 @@ pub async fn produce(
     in_flight: usize,
     broker_pid: &str,
 ) -> anyhow::Result<Rate> {
-    let producer: FutureProducer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .set("message.timeout.ms", "0")
-        .set("queue.buffering.max.messages", in_flight.to_string())
-        .create()?;
+    let producer: FutureProducer =
+        producer_config(brokers).set("queue.buffering.max.messages", in_flight.to_string()).create()?;
     let payloads: Vec<(String, Vec<u8>)> = (0..count)
         .map(|i| {
             let t = tick(symbols, i);
@@ -139,13 +133,7 @@ pub async fn round_trip(
         partitions.add_partition_offset(topic, partition, rdkafka::Offset::End)?;
     }
     consumer.assign(&partitions)?;
-    let producer: FutureProducer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .set("message.timeout.ms", "0")
-        .create()?;
+    let producer: FutureProducer = producer_config(brokers).create()?;
     // Let the consumer find its partitions' ends before anything is sent.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let total = rate * (seconds + 1);
@@ -190,4 +178,17 @@ pub async fn round_trip(
 fn now_ns() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     since.as_nanos() as i64
+}
+
+/// Marquee's producer settings: idempotent, `acks=all`, linger 5 ms, never
+/// timing a message out.
+fn producer_config(brokers: &str) -> rdkafka::ClientConfig {
+    let mut config = rdkafka::ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "0");
+    config
 }

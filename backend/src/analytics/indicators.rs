@@ -233,31 +233,8 @@ impl IndicatorSet {
 
 #[cfg(test)]
 mod tests {
-    use serde::Deserialize;
-
     use super::*;
-
-    #[derive(Deserialize)]
-    struct Reference {
-        close: Vec<f64>,
-        sma20: Vec<Option<f64>>,
-        sma50: Vec<Option<f64>>,
-        ema12: Vec<Option<f64>>,
-        ema26: Vec<Option<f64>>,
-        rsi14: Vec<Option<f64>>,
-        macd: Vec<Option<f64>>,
-        macd_signal: Vec<Option<f64>>,
-        macd_hist: Vec<Option<f64>>,
-        bb_upper: Vec<Option<f64>>,
-        bb_middle: Vec<Option<f64>>,
-        bb_lower: Vec<Option<f64>>,
-    }
-
-    fn reference() -> Reference {
-        let path = format!("{}/tests/fixtures/talib/indicators.json", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).expect("reference JSON")
-    }
+    use crate::analytics::talib_reference::reference;
 
     /// Same warm-up (None where TA-Lib has NaN) and values within 1e-9 relative.
     fn assert_matches(name: &str, ours: &[Option<f64>], talib: &[Option<f64>]) {

@@ -6,6 +6,8 @@ pub mod anomaly;
 pub mod bars;
 pub mod indicators;
 mod rolling;
+#[cfg(test)]
+mod talib_reference;
 
 use std::collections::HashMap;
 

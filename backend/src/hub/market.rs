@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use marquee_shared::{AnalyzedBar, BarInterval, SPARK_POINTS, Tick, is_spark_point};
+use marquee_shared::{AnalyzedBar, FormingBars, SPARK_POINTS, Tick, is_spark_point};
 
 /// The replay for one client: the ticks still held, and how many were not.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -26,7 +26,7 @@ pub struct Market {
     history_len: usize,
     history: BTreeMap<String, VecDeque<Tick>>,
     sparks: BTreeMap<String, VecDeque<f64>>,
-    forming: BTreeMap<(String, BarInterval), AnalyzedBar>,
+    forming: FormingBars,
 }
 
 impl Market {
@@ -36,7 +36,7 @@ impl Market {
             history_len: history_len.max(1),
             history: BTreeMap::new(),
             sparks: BTreeMap::new(),
-            forming: BTreeMap::new(),
+            forming: FormingBars::default(),
         }
     }
 
@@ -66,18 +66,7 @@ impl Market {
     /// Keeps the newest forming (or just closed) bar per symbol and interval;
     /// true if that changed what is held.
     pub fn apply_bar(&mut self, bar: &AnalyzedBar) -> bool {
-        let key = (bar.bar.symbol.clone(), bar.bar.interval);
-        match self.forming.get_mut(&key) {
-            Some(held) if held.bar.start > bar.bar.start || held == bar => false,
-            Some(held) => {
-                held.clone_from(bar);
-                true
-            }
-            None => {
-                self.forming.insert(key, bar.clone());
-                true
-            }
-        }
+        self.forming.apply(bar)
     }
 
     /// The latest tick of every symbol, in symbol order.
@@ -98,7 +87,7 @@ impl Market {
     }
 
     pub fn forming_bars(&self) -> Vec<AnalyzedBar> {
-        self.forming.values().cloned().collect()
+        self.forming.bars().cloned().collect()
     }
 
     /// The held ticks in each range, oldest first per symbol. A range whose

@@ -17,18 +17,19 @@
 //! spilled batches are not committed (Kafka delivers them again).
 
 pub mod buffer;
+mod core;
 mod source;
 mod writes;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use buffer::{BufferLimits, TickBuffer};
+use self::core::{Core, Step};
+use buffer::BufferLimits;
 use tokio::sync::mpsc;
-use writes::{Writes, accept, flush, publish};
+use writes::{Writes, flush, publish};
 
-use crate::analytics::{Analytics, Output};
+use crate::analytics::Output;
 use crate::common::shutdown::Grace;
 use crate::common::time::now_ns;
 use crate::hub::Update;
@@ -75,15 +76,13 @@ pub async fn run(
     let mut writes = Writes::new(&store, stats, &store_stats, &exit);
     stats.set_running("analysing and buffering ticks");
     store_stats.set_running("storing ticks");
-    let mut buffer = TickBuffer::new(limits);
-    let mut analytics = Analytics::default();
-    let mut last_tick: HashMap<String, Instant> = HashMap::new();
+    let mut core = Core::new(limits, FORMING_STALE);
     let mut hub = Hub { out, open: true };
     let mut closed = false;
     let mut forming = tokio::time::interval(FORMING_EVERY);
     forming.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let due = buffer.due_at().map(tokio::time::Instant::from_std);
+        let due = core.buffer.due_at().map(tokio::time::Instant::from_std);
         tokio::select! {
             batch = input.next_batch() => {
                 let Some(Batch { ticks: batch, on_stored }) = batch else { break };
@@ -93,24 +92,23 @@ pub async fn run(
                 let mut event_times = Vec::with_capacity(batch.len());
                 let now = Instant::now();
                 for tick in batch {
-                    if buffer.is_duplicate(&tick) {
-                        stats.add_dropped(1);
-                        continue;
+                    let ts = tick.ts;
+                    let mut step = core.take(tick, now, &mut output);
+                    // A full buffer is flushed (the stage reads no more
+                    // meanwhile: backpressure), then takes the tick.
+                    while let Step::Full(refused) = step {
+                        flush(&mut core.buffer, &mut writes).await;
+                        step = core.hold(refused, now);
                     }
-                    analytics.on_tick(&tick, &mut output);
-                    event_times.push(tick.ts);
-                    match last_tick.get_mut(&tick.symbol) {
-                        Some(at) => *at = now,
-                        None => {
-                            last_tick.insert(tick.symbol.clone(), now);
-                        }
+                    match step {
+                        Step::Duplicate => stats.add_dropped(1),
+                        Step::Held | Step::Full(_) => event_times.push(ts),
                     }
-                    accept(&mut buffer, tick, &mut writes).await;
                 }
                 // Called after the next flush, which holds this whole batch;
                 // at once if nothing is held (all stored or all duplicates).
                 writes.acks.extend(on_stored);
-                if buffer.is_empty() {
+                if core.buffer.is_empty() {
                     writes.acknowledge();
                 }
                 stats.latency.record_ages(now_ns(), event_times);
@@ -124,19 +122,18 @@ pub async fn run(
                 input.close();
             }
             _ = forming.tick() => {
-                let mut bars = analytics.forming_bars();
-                bars.retain(|b| last_tick.get(&b.bar.symbol).is_some_and(|at| at.elapsed() < FORMING_STALE));
+                let bars = core.forming(Instant::now());
                 if !bars.is_empty() {
                     hub.send(Update::Forming(bars)).await;
                 }
             }
         }
-        stats.set_buffer_fill(buffer.fill());
-        if buffer.should_flush(Instant::now()) {
-            flush(&mut buffer, &mut writes).await;
+        stats.set_buffer_fill(core.buffer.fill());
+        if core.buffer.should_flush(Instant::now()) {
+            flush(&mut core.buffer, &mut writes).await;
         }
     }
-    flush(&mut buffer, &mut writes).await;
+    flush(&mut core.buffer, &mut writes).await;
     stats.set_stopped("shut down");
     store_stats.set_stopped("shut down");
     if writes.spilled > 0 {
@@ -146,7 +143,7 @@ pub async fn run(
             "receiver stopped; ticks the store did not take are in the spill file, stored at the next start"
         );
     }
-    tracing::info!(duplicates = buffer.duplicates(), "receiver stopped");
+    tracing::info!(duplicates = core.buffer.duplicates(), "receiver stopped");
 }
 
 /// The hub side; once the hub has stopped (shutdown) nothing more is sent.

@@ -131,19 +131,6 @@ impl<'a> Writes<'a> {
     }
 }
 
-/// Buffers one (non-duplicate) tick, flushing whenever the buffer is full.
-pub(super) async fn accept(buffer: &mut TickBuffer, mut tick: Tick, writes: &mut Writes<'_>) {
-    loop {
-        match buffer.push(tick, Instant::now()) {
-            super::buffer::Pushed::Accepted | super::buffer::Pushed::Duplicate => return,
-            super::buffer::Pushed::Full(refused) => {
-                tick = refused;
-                flush(buffer, writes).await;
-            }
-        }
-    }
-}
-
 /// Writes everything held, retrying with capped backoff until the store
 /// takes it, then tells the sources of the batches it completed. Meanwhile
 /// the stage reads no more input (backpressure). Once the shutdown grace is

@@ -4,7 +4,7 @@
 
 #[cfg(feature = "kafka")]
 mod kafka {
-    use std::process::{Child, Command, Stdio};
+    use std::process::Child;
     use std::time::Duration;
 
     use marquee::config::KafkaConfig;
@@ -13,6 +13,7 @@ mod kafka {
     use rdkafka::client::DefaultClientContext;
 
     use crate::helpers::{config, next_message, spawn_app};
+    use crate::support::{free_port, tansu};
 
     struct Broker(Child);
 
@@ -23,10 +24,6 @@ mod kafka {
         }
     }
 
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-    }
-
     fn kafka_dependency(health: &Health) -> (Status, String) {
         let kafka = health.dependencies.iter().find(|d| d.name == "kafka").expect("kafka is checked");
         (kafka.status, kafka.detail.clone())
@@ -34,7 +31,7 @@ mod kafka {
 
     #[tokio::test]
     async fn kafka_away_at_start_is_reported_and_the_stream_recovers_when_it_comes() {
-        let tansu = std::env::var("MARQUEE_TEST_TANSU")
+        let program = std::env::var("MARQUEE_TEST_TANSU")
             .expect("MARQUEE_TEST_TANSU must name the tansu program for the `kafka` feature's tests");
         let port = free_port();
         let brokers = format!("127.0.0.1:{port}");
@@ -71,17 +68,7 @@ mod kafka {
 
         // The broker comes up (with the topics); nothing is restarted.
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("tcp://{brokers}");
-        let _broker = Broker(
-            Command::new(&tansu)
-                .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-                .args(["--storage-engine", "sqlite://tansu.db"])
-                .current_dir(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start tansu"),
-        );
+        let _broker = Broker(tansu(&program, &brokers, dir.path()).spawn().expect("start tansu"));
         let admin: AdminClient<DefaultClientContext> =
             rdkafka::ClientConfig::new().set("bootstrap.servers", &brokers).create().expect("admin");
         let names = ["recovery.ticks", "recovery.bars", "recovery.alerts", "recovery.heartbeats"];
@@ -181,17 +168,7 @@ mod sns {
     async fn events_reach_the_driver_through_sns() {
         let endpoint = std::env::var("MARQUEE_TEST_SNS_ENDPOINT")
             .expect("MARQUEE_TEST_SNS_ENDPOINT must name an SNS emulator for the `sns` feature's tests");
-        let client = aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::Config::builder()
-                .http_client(marquee::sns::https_client())
-                .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
-                .region(aws_sdk_sns::config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_sns::config::Credentials::new(
-                    "test", "test", None, None, "test",
-                ))
-                .endpoint_url(&endpoint)
-                .build(),
-        );
+        let client = crate::support::sns_client(&endpoint);
         let name = format!("events-{}", uuid::Uuid::new_v4().simple());
         let topic = client.create_topic().name(name).send().await.expect("topic");
         let mut config = config(5);

@@ -13,24 +13,42 @@
 //! | `POISON`| daily bars with a close of 1e308 on 2024-04-15 |
 //! | `DAILYCAP` | the daily-quota `Information`, quoting the API key as Alpha Vantage does |
 //! | other   | 30 daily bars ending at a close of `100 + symbol length` |
+//!
+//! Functions: TIME_SERIES_DAILY (generated: there is no recorded daily
+//! sample), TIME_SERIES_INTRADAY (the recorded sample, relabelled with the
+//! symbol and interval asked), GLOBAL_QUOTE, OVERVIEW, SYMBOL_SEARCH (the
+//! recorded samples). Anything else gets Alpha Vantage's "Invalid API call".
+//! A request without the key gets the "apikey is invalid" `Information`.
+//!
+//! The integration tests run it in process; the browser tests run it as
+//! `examples/fake_alphavantage.rs`, which also serves `GET /requests`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 use tokio::net::TcpListener;
 
 pub const API_KEY: &str = "test-key-5f3a9c";
 
+/// One request as the fake saw it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Seen {
+    pub function: String,
+    pub symbol: String,
+    /// Whether it carried the key.
+    pub key_ok: bool,
+}
+
 #[derive(Clone, Default)]
 pub struct FakeAlphaVantage {
-    /// Requests seen, as (function, symbol).
-    pub requests: Arc<Mutex<Vec<(String, String)>>>,
+    /// Every request, in order.
+    pub requests: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl FakeAlphaVantage {
@@ -38,14 +56,28 @@ impl FakeAlphaVantage {
     pub async fn start(&self) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
-        let app = Router::new().route("/query", get(answer)).with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let router = self.router();
+        tokio::spawn(async move { axum::serve(listener, router).await });
         format!("http://{addr}/query")
     }
 
+    /// `/query` (any other path too, as Alpha Vantage's base URL may or may
+    /// not end in it) and `GET /requests`, what it has seen.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/requests", get(|State(fake): State<FakeAlphaVantage>| async move { Json(fake.seen()) }))
+            .fallback(answer)
+            .with_state(self.clone())
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.requests.lock().expect("lock").clone()
+    }
+
+    /// Requests with the key that asked `function` about `symbol`.
     pub fn count(&self, function: &str, symbol: &str) -> usize {
         let requests = self.requests.lock().expect("lock");
-        requests.iter().filter(|(f, s)| f == function && s == symbol).count()
+        requests.iter().filter(|r| r.key_ok && r.function == function && r.symbol == symbol).count()
     }
 }
 
@@ -80,20 +112,39 @@ fn daily(symbol: &str) -> String {
     )
 }
 
+/// The recorded 1min sample, relabelled for `symbol` and `interval`.
+fn intraday(symbol: &str, interval: &str) -> String {
+    let text = fixture("mock_time_series.json");
+    let text = relabel(&text, "2. Symbol", symbol);
+    relabel(&text, "4. Interval", interval)
+        .replace("Intraday (1min)", &format!("Intraday ({interval})"))
+        .replace(r#""Time Series (1min)""#, &format!(r#""Time Series ({interval})""#))
+}
+
+/// `text` with the string value of `"key": "..."` replaced by `value`.
+fn relabel(text: &str, key: &str, value: &str) -> String {
+    let field = format!(r#""{key}": ""#);
+    let Some(start) = text.find(&field).map(|at| at + field.len()) else { return text.to_owned() };
+    let end = text[start..].find('"').map_or(text.len(), |len| start + len);
+    format!("{}{value}{}", &text[..start], &text[end..])
+}
+
 async fn answer(
     State(fake): State<FakeAlphaVantage>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let function = query.get("function").cloned().unwrap_or_default();
     let symbol = query.get("symbol").or(query.get("keywords")).cloned().unwrap_or_default();
-    if query.get("apikey").map(String::as_str) != Some(API_KEY) {
+    let key_ok = query.get("apikey").map(String::as_str) == Some(API_KEY);
+    fake.requests.lock().expect("lock").push(Seen {
+        function: function.clone(),
+        symbol: symbol.clone(),
+        key_ok,
+    });
+    if !key_ok {
         return r#"{"Information": "the parameter apikey is invalid or missing."}"#.into_response();
     }
-    let seen = {
-        let mut requests = fake.requests.lock().expect("lock");
-        requests.push((function.clone(), symbol.clone()));
-        requests.iter().filter(|(f, s)| *f == function && *s == symbol).count()
-    };
+    let seen = fake.count(&function, &symbol);
     match (function.as_str(), symbol.as_str()) {
         (_, "BAD") => r#"{"Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."}"#.into_response(),
         (_, "LIMIT") if seen == 1 => r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}"#.into_response(),
@@ -110,7 +161,10 @@ async fn answer(
             poisoned.into_response()
         }
         ("TIME_SERIES_DAILY", symbol) => daily(symbol).into_response(),
-        ("TIME_SERIES_INTRADAY", _) => fixture("mock_time_series.json").into_response(),
+        ("TIME_SERIES_INTRADAY", symbol) => {
+            let interval = query.get("interval").map_or("1min", String::as_str);
+            intraday(symbol, interval).into_response()
+        }
         ("GLOBAL_QUOTE", _) => fixture("global_quote.json").into_response(),
         ("OVERVIEW", symbol) => fixture("mock_company_overview.json")
             .replace(r#""Symbol": "IBM""#, &format!(r#""Symbol": "{symbol}""#))

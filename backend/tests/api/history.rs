@@ -3,30 +3,13 @@
 //! `tests/fixtures/talib`), and `from` + `limit` is the first bars after `from`.
 
 use marquee_shared::{ApiError, BarSeries, IndicatedBar, IndicatorSeries, Indicators};
-use serde::Deserialize;
 
 use crate::helpers::{TestApp, config, spawn_app};
 
-#[derive(Deserialize)]
-struct Reference {
-    close: Vec<f64>,
-    sma20: Vec<Option<f64>>,
-    sma50: Vec<Option<f64>>,
-    ema12: Vec<Option<f64>>,
-    ema26: Vec<Option<f64>>,
-    rsi14: Vec<Option<f64>>,
-    macd: Vec<Option<f64>>,
-    macd_signal: Vec<Option<f64>>,
-    macd_hist: Vec<Option<f64>>,
-    bb_upper: Vec<Option<f64>>,
-    bb_middle: Vec<Option<f64>>,
-    bb_lower: Vec<Option<f64>>,
-}
+#[path = "../../src/analytics/talib_reference.rs"]
+mod talib_reference;
 
-fn reference() -> Reference {
-    let path = format!("{}/tests/fixtures/talib/indicators.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("TA-Lib fixture")).expect("fixture JSON")
-}
+use talib_reference::{Reference, reference};
 
 /// Day `i` of the series: 2020-01-01 plus `i` days.
 fn date(i: usize) -> String {

@@ -19,4 +19,6 @@ mod shutdown;
 mod spill;
 mod static_files;
 mod stream;
+#[path = "../support/mod.rs"]
+mod support;
 mod ws;

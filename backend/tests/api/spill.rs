@@ -14,14 +14,10 @@ use std::time::{Duration, Instant};
 use marquee_shared::{Health, ServerMessage, Status, Tick};
 
 use crate::helpers::next_message;
+use crate::support::free_port;
 
 const SYMBOLS: &str = "AAPL,MSFT,KO,IBM,NVDA";
 const GRACE: Duration = Duration::from_secs(2);
-
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe");
-    probe.local_addr().expect("addr").port()
-}
 
 fn start(data: &Path, port: u16, log: &Path) -> Child {
     let log = std::fs::File::create(log).expect("log file");

@@ -43,42 +43,26 @@ impl Cluster {
             created.expect("topic created");
         }
 
-        let sns_client = aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::Config::builder()
-                .http_client(marquee::sns::https_client())
-                .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
-                .region(aws_sdk_sns::config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_sns::config::Credentials::new(
-                    "test", "test", None, None, "test",
-                ))
-                .endpoint_url(&sns)
-                .build(),
-        );
+        let sns_client = crate::support::sns_client(&sns);
         let topic =
             sns_client.create_topic().name(format!("{prefix}-events")).send().await.expect("SNS topic");
         let topic_arn = topic.topic_arn().expect("topic ARN").to_owned();
 
         let database = format!("split_{unique}");
-        let flags = [
-            ("--kafka-brokers", brokers),
-            ("--kafka-ticks-topic", names[0].clone()),
-            ("--kafka-bars-topic", names[1].clone()),
-            ("--kafka-alerts-topic", names[2].clone()),
-            ("--kafka-heartbeats-topic", names[3].clone()),
-            ("--kafka-receiver-group", format!("{prefix}-receivers")),
-            // A first group join within seconds on the stand-in.
-            ("--kafka-consumer-options", "max.poll.interval.ms=6000".to_owned()),
-            ("--mongodb-url", mongodb_url.clone()),
-            ("--mongodb-database", database.clone()),
-            ("--sns-topic-arn", topic_arn),
-            ("--sns-endpoint", sns),
-            // The emulator does not sign like AWS.
-            ("--sns-verify", "false".to_owned()),
-            ("--static-dir", "does-not-exist".to_owned()),
-        ]
-        .into_iter()
-        .flat_map(|(flag, value)| [flag.to_owned(), value])
-        .collect();
+        let mut flags = crate::support::kafka_args(&brokers, &prefix);
+        flags.extend(
+            [
+                ("--mongodb-url", mongodb_url.clone()),
+                ("--mongodb-database", database.clone()),
+                ("--sns-topic-arn", topic_arn),
+                ("--sns-endpoint", sns),
+                // The emulator does not sign like AWS.
+                ("--sns-verify", "false".to_owned()),
+                ("--static-dir", "does-not-exist".to_owned()),
+            ]
+            .into_iter()
+            .flat_map(|(flag, value)| [flag.to_owned(), value]),
+        );
         Self { flags, mongodb_url, database, logs: tempfile::tempdir().expect("temp dir") }
     }
 
@@ -230,25 +214,6 @@ impl Client {
                 Message::Close(_) => return None,
                 _ => {}
             }
-        }
-    }
-}
-
-/// Polls `check` every 250 ms until it gives a value; panics with its last
-/// complaint after `timeout`.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        match check().await {
-            Ok(value) => return value,
-            Err(last) if tokio::time::Instant::now() >= deadline => {
-                panic!("{what}: not within {} s; last: {last}", timeout.as_secs())
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     }
 }

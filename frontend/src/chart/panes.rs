@@ -5,7 +5,9 @@ use plotters::prelude::*;
 use super::Candle;
 use super::axis::{draw_value_axis, max_half_width};
 use super::paint::{self, Area, DrawResult};
-use super::scale::{Rect, Slots, YScale, compact, decimals_for, nice_step, nice_ticks};
+use marquee_shared::format::compact;
+
+use super::scale::{Rect, Slots, YScale, decimals_for, nice_step, nice_ticks};
 use super::theme::ChartTheme;
 
 /// The pane's title (and latest values) at its top-left.

@@ -123,25 +123,6 @@ pub(crate) fn decimals_for(step: f64, min: usize) -> usize {
     (needed + usize::from(quarter)).clamp(min, 8)
 }
 
-/// A count in at most five characters or so: `950`, `12.3K`, `4.5M`, `1.2B`.
-pub(crate) fn compact(value: f64) -> String {
-    let abs = value.abs();
-    let (divisor, suffix) = match abs {
-        a if a >= 1e9 => (1e9, "B"),
-        a if a >= 1e6 => (1e6, "M"),
-        a if a >= 1e3 => (1e3, "K"),
-        _ => (1.0, ""),
-    };
-    let scaled = value / divisor;
-    if suffix.is_empty() {
-        format!("{}", value.round())
-    } else if scaled.abs() >= 100.0 {
-        format!("{scaled:.0}{suffix}")
-    } else {
-        format!("{scaled:.1}{suffix}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,15 +136,6 @@ mod tests {
         assert!(nice_ticks(5.0, 5.0, 4).is_empty());
         assert_eq!((decimals_for(0.25, 0), decimals_for(0.5, 2), decimals_for(2.5, 0)), (2, 2, 1));
         assert_eq!((decimals_for(10.0, 0), decimals_for(0.001, 2)), (0, 3));
-    }
-
-    #[test]
-    fn counts_are_compact() {
-        assert_eq!(compact(950.0), "950");
-        assert_eq!(compact(12_345.0), "12.3K");
-        assert_eq!(compact(4_500_000.0), "4.5M");
-        assert_eq!(compact(250_000_000.0), "250M");
-        assert_eq!(compact(1.2e9), "1.2B");
     }
 
     #[test]

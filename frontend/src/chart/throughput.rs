@@ -5,7 +5,9 @@ use plotters::prelude::*;
 
 use super::axis::draw_value_axis;
 use super::paint::{self, DrawResult};
-use super::scale::{Rect, YScale, compact, nice_ticks};
+use marquee_shared::format::compact;
+
+use super::scale::{Rect, YScale, nice_ticks};
 use super::theme::ChartTheme;
 
 /// How many samples (seconds) the chart spans.

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use marquee_shared::{
-    Alert, AnalyzedBar, BarInterval, DataSource, Event, Health, Metrics, SPARK_POINTS, ServerMessage,
-    SimulationState, SymbolInfo, Tick, is_spark_point,
+    Alert, AnalyzedBar, BarInterval, DataSource, Event, FormingBars, Health, Metrics, SPARK_POINTS,
+    ServerMessage, SimulationState, SymbolInfo, Tick, is_spark_point,
 };
 
 use super::seqs::SeqLog;
@@ -53,7 +53,7 @@ pub struct MarketState {
     /// Ticks replayed by the server after reconnects.
     pub resumed_ticks: u64,
     sparks: BTreeMap<String, VecDeque<f64>>,
-    forming: BTreeMap<(String, BarInterval), AnalyzedBar>,
+    forming: FormingBars,
     /// The newest events, newest first, at most [`RECENT_EVENTS`].
     pub events: VecDeque<Event>,
     pub metrics: Option<Metrics>,
@@ -86,7 +86,7 @@ impl MarketState {
                     .into_iter()
                     .map(|(symbol, points)| (symbol, points.into_iter().collect()))
                     .collect();
-                self.replace_forming(bars);
+                self.forming.replace(bars);
                 self.metrics = metrics.map(|m| *m).or(self.metrics.take());
                 self.health = health.map(|h| *h).or(self.health.take());
             }
@@ -105,7 +105,9 @@ impl MarketState {
                 if closed {
                     self.bars_received += bars.len() as u64;
                 }
-                bars.iter().for_each(|bar| self.apply_bar(bar));
+                for bar in &bars {
+                    self.forming.apply(bar);
+                }
             }
             ServerMessage::Alert { alert } => {
                 self.alerts.push_front(alert);
@@ -139,7 +141,7 @@ impl MarketState {
 
     /// The bar forming now for `symbol` at `interval`.
     pub fn forming(&self, symbol: &str, interval: BarInterval) -> Option<&AnalyzedBar> {
-        self.forming.get(&(symbol.to_owned(), interval))
+        self.forming.get(symbol, interval)
     }
 
     /// Adds alerts or events read over REST at page load, behind live ones.
@@ -156,17 +158,6 @@ impl MarketState {
             }
         }
         self.events.truncate(RECENT_EVENTS);
-    }
-
-    fn apply_bar(&mut self, bar: &AnalyzedBar) {
-        let key = (bar.bar.symbol.clone(), bar.bar.interval);
-        match self.forming.get_mut(&key) {
-            Some(held) if held.bar.start > bar.bar.start => {}
-            Some(held) => held.clone_from(bar),
-            None => {
-                self.forming.insert(key, bar.clone());
-            }
-        }
     }
 
     /// Symbols in display order: every known symbol, ticking or not.
@@ -207,20 +198,6 @@ impl MarketState {
                 None => Quote { tick, last_move: Move::Unchanged, ticks: 0 },
             };
             self.quotes.insert(quote.tick.symbol.clone(), quote);
-        }
-    }
-
-    /// The snapshot's forming bars replace the page's: a bar the snapshot
-    /// leaves out has closed (or its symbol left) while the page lagged.
-    fn replace_forming(&mut self, bars: Vec<AnalyzedBar>) {
-        let mut held = std::mem::take(&mut self.forming);
-        for bar in bars {
-            let key = (bar.bar.symbol.clone(), bar.bar.interval);
-            let bar = match held.remove(&key) {
-                Some(newer) if newer.bar.start > bar.bar.start => newer,
-                _ => bar,
-            };
-            self.forming.insert(key, bar);
         }
     }
 

@@ -5,9 +5,9 @@ use marquee_shared::BarSeries;
 use super::Theme;
 use crate::api;
 use crate::chart::{self, Candle, ChartTheme, Overlays};
-use crate::format;
 use crate::state::Dashboard;
 use crate::state::chart::{ChartInterval, HistoryRequest, Load, MAX_CANDLES};
+use marquee_shared::format;
 
 /// Candlesticks of the selected symbol with overlays, volume, RSI and MACD.
 #[component]

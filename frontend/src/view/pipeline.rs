@@ -6,8 +6,8 @@ use marquee_shared::{EdgeFigures, StageHealth, Status};
 
 use super::Theme;
 use crate::chart::{self, ChartTheme};
-use crate::format;
 use crate::state::{Dashboard, edge};
+use marquee_shared::format;
 
 /// Every stage with its measured figures (grouped by process when the
 /// stages run in several), the last minute's throughput and the latencies

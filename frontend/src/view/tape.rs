@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
 use super::{move_class, sign_class};
-use crate::format;
 use crate::state::Dashboard;
+use marquee_shared::format;
 
 /// The scrolling "Times Square" tape. The strip is rendered twice so the
 /// CSS animation can loop seamlessly; only the first copy carries test ids.

@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 
 use super::{move_class, sign_class};
-use crate::format;
 use crate::state::Dashboard;
 use crate::state::watchlist::{self, Row, Sort, SortKey};
+use marquee_shared::format;
 
 /// Every symbol: sortable, filterable; a click charts it.
 #[component]

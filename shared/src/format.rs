@@ -1,4 +1,5 @@
-//! Number formatting for the dashboard. Pure; tested natively.
+//! Numbers for people: the dashboard's figures and chart labels, and any
+//! message the server writes for a person. One rule per kind of figure.
 
 /// A price with two decimals and thousands separators: `1,234.50`.
 pub fn price(value: f64) -> String {
@@ -29,11 +30,27 @@ pub fn percent(value: f64) -> String {
 
 /// A volume, shortened: `950`, `12.3K`, `4.56M`.
 pub fn volume(value: u64) -> String {
-    match value {
-        0..1_000 => value.to_string(),
-        1_000..1_000_000 => format!("{:.1}K", value as f64 / 1e3),
-        _ => format!("{:.2}M", value as f64 / 1e6),
-    }
+    compact(value as f64)
+}
+
+/// A count in five characters or so, three significant digits at most:
+/// `950`, `12.3K`, `4.56M`, `4.5M`, `250M`, `1.2B`.
+pub fn compact(value: f64) -> String {
+    let (divisor, suffix) = match value.abs() {
+        a if a >= 1e9 => (1e9, "B"),
+        a if a >= 1e6 => (1e6, "M"),
+        a if a >= 1e3 => (1e3, "K"),
+        _ => return format!("{}", value.round()),
+    };
+    let scaled = value / divisor;
+    let decimals = match scaled.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        _ => 2,
+    };
+    let text = format!("{scaled:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    format!("{text}{suffix}")
 }
 
 /// A count with thousands separators: `0`, `1,234`.
@@ -100,5 +117,17 @@ mod tests {
         assert_eq!(rate(12_400.0), "12.4K/s");
         assert_eq!(count(0), "0");
         assert_eq!(count(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn counts_are_compact() {
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(12_345.0), "12.3K");
+        assert_eq!(compact(4_500_000.0), "4.5M");
+        assert_eq!(compact(4_560_000.0), "4.56M");
+        assert_eq!(compact(250_000_000.0), "250M");
+        assert_eq!(compact(1.2e9), "1.2B");
+        assert_eq!(compact(2_000.0), "2K");
+        assert_eq!(compact(-12_345.0), "-12.3K");
     }
 }
