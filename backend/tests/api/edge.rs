@@ -118,6 +118,10 @@ async fn a_slow_reader_is_conflated_and_stays_while_a_fast_reader_sees_no_gap() 
     let mut config = fast_config();
     config.client_queue = 4096;
     config.edge.client_queue_bytes = 4 * 1024 * 1024;
+    // Slow is not stalled: at 4 KB/s a batch of frames (a snapshot among
+    // them) can take the writer longer than the default 10 s to flush when
+    // the machine is busy, and that counts as a stall (tested on its own).
+    config.edge.client_stall_timeout = Duration::from_secs(60);
     let app = spawn_app(config).await;
     let (mut slow, rate) = throttled_client(&app, 4096).await;
     let mut fast = app.connect().await;
