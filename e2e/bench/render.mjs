@@ -3,13 +3,14 @@
 // a given tick rate, measured by Chromium itself (the DevTools protocol's
 // Performance metrics) over a window after a warm-up:
 //
-//   node e2e/bench/render.mjs [--marquee target/debug/marquee] [--dist dist]
+//   node e2e/bench/render.mjs [--marquee target/debug/marquee] [--dist dist[,other-dist...]]
 //        [--interval-ms 100,10] [--seconds 10]
 //
-// Prints, per tick rate: ticks the page received per second, animation
-// frames per second, and main-thread time per second (script, style and
-// layout, all tasks) and per frame. Run it on two builds of the dashboard
-// for a before/after figure (BENCHMARKS.md, the dashboard's render work).
+// Prints, per tick rate and per build of the dashboard (several builds are
+// measured side by side in one run, alternating): ticks the page received
+// per second, animation frames per second, and main-thread time per second
+// (script, style and layout, all tasks) and per frame (BENCHMARKS.md, the
+// dashboard's render work).
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,7 +26,7 @@ function arg(name, fallback) {
   return at > 0 ? process.argv[at + 1] : fallback;
 }
 const marquee = arg('marquee', path.join(repo, 'target', 'debug', 'marquee'));
-const dist = arg('dist', path.join(repo, 'dist'));
+const dists = arg('dist', path.join(repo, 'dist')).split(',');
 const intervals = arg('interval-ms', '100,10').split(',').map(Number);
 const seconds = Number(arg('seconds', '10'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +36,7 @@ function freePort() {
   return Number(execFileSync(process.execPath, ['-e', script]).toString().trim());
 }
 
-async function serve(intervalMs) {
+async function serve(dist, intervalMs) {
   const port = freePort();
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'marquee-render-'));
   const env = { ...process.env, ALPHAVANTAGE_API_KEY: '', MARQUEE_OPERATOR_TOKEN: '' };
@@ -88,17 +89,19 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--disable-quic', '--no-first-run'],
 });
-console.log(`dashboard: ${dist}; ${seconds} s per rate after a 5 s warm-up`);
-console.log('| tick interval | ticks/s at the page | frames/s | script ms/s | style+layout ms/s | main-thread ms/s | main-thread ms/frame |');
-console.log('|---|---|---|---|---|---|---|');
+console.log(`${seconds} s per rate and build, after a 5 s warm-up`);
+console.log('| dashboard | tick interval | ticks/s at the page | frames/s | script ms/s | style+layout ms/s | main-thread ms/s | main-thread ms/frame |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const intervalMs of intervals) {
-  const { child, url } = await serve(intervalMs);
-  try {
-    const r = await measure(browser, url);
-    const f = (v, d = 1) => v.toFixed(d);
-    console.log(`| ${intervalMs} ms | ${f(r.ticks, 0)} | ${f(r.frames)} | ${f(r.script)} | ${f(r.style)} | ${f(r.task)} | ${f(r.taskPerFrame, 2)} |`);
-  } finally {
-    child.kill('SIGTERM');
+  for (const dist of dists) {
+    const { child, url } = await serve(dist, intervalMs);
+    try {
+      const r = await measure(browser, url);
+      const f = (v, d = 1) => v.toFixed(d);
+      console.log(`| ${dist} | ${intervalMs} ms | ${f(r.ticks, 0)} | ${f(r.frames)} | ${f(r.script)} | ${f(r.style)} | ${f(r.task)} | ${f(r.taskPerFrame, 2)} |`);
+    } finally {
+      child.kill('SIGTERM');
+    }
   }
 }
 await browser.close();

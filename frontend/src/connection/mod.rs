@@ -22,6 +22,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use crate::state::Dashboard;
+use crate::view::live::LiveRows;
 
 /// How often the page compares clocks with the server. The estimate kept is
 /// the one from the fastest round trip, so frequent pings let a quick one
@@ -29,8 +30,8 @@ use crate::state::Dashboard;
 const PING_EVERY: Duration = Duration::from_secs(2);
 
 /// Opens the stream and keeps it open for the life of the page.
-pub fn connect(dash: RwSignal<Dashboard>, status: RwSignal<Status>) {
-    let link = Rc::new(Link { dash, status, inner: RefCell::new(Inner::default()) });
+pub fn connect(dash: RwSignal<Dashboard>, status: RwSignal<Status>, live: LiveRows) {
+    let link = Rc::new(Link { dash, status, live, inner: RefCell::new(Inner::default()) });
     open(&link);
     let pinger = Rc::clone(&link);
     // Lives as long as the page.
@@ -42,6 +43,8 @@ pub fn connect(dash: RwSignal<Dashboard>, status: RwSignal<Status>) {
 struct Link {
     dash: RwSignal<Dashboard>,
     status: RwSignal<Status>,
+    /// Told which symbols changed in each frame.
+    live: LiveRows,
     inner: RefCell<Inner>,
 }
 
@@ -190,6 +193,7 @@ fn apply_pending(link: &Rc<Link>) {
         }
         d.render.on_render(now, tick_times);
     });
+    link.live.publish(link.dash);
 }
 
 fn retry_later(link: &Rc<Link>) {

@@ -2,7 +2,7 @@
 //! forming bars, alerts, events, metrics and health. Plain data updated by
 //! server messages; no DOM and no signals, so it is tested natively.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use marquee_shared::{
     Alert, AnalyzedBar, BarInterval, DataSource, Event, FormingBars, Health, Metrics, SPARK_POINTS,
@@ -64,6 +64,18 @@ pub struct MarketState {
     pub alerts: VecDeque<Alert>,
     /// Closed bars received since the page loaded.
     pub bars_received: u64,
+    /// What changed since [`MarketState::take_changed`] was last called.
+    changed: Changed,
+}
+
+/// Which symbols' rows (quote, sparkline, volume, name) changed.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Changed {
+    /// Every symbol may have (a snapshot, a new symbol list).
+    pub all: bool,
+    pub symbols: BTreeSet<String>,
+    /// The server's figures (metrics, health).
+    pub figures: bool,
 }
 
 impl MarketState {
@@ -80,6 +92,7 @@ impl MarketState {
                 health,
                 ..
             } => {
+                self.changed.all = true;
                 self.set_symbols(simulation, symbols);
                 self.replace_quotes(quotes);
                 self.sparks = sparklines
@@ -90,7 +103,10 @@ impl MarketState {
                 self.metrics = metrics.map(|m| *m).or(self.metrics.take());
                 self.health = health.map(|h| *h).or(self.health.take());
             }
-            ServerMessage::Simulation { state, symbols } => self.set_symbols(state, symbols),
+            ServerMessage::Simulation { state, symbols } => {
+                self.changed.all = true;
+                self.set_symbols(state, symbols);
+            }
             ServerMessage::Ticks { ticks } => {
                 for tick in ticks {
                     self.apply_tick(tick);
@@ -106,7 +122,9 @@ impl MarketState {
                     self.bars_received += bars.len() as u64;
                 }
                 for bar in &bars {
-                    self.forming.apply(bar);
+                    if self.forming.apply(bar) {
+                        self.changed.symbols.insert(bar.bar.symbol.clone());
+                    }
                 }
             }
             ServerMessage::Alert { alert } => {
@@ -117,12 +135,29 @@ impl MarketState {
                 self.events.push_front(event);
                 self.events.truncate(RECENT_EVENTS);
             }
-            ServerMessage::Metrics { metrics } => self.metrics = Some(*metrics),
-            ServerMessage::Health { health } => self.health = Some(*health),
+            ServerMessage::Metrics { metrics } => {
+                self.metrics = Some(*metrics);
+                self.changed.figures = true;
+            }
+            ServerMessage::Health { health } => {
+                self.health = Some(*health);
+                self.changed.figures = true;
+            }
             ServerMessage::Resumed { replayed } => self.resumed_ticks += replayed,
             ServerMessage::Pong { .. } | ServerMessage::Subscribed { .. } => {}
             ServerMessage::Error { code, message } => self.last_error = Some(format!("{code:?}: {message}")),
         }
+    }
+
+    fn mark_changed(&mut self, symbol: &str) {
+        if !self.changed.symbols.contains(symbol) {
+            self.changed.symbols.insert(symbol.to_owned());
+        }
+    }
+
+    /// What changed since the last call, for views that redraw per symbol.
+    pub fn take_changed(&mut self) -> Changed {
+        std::mem::take(&mut self.changed)
     }
 
     pub fn quote(&self, symbol: &str) -> Option<&Quote> {
@@ -207,6 +242,7 @@ impl MarketState {
         }
         self.ticks_received += 1;
         if is_spark_point(tick.seq) {
+            self.mark_changed(&tick.symbol);
             let spark = self.sparks.entry(tick.symbol.clone()).or_default();
             if spark.len() == SPARK_POINTS {
                 spark.pop_front();
@@ -220,8 +256,11 @@ impl MarketState {
                 quote.last_move = direction(quote.tick.price, tick.price);
                 quote.tick = tick;
                 quote.ticks += 1;
+                let symbol = quote.tick.symbol.clone();
+                self.mark_changed(&symbol);
             }
             None => {
+                self.mark_changed(&tick.symbol);
                 let quote = Quote { tick, last_move: Move::Unchanged, ticks: 1 };
                 self.quotes.insert(quote.tick.symbol.clone(), quote);
             }

@@ -4,6 +4,7 @@
 mod chart_panel;
 mod controls;
 mod feeds;
+pub mod live;
 mod pipeline;
 mod status;
 mod tape;
@@ -37,7 +38,8 @@ pub fn App() -> impl IntoView {
     let dash = RwSignal::new(Dashboard::default());
     let status = RwSignal::new(Status::Connecting);
     let theme = RwSignal::new(Theme::Dark);
-    connection::connect(dash, status);
+    let live = live::LiveRows::new();
+    connection::connect(dash, status, live);
     load_history(dash);
 
     Effect::new(move |_| {
@@ -63,11 +65,11 @@ pub fn App() -> impl IntoView {
                 <status::ThemeToggle theme=theme />
             </div>
         </header>
-        <tape::TickerTape dash=dash />
+        <tape::TickerTape dash=dash live=live />
         <main class="grid">
-            <watchlist::Watchlist dash=dash />
+            <watchlist::Watchlist dash=dash live=live />
             <chart_panel::ChartPanel dash=dash theme=theme />
-            <pipeline::PipelinePanel dash=dash theme=theme />
+            <pipeline::PipelinePanel dash=dash live=live theme=theme />
             <feeds::AlertsFeed dash=dash />
             <feeds::EventsLog dash=dash />
             <controls::Controls dash=dash />

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use marquee_shared::{EdgeFigures, StageHealth, Status};
 
 use super::Theme;
+use super::live::LiveRows;
 use crate::chart::{self, ChartTheme};
 use crate::state::{Dashboard, edge};
 use marquee_shared::format;
@@ -13,11 +14,11 @@ use marquee_shared::format;
 /// stages run in several), the last minute's throughput and the latencies
 /// the server and this page measured.
 #[component]
-pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl IntoView {
+pub fn PipelinePanel(dash: RwSignal<Dashboard>, live: LiveRows, theme: RwSignal<Theme>) -> impl IntoView {
     // Each running instance with the names of its stages: the shape of the
     // cards, which changes only when instances or stages come and go.
     let instances = Memo::new(move |_| {
-        dash.with(|d| {
+        live.figures(dash, |d| {
             d.market
                 .metrics
                 .as_ref()
@@ -32,11 +33,11 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
     });
     let split = Signal::derive(move || instances.with(|i| i.len() > 1));
     let dependencies = Memo::new(move |_| {
-        dash.with(|d| d.market.metrics.as_ref().map(|m| m.dependencies.clone()).unwrap_or_default())
+        live.figures(dash, |d| d.market.metrics.as_ref().map(|m| m.dependencies.clone()).unwrap_or_default())
     });
     let canvas = NodeRef::<Canvas>::new();
     let throughput = Memo::new(move |_| {
-        dash.with(|d| d.market.metrics.as_ref().map(|m| m.throughput.clone()).unwrap_or_default())
+        live.figures(dash, |d| d.market.metrics.as_ref().map(|m| m.throughput.clone()).unwrap_or_default())
     });
     Effect::new(move |_| {
         let samples = throughput.get();
@@ -54,7 +55,7 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
     });
     let latency = move |pick: fn(&marquee_shared::Latency) -> f64| {
         move || {
-            dash.with(|d| {
+            live.figures(dash, |d| {
                 d.market
                     .metrics
                     .as_ref()
@@ -82,7 +83,7 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
             _ => "waiting for a clock comparison with the server".to_owned(),
         })
     };
-    let clients = move || dash.with(|d| d.market.metrics.as_ref().map_or(0, |m| m.clients));
+    let clients = move || live.figures(dash, |d| d.market.metrics.as_ref().map_or(0, |m| m.clients));
     let now_rate = move || throughput.with(|t| t.last().map_or("–".to_owned(), |r| format::rate(*r)));
     view! {
         <section class="panel pipeline" data-testid="pipeline-panel" aria-label="Pipeline">
@@ -92,7 +93,7 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl 
             </div>
             <div class="instances">
                 <For each=move || instances.get() key=|instance| instance.clone() let:instance>
-                    <InstanceGroup dash=dash id=instance.0 stages=instance.1 split=split />
+                    <InstanceGroup dash=dash live=live id=instance.0 stages=instance.1 split=split />
                 </For>
                 <Show when=move || instances.with(|i| i.is_empty())>
                     <p class="empty">"Waiting for the first measurements…"</p>
@@ -147,13 +148,14 @@ fn status_name(status: Option<Status>) -> &'static str {
 #[component]
 fn InstanceGroup(
     dash: RwSignal<Dashboard>,
+    live: LiveRows,
     id: String,
     stages: Vec<String>,
     split: Signal<bool>,
 ) -> impl IntoView {
     let key = id.clone();
     let instance = Memo::new(move |_| {
-        dash.with(|d| {
+        live.figures(dash, |d| {
             d.market.metrics.as_ref().and_then(|m| m.instances.iter().find(|i| i.id == key).cloned())
         })
     });
@@ -162,7 +164,7 @@ fn InstanceGroup(
     let address = move || instance.with(|i| i.as_ref().map(|i| i.address.clone()).unwrap_or_default());
     let cards = stages
         .into_iter()
-        .map(|name| view! { <StageCard dash=dash instance=id.clone() name=name /> })
+        .map(|name| view! { <StageCard dash=dash live=live instance=id.clone() name=name /> })
         .collect_view();
     view! {
         <div class=move || format!("instance instance-{}", status()) data-testid="instance" data-status=status
@@ -180,12 +182,12 @@ fn InstanceGroup(
 }
 
 #[component]
-fn StageCard(dash: RwSignal<Dashboard>, instance: String, name: String) -> impl IntoView {
+fn StageCard(dash: RwSignal<Dashboard>, live: LiveRows, instance: String, name: String) -> impl IntoView {
     let key = name.clone();
     let instance_id = instance.clone();
     let name_is_gateway = name == "gateway";
     let stage = Memo::new(move |_| {
-        dash.with(|d| {
+        live.figures(dash, |d| {
             d.market
                 .metrics
                 .as_ref()
@@ -203,7 +205,7 @@ fn StageCard(dash: RwSignal<Dashboard>, instance: String, name: String) -> impl 
     // Only the card of the gateway serving this page: the edge figures are its own.
     let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
     let edge = Memo::new(move |_| {
-        dash.with(|d| {
+        live.figures(dash, |d| {
             let m = d.market.metrics.as_ref()?;
             let owner = edge::owner(&m.instances, &origin)?;
             (name_is_gateway && owner == instance_id).then(|| m.edge.clone()).flatten()

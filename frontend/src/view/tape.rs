@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::live::LiveRows;
 use super::{move_class, sign_class};
 use crate::state::Dashboard;
 use marquee_shared::format;
@@ -7,13 +8,14 @@ use marquee_shared::format;
 /// The scrolling "Times Square" tape. The strip is rendered twice so the
 /// CSS animation can loop seamlessly; only the first copy carries test ids.
 #[component]
-pub fn TickerTape(dash: RwSignal<Dashboard>) -> impl IntoView {
-    let symbols = move || dash.with(|d| d.market.symbols());
+pub fn TickerTape(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
+    // Runs every frame; the lists below change only when the symbols do.
+    let symbols = Memo::new(move |_| dash.with(|d| d.market.symbols()));
     let strip = move |primary: bool| {
         view! {
             <div class="tape-strip" aria-hidden=(!primary).then_some("true")>
-                <For each=symbols key=|symbol| symbol.clone() let:symbol>
-                    <TapeItem dash=dash symbol=symbol primary=primary />
+                <For each=move || symbols.get() key=|symbol| symbol.clone() let:symbol>
+                    <TapeItem dash=dash live=live symbol=symbol primary=primary />
                 </For>
             </div>
         }
@@ -26,9 +28,12 @@ pub fn TickerTape(dash: RwSignal<Dashboard>) -> impl IntoView {
 }
 
 #[component]
-fn TapeItem(dash: RwSignal<Dashboard>, symbol: String, primary: bool) -> impl IntoView {
+fn TapeItem(dash: RwSignal<Dashboard>, live: LiveRows, symbol: String, primary: bool) -> impl IntoView {
     let key = symbol.clone();
-    let quote = Memo::new(move |_| dash.with(|d| d.market.quote(&key).cloned()));
+    let quote = Memo::new(move |_| {
+        live.track(&key);
+        dash.with_untracked(|d| d.market.quote(&key).cloned())
+    });
     let class = move || {
         quote.with(|q| match q {
             // Alternating the animation class restarts the flash on every tick.

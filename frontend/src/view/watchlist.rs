@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::live::LiveRows;
 use super::{move_class, sign_class};
 use crate::state::Dashboard;
 use crate::state::watchlist::{self, Row, Sort, SortKey};
@@ -7,10 +8,12 @@ use marquee_shared::format;
 
 /// Every symbol: sortable, filterable; a click charts it.
 #[component]
-pub fn Watchlist(dash: RwSignal<Dashboard>) -> impl IntoView {
+pub fn Watchlist(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(Sort::default());
     let rows = Memo::new(move |_| dash.with(|d| watchlist::rows(&d.market, &filter.get(), sort.get())));
+    // The charted symbol: rows compare against it only when it changes.
+    let charted = Memo::new(move |_| dash.with(|d| d.chart.symbol.clone()));
     let header = move |key: SortKey, label: &'static str, id: &'static str, class: &'static str| {
         let arrow = move || {
             let s = sort.get();
@@ -65,7 +68,7 @@ pub fn Watchlist(dash: RwSignal<Dashboard>) -> impl IntoView {
                             <tr><td colspan="7" class="empty">"No symbols match."</td></tr>
                         </Show>
                         <For each=move || rows.get() key=|row| row.symbol.clone() let:row>
-                            <WatchRow dash=dash row=row />
+                            <WatchRow dash=dash live=live charted=charted row=row />
                         </For>
                     </tbody>
                 </table>
@@ -75,13 +78,20 @@ pub fn Watchlist(dash: RwSignal<Dashboard>) -> impl IntoView {
 }
 
 #[component]
-fn WatchRow(dash: RwSignal<Dashboard>, row: Row) -> impl IntoView {
+fn WatchRow(
+    dash: RwSignal<Dashboard>,
+    live: LiveRows,
+    charted: Memo<Option<String>>,
+    row: Row,
+) -> impl IntoView {
     let symbol = row.symbol.clone();
     let key = symbol.clone();
-    let current = Memo::new(move |_| dash.with(|d| Some(watchlist::row(&d.market, key.clone()))));
+    let current = Memo::new(move |_| {
+        live.track(&key);
+        dash.with_untracked(|d| Some(watchlist::row(&d.market, key.clone())))
+    });
     let selected_key = symbol.clone();
-    let selected =
-        Memo::new(move |_| dash.with(|d| d.chart.symbol.as_deref() == Some(selected_key.as_str())));
+    let selected = Memo::new(move |_| charted.with(|c| c.as_deref() == Some(selected_key.as_str())));
     let figure = move |render: fn(&Row) -> Option<String>| {
         move || current.with(|r| r.as_ref().and_then(render).unwrap_or_else(|| "–".to_owned()))
     };
@@ -89,7 +99,10 @@ fn WatchRow(dash: RwSignal<Dashboard>, row: Row) -> impl IntoView {
     let flash = move || current.with(|r| r.as_ref().map_or("flat", |r| move_class(r.last_move)));
     let spark_key = symbol.clone();
     // The path is rebuilt only when the points change (every 10th tick), not every frame.
-    let points = Memo::new(move |_| dash.with(|d| d.market.sparkline(&spark_key)));
+    let points = Memo::new(move |_| {
+        live.track(&spark_key);
+        dash.with_untracked(|d| d.market.sparkline(&spark_key))
+    });
     let spark = Memo::new(move |_| points.with(|p| sparkline_path(p)));
     let select_key = symbol.clone();
     let select = move || {

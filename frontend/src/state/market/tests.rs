@@ -203,3 +203,18 @@ fn lagged_notices_and_errors_are_recorded() {
     state.apply(ServerMessage::Error { code: marquee_shared::ErrorCode::BadMessage, message: "nope".into() });
     assert_eq!(state.last_error.as_deref(), Some("BadMessage: nope"));
 }
+
+#[test]
+fn only_the_symbols_that_ticked_are_changed_and_a_snapshot_changes_all() {
+    let mut market = MarketState::default();
+    market.apply(snapshot(vec![tick("A", 1, 100.0), tick("B", 1, 100.0)]));
+    assert!(market.take_changed().all, "a snapshot may change every row");
+    market.apply(ticks(vec![tick("A", 2, 101.0), tick("A", 3, 102.0)]));
+    market.apply(ticks(vec![tick("A", 3, 102.0)]));
+    let changed = market.take_changed();
+    assert!(!changed.all);
+    assert_eq!(changed.symbols.into_iter().collect::<Vec<_>>(), ["A"]);
+    assert_eq!(market.take_changed(), Changed::default(), "taken: nothing left");
+    market.apply(ticks(vec![tick("B", 1, 100.0)]));
+    assert_eq!(market.take_changed(), Changed::default(), "a repeat changes nothing");
+}
