@@ -17,18 +17,18 @@
 #[path = "fanout/process.rs"]
 #[expect(dead_code, reason = "shared with the fan-out bench, which reads memory too")]
 mod process;
+#[path = "fanout/server.rs"]
+mod server;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Parser;
 use hdrhistogram::Histogram;
+use server::Server;
 
 #[derive(Debug, Parser)]
 #[command(about = "REST readers against Marquee's store while the receiver writes")]
@@ -58,49 +58,6 @@ struct Args {
 
 /// Symbols whose history the readers ask for (all in the demo universe).
 const SYMBOLS: [&str; 4] = ["AAPL", "MSFT", "NVDA", "JPM"];
-
-/// The server under test, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    pid: String,
-    _data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(program: &PathBuf, interval_ms: u64) -> anyhow::Result<Self> {
-        let data = tempfile::tempdir()?;
-        let mut child = Command::new(program)
-            .args(["serve", "--listen", "127.0.0.1:0", "--static-dir", "/nonexistent", "--seed", "42"])
-            .args(["--tick-interval-ms", &interval_ms.to_string()])
-            .arg("--data-dir")
-            .arg(data.path())
-            .env_remove("ALPHAVANTAGE_API_KEY")
-            .env_remove("MARQUEE_OPERATOR_TOKEN")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("cannot start {}", program.display()))?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let addr = line
-            .trim()
-            .trim_start_matches("Marquee dashboard: http://")
-            .trim_end_matches('/')
-            .parse()
-            .with_context(|| format!("no address in {line:?}"))?;
-        let pid = child.id().to_string();
-        Ok(Self { child, addr, pid, _data: data })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.child.kill());
-        drop(self.child.wait());
-    }
-}
 
 /// A stage's processed counter from `/metrics`, and when it was read.
 async fn processed(client: &reqwest::Client, addr: SocketAddr, stage: &str) -> Option<(f64, Instant)> {
@@ -162,7 +119,7 @@ async fn reader(
 #[expect(clippy::print_stdout, reason = "the figures are the benchmark's output")]
 async fn bench(args: Args) -> anyhow::Result<()> {
     let program = args.marquee.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_marquee")));
-    let server = Server::start(&program, args.tick_interval_ms)?;
+    let server = Server::marquee(&program, args.tick_interval_ms, &[])?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
     let deadline = Instant::now() + Duration::from_secs(60);
     while processed(&client, server.addr, "store").await.is_none_or(|(n, _)| n < 1.0) {

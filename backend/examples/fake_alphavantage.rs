@@ -20,9 +20,14 @@ async fn main() {
     {
         println!("{}", serde_json::json!({ "url": url, "api_key": API_KEY }));
     }
-    // Whoever started it is gone once its stdin closes.
-    let stdin_closed =
-        tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink()));
+    // Whoever started it is gone once its stdin closes. A thread of its
+    // own, not the runtime's blocking pool: the runtime would wait for that
+    // read at exit, and a signal would never stop the program.
+    let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let _read = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        let _told = closed.send(());
+    });
     tokio::select! {
         () = marquee::common::shutdown::signal() => {}
         _ = stdin_closed => {}

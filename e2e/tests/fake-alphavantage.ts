@@ -60,6 +60,7 @@ export async function startFakeAlphaVantage(): Promise<FakeAlphaVantage> {
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
+        child.stdin?.end();
         child.kill('SIGTERM');
       }),
   };

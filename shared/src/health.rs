@@ -110,6 +110,31 @@ pub struct Health {
     pub instances: Vec<Instance>,
 }
 
+impl StageHealth {
+    /// A stage with nothing counted or measured yet.
+    pub fn new(name: impl Into<String>, status: Status) -> Self {
+        Self {
+            name: name.into(),
+            status,
+            detail: String::new(),
+            processed: 0,
+            dropped: 0,
+            errors: 0,
+            buffer_fill: None,
+            flushes: None,
+            queue: None,
+            lag: None,
+            in_flight: None,
+            in_flight_bytes: None,
+            batches: None,
+            batched: None,
+            rate: 0.0,
+            error_rate: 0.0,
+            latency: None,
+        }
+    }
+}
+
 impl Health {
     /// The overall status is the worst status of any stage. A dependency
     /// that is down degrades it (what is held keeps streaming) but does not
@@ -140,25 +165,7 @@ mod tests {
     use super::*;
 
     fn stage(status: Status) -> StageHealth {
-        StageHealth {
-            name: "s".into(),
-            status,
-            detail: String::new(),
-            processed: 0,
-            dropped: 0,
-            errors: 0,
-            buffer_fill: None,
-            flushes: None,
-            queue: None,
-            lag: None,
-            in_flight: None,
-            in_flight_bytes: None,
-            batches: None,
-            batched: None,
-            rate: 0.0,
-            error_rate: 0.0,
-            latency: None,
-        }
+        StageHealth::new("s", status)
     }
 
     #[test]

@@ -16,17 +16,17 @@
 mod load;
 mod plain;
 mod process;
+mod server;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Parser;
 use hdrhistogram::Histogram;
+use server::Server;
 
 #[derive(Debug, Parser)]
 #[command(about = "Marquee's WebSocket fan-out against a plain broadcast server")]
@@ -87,64 +87,20 @@ enum Kind {
     Plain,
 }
 
-/// A server process under test.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    pid: String,
-    _data: tempfile::TempDir,
-}
-
 impl Server {
     fn start(kind: Kind, interval_ms: u64) -> anyhow::Result<Self> {
-        let data = tempfile::tempdir()?;
-        let interval = interval_ms.to_string();
-        let mut command = match kind {
-            Kind::Marquee => {
-                let mut command = Command::new(env!("CARGO_BIN_EXE_marquee"));
-                command
-                    .args([
-                        "serve",
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--static-dir",
-                        "/nonexistent",
-                        "--seed",
-                        "42",
-                    ])
-                    .args(["--tick-interval-ms", &interval, "--max-connections-per-ip", "100000"])
-                    .arg("--data-dir")
-                    .arg(data.path())
-                    .env_remove("ALPHAVANTAGE_API_KEY")
-                    .env_remove("MARQUEE_OPERATOR_TOKEN");
-                command
-            }
+        match kind {
+            Kind::Marquee => Server::marquee(
+                std::path::Path::new(env!("CARGO_BIN_EXE_marquee")),
+                interval_ms,
+                &["--max-connections-per-ip", "100000"],
+            ),
             Kind::Plain => {
                 let mut command = Command::new(std::env::current_exe()?);
-                command.args(["--plain-server", "--tick-interval-ms", &interval]);
-                command
+                command.args(["--plain-server", "--tick-interval-ms", &interval_ms.to_string()]);
+                Server::spawn(command, tempfile::tempdir()?)
             }
-        };
-        let mut child = command.env("RUST_LOG", "warn").stdout(Stdio::piped()).spawn()?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let addr = line
-            .trim()
-            .trim_start_matches("Marquee dashboard: http://")
-            .trim_start_matches("listening on ")
-            .trim_end_matches('/')
-            .parse()
-            .with_context(|| format!("no address in {line:?}"))?;
-        let pid = child.id().to_string();
-        Ok(Self { child, addr, pid, _data: data })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.child.kill());
-        drop(self.child.wait());
+        }
     }
 }
 

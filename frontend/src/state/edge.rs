@@ -53,28 +53,7 @@ mod tests {
             status: Status::Up,
             seen: 0,
             uptime_ms: 0,
-            stages: stages
-                .iter()
-                .map(|name| StageHealth {
-                    name: (*name).into(),
-                    status: Status::Up,
-                    detail: String::new(),
-                    processed: 0,
-                    dropped: 0,
-                    errors: 0,
-                    buffer_fill: None,
-                    flushes: None,
-                    queue: None,
-                    lag: None,
-                    in_flight: None,
-                    in_flight_bytes: None,
-                    batches: None,
-                    batched: None,
-                    rate: 0.0,
-                    error_rate: 0.0,
-                    latency: None,
-                })
-                .collect(),
+            stages: stages.iter().map(|name| StageHealth::new(*name, Status::Up)).collect(),
             dependencies: vec![],
         }
     }

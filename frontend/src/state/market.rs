@@ -1,6 +1,7 @@
 //! The market as the stream describes it: quotes, symbols, sparklines,
-//! forming bars, alerts, events, metrics and health. Plain data updated by
-//! server messages; no DOM and no signals, so it is tested natively.
+//! forming bars, the feeds (alerts, events; `feeds.rs`), metrics and health.
+//! Plain data updated by server messages; no DOM and no signals, so it is
+//! tested natively.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -9,12 +10,8 @@ use marquee_shared::{
     ServerMessage, SimulationState, SymbolInfo, Tick, is_spark_point,
 };
 
+use super::feeds::Feeds;
 use super::seqs::SeqLog;
-
-/// Alerts kept for the page, newest first.
-pub const RECENT_ALERTS: usize = 50;
-/// Events kept for the page, newest first.
-pub const RECENT_EVENTS: usize = 100;
 
 /// Which way a symbol's last price moved against its previous tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +51,12 @@ pub struct MarketState {
     pub resumed_ticks: u64,
     sparks: BTreeMap<String, VecDeque<f64>>,
     forming: FormingBars,
-    /// The newest events, newest first, at most [`RECENT_EVENTS`].
-    pub events: VecDeque<Event>,
+    /// Alerts and events, newest first.
+    pub feeds: Feeds,
     pub metrics: Option<Metrics>,
     pub health: Option<Health>,
     /// The last error the server reported about our messages.
     pub last_error: Option<String>,
-    /// The newest alerts, newest first, at most [`RECENT_ALERTS`].
-    pub alerts: VecDeque<Alert>,
     /// Closed bars received since the page loaded.
     pub bars_received: u64,
     /// What changed since [`MarketState::take_changed`] was last called.
@@ -76,6 +71,8 @@ pub struct Changed {
     pub symbols: BTreeSet<String>,
     /// The server's figures (metrics, health).
     pub figures: bool,
+    /// The alerts or events.
+    pub feeds: bool,
 }
 
 impl MarketState {
@@ -128,12 +125,12 @@ impl MarketState {
                 }
             }
             ServerMessage::Alert { alert } => {
-                self.alerts.push_front(alert);
-                self.alerts.truncate(RECENT_ALERTS);
+                self.feeds.alert(alert);
+                self.changed.feeds = true;
             }
             ServerMessage::Event { event } => {
-                self.events.push_front(event);
-                self.events.truncate(RECENT_EVENTS);
+                self.feeds.event(event);
+                self.changed.feeds = true;
             }
             ServerMessage::Metrics { metrics } => {
                 self.metrics = Some(*metrics);
@@ -181,18 +178,8 @@ impl MarketState {
 
     /// Adds alerts or events read over REST at page load, behind live ones.
     pub fn add_history(&mut self, alerts: Vec<Alert>, events: Vec<Event>) {
-        for alert in alerts {
-            if !self.alerts.contains(&alert) {
-                self.alerts.push_back(alert);
-            }
-        }
-        self.alerts.truncate(RECENT_ALERTS);
-        for event in events {
-            if !self.events.iter().any(|e| e.id == event.id) {
-                self.events.push_back(event);
-            }
-        }
-        self.events.truncate(RECENT_EVENTS);
+        self.feeds.add_history(alerts, events);
+        self.changed.feeds = true;
     }
 
     /// Symbols in display order: every known symbol, ticking or not.

@@ -4,6 +4,7 @@
 pub mod catch_up;
 pub mod chart;
 pub mod edge;
+pub mod feeds;
 pub mod latency;
 pub mod market;
 pub mod operator;

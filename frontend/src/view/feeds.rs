@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use marquee_shared::{Alert, AlertKind, Event, EventKind, Severity};
 
+use super::live::LiveRows;
 use crate::chart::format_datetime;
 use crate::state::Dashboard;
 
@@ -10,9 +11,10 @@ fn clock(ns: i64) -> String {
 }
 
 #[component]
-pub fn AlertsFeed(dash: RwSignal<Dashboard>) -> impl IntoView {
-    let alerts =
-        Memo::new(move |_| dash.with(|d| d.market.alerts.iter().take(30).cloned().collect::<Vec<_>>()));
+pub fn AlertsFeed(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
+    let alerts = Memo::new(move |_| {
+        live.feeds(dash, |d| d.market.feeds.alerts.iter().take(30).cloned().collect::<Vec<_>>())
+    });
     view! {
         <section class="panel feed alerts" data-testid="alerts-feed" aria-label="Alerts">
             <div class="panel-head"><h2 class="panel-title">"Alerts"</h2></div>
@@ -55,9 +57,10 @@ fn AlertItem(alert: Alert) -> impl IntoView {
 }
 
 #[component]
-pub fn EventsLog(dash: RwSignal<Dashboard>) -> impl IntoView {
-    let events =
-        Memo::new(move |_| dash.with(|d| d.market.events.iter().take(40).cloned().collect::<Vec<_>>()));
+pub fn EventsLog(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
+    let events = Memo::new(move |_| {
+        live.feeds(dash, |d| d.market.feeds.events.iter().take(40).cloned().collect::<Vec<_>>())
+    });
     view! {
         <section class="panel feed events" data-testid="events-log" aria-label="Events">
             <div class="panel-head"><h2 class="panel-title">"Events"</h2></div>

@@ -18,6 +18,8 @@ pub struct LiveRows {
     /// Bumped when the server's figures (metrics, health) changed: about
     /// once a second, where ticks change the dashboard every frame.
     figures: RwSignal<u64>,
+    /// Bumped when an alert or event arrived.
+    feeds: RwSignal<u64>,
     /// Owns the version signals: made on first read from inside a memo,
     /// they must outlive its next run.
     owner: StoredValue<Owner>,
@@ -29,6 +31,7 @@ impl LiveRows {
         Self {
             versions: StoredValue::new(HashMap::new()),
             figures: RwSignal::new(0),
+            feeds: RwSignal::new(0),
             owner: StoredValue::new(owner),
         }
     }
@@ -53,12 +56,22 @@ impl LiveRows {
         version.track();
     }
 
+    /// Reads the dashboard for the alert and event lists: again when one
+    /// arrived, not every frame.
+    pub fn feeds<T>(&self, dash: RwSignal<Dashboard>, read: impl FnOnce(&Dashboard) -> T) -> T {
+        self.feeds.track();
+        dash.with_untracked(read)
+    }
+
     /// Takes what changed in the frame just applied and tells those rows.
     pub fn publish(&self, dash: RwSignal<Dashboard>) {
         let Some(changed) = dash.try_update_untracked(|d| d.market.take_changed()) else { return };
-        let Changed { all, symbols, figures } = changed;
+        let Changed { all, symbols, figures, feeds } = changed;
         if figures || all {
             self.figures.update(|v| *v += 1);
+        }
+        if feeds || all {
+            self.feeds.update(|v| *v += 1);
         }
         self.versions.with_value(|versions| {
             if all {

@@ -40,7 +40,7 @@ pub fn App() -> impl IntoView {
     let theme = RwSignal::new(Theme::Dark);
     let live = live::LiveRows::new();
     connection::connect(dash, status, live);
-    load_history(dash);
+    load_history(dash, live);
 
     Effect::new(move |_| {
         let name = theme.get().as_str();
@@ -70,8 +70,8 @@ pub fn App() -> impl IntoView {
             <watchlist::Watchlist dash=dash live=live />
             <chart_panel::ChartPanel dash=dash theme=theme />
             <pipeline::PipelinePanel dash=dash live=live theme=theme />
-            <feeds::AlertsFeed dash=dash />
-            <feeds::EventsLog dash=dash />
+            <feeds::AlertsFeed dash=dash live=live />
+            <feeds::EventsLog dash=dash live=live />
             <controls::Controls dash=dash />
         </main>
         <footer class="footer" data-testid="stream-stats">
@@ -86,7 +86,7 @@ pub fn App() -> impl IntoView {
 }
 
 /// Recent alerts and events from before the page loaded.
-fn load_history(dash: RwSignal<Dashboard>) {
+fn load_history(dash: RwSignal<Dashboard>, live: live::LiveRows) {
     leptos::task::spawn_local(async move {
         let alerts = api::get::<Vec<Alert>>("/api/v1/alerts?limit=50").await;
         let events = api::get::<Vec<Event>>("/api/v1/events?limit=50").await;
@@ -97,6 +97,8 @@ fn load_history(dash: RwSignal<Dashboard>) {
             leptos::logging::warn!("cannot read recent events: {}", err.message());
         }
         dash.update(|d| d.market.add_history(alerts.unwrap_or_default(), events.unwrap_or_default()));
+        // Shown now, whether or not the stream brings a frame soon.
+        live.publish(dash);
     });
 }
 

@@ -187,8 +187,8 @@ fn alerts_are_kept_newest_first_and_bounded() {
         };
         state.apply(ServerMessage::Alert { alert });
     }
-    assert_eq!(state.alerts.len(), RECENT_ALERTS);
-    assert_eq!(state.alerts.front().map(|a| a.ts), Some(59));
+    assert_eq!(state.feeds.alerts.len(), crate::state::feeds::RECENT_ALERTS);
+    assert_eq!(state.feeds.alerts.front().map(|a| a.ts), Some(59));
 }
 
 #[test]
