@@ -11,7 +11,7 @@ use marquee_shared::{
 };
 
 use super::feeds::Feeds;
-use super::seqs::SeqLog;
+use super::stream::StreamCounts;
 
 /// Which way a symbol's last price moved against its previous tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,26 +39,14 @@ pub struct MarketState {
     symbols: BTreeMap<String, SymbolInfo>,
     /// Where the live simulation stands; `None` before the first snapshot.
     pub simulation: Option<SimulationState>,
-    /// Ticks received since the page loaded (duplicates not counted).
-    pub ticks_received: u64,
-    /// Which seqs arrived, to count gaps.
-    pub seqs: SeqLog,
-    /// `lagged` notices: the server conflated this page's stream.
-    pub lagged_notices: u64,
-    /// Messages the server skipped because this page fell behind.
-    pub batches_skipped: u64,
-    /// Ticks replayed by the server after reconnects.
-    pub resumed_ticks: u64,
+    /// What the page counts of its stream.
+    pub stream: StreamCounts,
     sparks: BTreeMap<String, VecDeque<f64>>,
     forming: FormingBars,
     /// Alerts and events, newest first.
     pub feeds: Feeds,
     pub metrics: Option<Metrics>,
     pub health: Option<Health>,
-    /// The last error the server reported about our messages.
-    pub last_error: Option<String>,
-    /// Closed bars received since the page loaded.
-    pub bars_received: u64,
     /// What changed since [`MarketState::take_changed`] was last called.
     changed: Changed,
 }
@@ -110,13 +98,13 @@ impl MarketState {
                 }
             }
             ServerMessage::Lagged { skipped } => {
-                self.batches_skipped += skipped;
-                self.lagged_notices += 1;
-                self.seqs.restart();
+                self.stream.batches_skipped += skipped;
+                self.stream.lagged_notices += 1;
+                self.stream.seqs.restart();
             }
             ServerMessage::Bars { bars, closed } => {
                 if closed {
-                    self.bars_received += bars.len() as u64;
+                    self.stream.bars_received += bars.len() as u64;
                 }
                 for bar in &bars {
                     if self.forming.apply(bar) {
@@ -140,9 +128,11 @@ impl MarketState {
                 self.health = Some(*health);
                 self.changed.figures = true;
             }
-            ServerMessage::Resumed { replayed } => self.resumed_ticks += replayed,
+            ServerMessage::Resumed { replayed } => self.stream.resumed_ticks += replayed,
             ServerMessage::Pong { .. } | ServerMessage::Subscribed { .. } => {}
-            ServerMessage::Error { code, message } => self.last_error = Some(format!("{code:?}: {message}")),
+            ServerMessage::Error { code, message } => {
+                self.stream.last_error = Some(format!("{code:?}: {message}"))
+            }
         }
     }
 
@@ -224,10 +214,10 @@ impl MarketState {
     }
 
     fn apply_tick(&mut self, tick: Tick) {
-        if !self.seqs.insert(&tick.symbol, tick.seq) {
+        if !self.stream.seqs.insert(&tick.symbol, tick.seq) {
             return; // a duplicate
         }
-        self.ticks_received += 1;
+        self.stream.ticks_received += 1;
         if is_spark_point(tick.seq) {
             self.mark_changed(&tick.symbol);
             let spark = self.sparks.entry(tick.symbol.clone()).or_default();

@@ -9,6 +9,7 @@ pub mod latency;
 pub mod market;
 pub mod operator;
 pub mod seqs;
+pub mod stream;
 pub mod watchlist;
 
 use marquee_shared::{ServerMessage, SimulationState};
@@ -117,7 +118,7 @@ mod tests {
 
         dash.apply(ServerMessage::Lagged { skipped: 7 }, 10_000.0, &mut times);
         assert!(dash.catch_up.is_catching_up());
-        assert_eq!(dash.market.lagged_notices, 1);
+        assert_eq!(dash.market.stream.lagged_notices, 1);
         dash.apply(snapshot(9, RUNNING), 10_000.0, &mut times);
         assert!(dash.catch_up.is_catching_up(), "the snapshot alone does not show ticks flow");
         // Ticks the network held for seconds: the page is still behind.

@@ -75,12 +75,12 @@ pub fn App() -> impl IntoView {
             <controls::Controls dash=dash />
         </main>
         <footer class="footer" data-testid="stream-stats">
-            <span>"Ticks received " <b data-testid="ticks-received">{move || dash.with(|d| d.market.ticks_received)}</b></span>
-            <span>"Seq gaps " <b data-testid="seq-gaps">{move || dash.with(|d| d.market.seqs.gaps())}</b></span>
-            <span>"Lagged notices " <b data-testid="lagged-notices">{move || dash.with(|d| d.market.lagged_notices)}</b></span>
-            <span>"Messages skipped by server " <b data-testid="skipped-messages">{move || dash.with(|d| d.market.batches_skipped)}</b></span>
-            <span>"Replayed after reconnect " <b data-testid="resumed-ticks">{move || dash.with(|d| d.market.resumed_ticks)}</b></span>
-            <span>"Bars closed " <b>{move || dash.with(|d| d.market.bars_received)}</b></span>
+            <span>"Ticks received " <b data-testid="ticks-received">{move || dash.with(|d| d.market.stream.ticks_received)}</b></span>
+            <span>"Seq gaps " <b data-testid="seq-gaps">{move || dash.with(|d| d.market.stream.seqs.gaps())}</b></span>
+            <span>"Lagged notices " <b data-testid="lagged-notices">{move || dash.with(|d| d.market.stream.lagged_notices)}</b></span>
+            <span>"Messages skipped by server " <b data-testid="skipped-messages">{move || dash.with(|d| d.market.stream.batches_skipped)}</b></span>
+            <span>"Replayed after reconnect " <b data-testid="resumed-ticks">{move || dash.with(|d| d.market.stream.resumed_ticks)}</b></span>
+            <span>"Bars closed " <b>{move || dash.with(|d| d.market.stream.bars_received)}</b></span>
         </footer>
     }
 }

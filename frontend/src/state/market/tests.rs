@@ -62,7 +62,7 @@ fn a_snapshot_lists_symbols_in_order_without_counting_ticks() {
     let mut state = MarketState::default();
     state.apply(snapshot(vec![tick("MSFT", 4, 1.0), tick("AAPL", 9, 2.0)]));
     assert_eq!(state.symbols(), ["AAPL", "MSFT"]);
-    assert_eq!(state.ticks_received, 0);
+    assert_eq!(state.stream.ticks_received, 0);
     assert_eq!(state.quote("AAPL").map(|q| q.tick.seq), Some(9));
 }
 
@@ -77,7 +77,7 @@ fn ticks_update_price_and_direction() {
         state.quote("AAPL").map(|q| (q.tick.price, q.last_move, q.ticks)),
         Some((99.5, Move::Down, 3))
     );
-    assert_eq!(state.ticks_received, 3);
+    assert_eq!(state.stream.ticks_received, 3);
 }
 
 #[test]
@@ -87,8 +87,8 @@ fn duplicates_are_ignored_and_gaps_counted() {
     state.apply(ticks(vec![tick("KO", 2, 99.0), tick("KO", 1, 98.0)]));
     assert_eq!(state.quote("KO").map(|q| q.tick.price), Some(61.0));
     state.apply(ticks(vec![tick("KO", 6, 62.0)]));
-    assert_eq!(state.seqs.gaps(), 3);
-    assert_eq!(state.ticks_received, 3);
+    assert_eq!(state.stream.seqs.gaps(), 3);
+    assert_eq!(state.stream.ticks_received, 3);
 }
 
 #[test]
@@ -100,10 +100,13 @@ fn a_resume_fills_the_gap_behind_a_newer_snapshot() {
     // the replay of 3..=5 arrives after it.
     state.apply(snapshot(vec![tick("A", 5, 11.0)]));
     state.apply(ticks(vec![tick("A", 6, 11.5)]));
-    assert_eq!(state.seqs.gaps(), 3);
+    assert_eq!(state.stream.seqs.gaps(), 3);
     state.apply(ticks(vec![tick("A", 3, 1.0), tick("A", 4, 1.0), tick("A", 5, 11.0)]));
     state.apply(ServerMessage::Resumed { replayed: 3 });
-    assert_eq!((state.seqs.gaps(), state.resumed_ticks, state.ticks_received), (0, 3, 6));
+    assert_eq!(
+        (state.stream.seqs.gaps(), state.stream.resumed_ticks, state.stream.ticks_received),
+        (0, 3, 6)
+    );
     assert_eq!(state.quote("A").map(|q| q.tick.price), Some(11.5), "replays do not move the price back");
 }
 
@@ -170,7 +173,7 @@ fn a_snapshot_replaces_what_every_symbol_shows() {
     assert_eq!(state.forming("A", BarInterval::OneMinute).map(|b| b.bar.volume), Some(5));
     assert_eq!(state.forming("A", BarInterval::FifteenMinutes), None, "closed while the page lagged");
     assert_eq!(state.forming("B", BarInterval::OneMinute), None);
-    assert_eq!(state.ticks_received, 40, "a snapshot is not ticks");
+    assert_eq!(state.stream.ticks_received, 40, "a snapshot is not ticks");
 }
 
 #[test]
@@ -195,13 +198,13 @@ fn alerts_are_kept_newest_first_and_bounded() {
 fn lagged_notices_and_errors_are_recorded() {
     let mut state = MarketState::default();
     state.apply(ticks(vec![tick("A", 1, 1.0), tick("A", 5, 1.0)]));
-    assert_eq!(state.seqs.gaps(), 3);
+    assert_eq!(state.stream.seqs.gaps(), 3);
     state.apply(ServerMessage::Lagged { skipped: 4 });
     state.apply(ServerMessage::Lagged { skipped: 2 });
-    assert_eq!((state.batches_skipped, state.lagged_notices), (6, 2));
-    assert_eq!(state.seqs.gaps(), 0, "a lagged notice explains the gap");
+    assert_eq!((state.stream.batches_skipped, state.stream.lagged_notices), (6, 2));
+    assert_eq!(state.stream.seqs.gaps(), 0, "a lagged notice explains the gap");
     state.apply(ServerMessage::Error { code: marquee_shared::ErrorCode::BadMessage, message: "nope".into() });
-    assert_eq!(state.last_error.as_deref(), Some("BadMessage: nope"));
+    assert_eq!(state.stream.last_error.as_deref(), Some("BadMessage: nope"));
 }
 
 #[test]
