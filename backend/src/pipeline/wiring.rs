@@ -97,8 +97,7 @@ pub async fn event_bus(
             let subscribes = roles.has(Role::Driver) || roles.has(Role::Gateway);
             let sns =
                 crate::sns::connect(sns, subscribes.then_some(this.address.as_str()), tasks, shutdown).await;
-            let (checks, routes) =
-                (sns.dependency().into_iter().collect(), sns.routes().into_iter().collect());
+            let (checks, routes) = (sns.dependency().into_iter().collect(), vec![sns.routes()]);
             Ok(EventWiring { bus: sns.bus, checks, routes })
         }
         #[cfg(not(feature = "sns"))]

@@ -30,8 +30,8 @@ pub struct SnsWiring {
 
 impl SnsWiring {
     /// The endpoint's route, for the gateway to serve.
-    pub fn routes(&self) -> Option<axum::Router> {
-        self.endpoint.clone().map(super::route::routes)
+    pub fn routes(&self) -> axum::Router {
+        super::route::routes(self.endpoint.clone())
     }
 
     /// The subscription as a dependency on `/health`.
