@@ -226,18 +226,18 @@ impl MarketState {
             }
             spark.push_back(tick.price);
         }
+        // A replay of something older than what is shown: counted, not shown.
+        if self.quotes.get(&tick.symbol).is_some_and(|quote| tick.seq <= quote.tick.seq) {
+            return;
+        }
+        self.mark_changed(&tick.symbol);
         match self.quotes.get_mut(&tick.symbol) {
-            // A replay of something older than what is shown: counted, not shown.
-            Some(quote) if tick.seq <= quote.tick.seq => {}
             Some(quote) => {
                 quote.last_move = direction(quote.tick.price, tick.price);
                 quote.tick = tick;
                 quote.ticks += 1;
-                let symbol = quote.tick.symbol.clone();
-                self.mark_changed(&symbol);
             }
             None => {
-                self.mark_changed(&tick.symbol);
                 let quote = Quote { tick, last_move: Move::Unchanged, ticks: 1 };
                 self.quotes.insert(quote.tick.symbol.clone(), quote);
             }
