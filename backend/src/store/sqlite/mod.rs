@@ -37,6 +37,34 @@ const READERS: u32 = 4;
 /// another's write instead of failing at once.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
 
+/// Switches the file to WAL. The switch needs the file to itself and SQLite
+/// answers "busy" at once, without its busy timeout, while another process
+/// has it open: so retry until `BUSY_WAIT` has passed.
+fn use_wal(conn: &Connection) -> StoreResult<()> {
+    let deadline = std::time::Instant::now() + BUSY_WAIT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StoreError::Unavailable(format!(
+                    "the store cannot use WAL (journal mode {mode})"
+                )));
+            }
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(engine(e)),
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 type ReadPool = r2d2::Pool<SqliteConnectionManager>;
 
 /// The default store. Cheap to clone.
@@ -57,7 +85,7 @@ impl SqliteStore {
         let path = dir.join("marquee.db");
         let mut conn = Connection::open(&path).map_err(engine)?;
         conn.busy_timeout(BUSY_WAIT).map_err(engine)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(engine)?;
+        use_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(engine)?;
         schema::migrate(&mut conn)?;
         let readers = SqliteConnectionManager::file(&path)

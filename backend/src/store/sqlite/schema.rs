@@ -3,7 +3,7 @@
 //! run once in one transaction and recorded in `PRAGMA user_version`, so an
 //! existing store moves forward cleanly and opening it again changes nothing.
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::rows::engine;
 use super::summary;
@@ -78,16 +78,19 @@ CREATE TABLE symbol_summaries (
 ";
 
 /// Creates the tables of a new store and brings an existing one up to date.
+///
+/// One IMMEDIATE transaction: it takes the write lock before reading, so
+/// processes opening one directory together wait for each other (the busy
+/// timeout applies) instead of one failing to upgrade a read to a write.
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    conn.execute_batch(SCHEMA).map_err(engine)?;
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(engine)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(engine)?;
+    tx.execute_batch(SCHEMA).map_err(engine)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(engine)?;
     if version < 1 {
-        let tx = conn.transaction().map_err(engine)?;
         v1(&tx)?;
         tx.pragma_update(None, "user_version", 1).map_err(engine)?;
-        tx.commit().map_err(engine)?;
     }
-    Ok(())
+    tx.commit().map_err(engine)
 }
 
 fn v1(tx: &Transaction<'_>) -> StoreResult<()> {

@@ -91,3 +91,27 @@ async fn a_store_of_the_earlier_version_migrates_once_and_cleanly() {
         assert_eq!(store.fail_unfinished_jobs("interrupted".into()).await.expect("fail"), 0);
     }
 }
+
+/// Processes of one machine started together (`--role` per process) open one
+/// fresh directory at the same moment: each waits for the other's schema
+/// instead of failing with "database is locked".
+#[test]
+fn processes_opening_one_fresh_directory_at_once_all_succeed() {
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        SqliteStore::open(dir.path()).map(drop)
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().expect("opener").expect("every opener succeeds");
+            }
+        });
+    }
+}
