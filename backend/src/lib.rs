@@ -25,13 +25,11 @@ mod fuzz;
 pub mod gateway;
 pub mod hub;
 pub mod ingest;
-#[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod links;
 pub mod metrics;
 pub mod pipeline;
 pub mod receiver;
-#[cfg(feature = "sns")]
 pub mod sns;
 pub mod sources;
 pub mod spill;

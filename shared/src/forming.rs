@@ -60,18 +60,7 @@ mod tests {
 
     fn bar(symbol: &str, start: i64, close: f64) -> AnalyzedBar {
         AnalyzedBar {
-            bar: OhlcvBar {
-                symbol: symbol.into(),
-                interval: BarInterval::OneMinute,
-                start,
-                open: close,
-                high: close,
-                low: close,
-                close,
-                volume: 1,
-                vwap: close,
-                trades: 1,
-            },
+            bar: OhlcvBar::opened(symbol, BarInterval::OneMinute, start, close, 1),
             indicators: Indicators::default(),
         }
     }

@@ -163,3 +163,28 @@ pub struct OhlcvBar {
     pub vwap: f64,
     pub trades: u64,
 }
+
+impl OhlcvBar {
+    /// The bar a trade of `size` at `price` opens at `start` (its interval's
+    /// boundary): one trade, every price the same.
+    pub fn opened(
+        symbol: impl Into<String>,
+        interval: BarInterval,
+        start: i64,
+        price: f64,
+        size: u64,
+    ) -> Self {
+        Self {
+            symbol: symbol.into(),
+            interval,
+            start,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: size,
+            vwap: price,
+            trades: 1,
+        }
+    }
+}

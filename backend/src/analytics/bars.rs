@@ -24,18 +24,7 @@ struct Forming {
 
 impl Forming {
     fn open(tick: &Tick, interval: BarInterval, start: i64) -> Self {
-        let bar = OhlcvBar {
-            symbol: tick.symbol.clone(),
-            interval,
-            start,
-            open: tick.price,
-            high: tick.price,
-            low: tick.price,
-            close: tick.price,
-            volume: tick.size,
-            vwap: tick.price,
-            trades: 1,
-        };
+        let bar = OhlcvBar::opened(tick.symbol.clone(), interval, start, tick.price, tick.size);
         Self { bar, notional: tick.price * tick.size as f64 }
     }
 

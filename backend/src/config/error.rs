@@ -20,28 +20,15 @@ pub enum ConfigError {
     MongoNotBuilt,
     #[error("this marquee was built without {0} support: rebuild with `cargo build --features {1}`")]
     NotBuilt(&'static str, &'static str),
-    #[error(
-        "--role {0} runs only part of the pipeline: set --kafka-brokers so its ticks reach the other parts"
-    )]
-    SplitNeedsKafka(String),
+    #[error("--role {0} runs only part of the pipeline: set {1} so its ticks reach the other parts")]
+    SplitNeedsLinks(String, &'static str),
     #[error("--advertise-url must start with http:// or https://, got {0:?}")]
     AdvertiseUrl(String),
     #[error("listening on {0} with --role: set --advertise-url to an address other processes can reach")]
     AdvertiseNeeded(SocketAddr),
-    #[error("{0:?} is not a legal Kafka topic or group name: use 1 to 249 of a-z A-Z 0-9 . _ -")]
-    KafkaName(String),
-    #[error("--kafka-options takes key=value pairs, got {0:?}")]
-    KafkaOption(String),
-    #[error("{0:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")]
-    SnsTopicArn(String),
-    #[error("--sns-endpoint must start with http:// or https://, got {0:?}")]
-    SnsEndpoint(String),
-    #[error(
-        "--sns-verify false turns off SNS signature checks: only for an emulator on this machine \
-         (--sns-endpoint http://127.0.0.1:PORT), or one elsewhere with --insecure-sns-emulator; \
-         --sns-endpoint is {}", .0.as_deref().map_or("not set (real AWS)".to_owned(), |e| format!("{e:?}"))
-    )]
-    SnsUnverified(Option<String>),
+    /// An engine's settings (Kafka, SNS, ...), refused by its adapter.
+    #[error("{0}")]
+    Engine(Box<dyn std::error::Error + Send + Sync>),
     #[error("{0:?} is not a MongoDB database name: use 1 to 63 characters without / \\ . space \" $")]
     MongoDatabase(String),
     #[error("resume history must be between 1 and 1000000 ticks per symbol, got {0}")]

@@ -18,7 +18,7 @@ mod secrets;
 mod store;
 
 pub use alphavantage::{AlphaVantageArgs, AlphaVantageConfig};
-pub use cluster::{ClusterArgs, ClusterConfig, KafkaConfig, RECORD_TICKS_MAX, Role, Roles, SnsConfig};
+pub use cluster::{ClusterArgs, ClusterConfig, Role, Roles};
 pub use edge::{EdgeArgs, EdgeConfig};
 pub use error::ConfigError;
 pub use secrets::{Secret, Secrets};
@@ -26,6 +26,7 @@ pub use store::{MongoConfig, RetentionArgs, StoreArgs};
 
 use crate::cluster::cluster_key::ClusterKey;
 use crate::common::telemetry::LogFormat;
+use crate::pipeline::wiring::engines::Engines;
 use crate::receiver::buffer::BufferLimits;
 use crate::sources::demo_universe::{self, DemoSymbol};
 
@@ -323,8 +324,7 @@ impl Config {
             cluster: ClusterConfig {
                 roles: Roles::all(),
                 advertise_url: None,
-                kafka: None,
-                sns: None,
+                engines: Engines::default(),
                 key: None,
             },
             edge: EdgeConfig::default(),

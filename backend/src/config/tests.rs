@@ -1,4 +1,6 @@
 use super::*;
+use crate::kafka::settings::KafkaSettingsError;
+use crate::sns::settings::SnsSettingsError;
 
 fn args(extra: &[&str]) -> ServeArgs {
     let mut argv = vec!["marquee", "serve"];
@@ -95,13 +97,24 @@ fn secrets_never_show_in_debug_output() {
     assert!(!shown.contains("hunter2") && shown.contains("redacted"), "{shown}");
 }
 
+/// The engine's own error a configuration was refused with.
+fn refused_by<E: std::error::Error + Clone + 'static>(result: Result<Config, ConfigError>) -> E {
+    match result {
+        Err(ConfigError::Engine(error)) => error.downcast_ref::<E>().expect("refused by that engine").clone(),
+        other => panic!("expected an engine's refusal, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
     let all = config(&[]).expect("defaults");
     assert!(all.cluster.roles.is_all());
-    assert!(all.cluster.kafka.is_none() && all.cluster.sns.is_none());
+    assert!(all.cluster.engines.kafka.is_none() && all.cluster.engines.sns.is_none());
     let split = config(&["--role", "receiver"]);
-    assert!(matches!(&split, Err(ConfigError::SplitNeedsKafka(roles)) if roles == "receiver"), "{split:?}");
+    assert!(
+        matches!(&split, Err(ConfigError::SplitNeedsLinks(roles, _)) if roles == "receiver"),
+        "{split:?}"
+    );
     let message = split.expect_err("refused").to_string();
     assert!(message.contains("--kafka-brokers"), "{message}");
     let gateway = ["--role", "gateway", "--kafka-brokers", "k:9092"];
@@ -129,17 +142,17 @@ fn a_process_runs_every_role_unless_told_and_a_split_needs_kafka() {
 fn kafka_and_sns_settings_are_checked() {
     member(&["--role", "driver,ingest", "--kafka-brokers", "k:9092"]).expect("valid");
     let bad_topic = config(&["--kafka-brokers", "k:9092", "--kafka-ticks-topic", "ticks/all"]);
-    assert!(matches!(bad_topic, Err(ConfigError::KafkaName(name)) if name == "ticks/all"));
+    assert_eq!(refused_by::<KafkaSettingsError>(bad_topic), KafkaSettingsError::Name("ticks/all".into()));
     let bad_option = config(&["--kafka-brokers", "k:9092", "--kafka-options", "acks"]);
-    assert!(matches!(bad_option, Err(ConfigError::KafkaOption(o)) if o == "acks"));
+    assert_eq!(refused_by::<KafkaSettingsError>(bad_option), KafkaSettingsError::Option("acks".into()));
     let c = member(&["--role", "gateway", "--kafka-brokers", "k:9092", "--kafka-options", "a=1,b = 2"])
         .expect("valid");
-    let kafka = c.cluster.kafka.expect("kafka");
+    let kafka = c.cluster.engines.kafka.expect("kafka");
     assert_eq!(kafka.options, [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);
     assert_eq!(kafka.ticks_topic, "marquee.ticks");
     assert!(c.cluster.roles.has(Role::Gateway) && !c.cluster.roles.has(Role::Driver));
     let bad_arn = config(&["--sns-topic-arn", "marquee-events"]);
-    assert!(matches!(bad_arn, Err(ConfigError::SnsTopicArn(_))), "{bad_arn:?}");
+    assert!(matches!(refused_by::<SnsSettingsError>(bad_arn), SnsSettingsError::TopicArn(_)));
     let c = config(&[
         "--sns-topic-arn",
         "arn:aws:sns:eu-west-1:123456789012:events",
@@ -149,12 +162,13 @@ fn kafka_and_sns_settings_are_checked() {
         "http://127.0.0.1:4566",
     ])
     .expect("valid");
-    let sns = c.cluster.sns.expect("sns");
+    let sns = c.cluster.engines.sns.expect("sns");
     assert_eq!((sns.region.as_str(), sns.verify), ("eu-west-1", false));
     assert!(
         config(&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"])
             .expect("valid")
             .cluster
+            .engines
             .sns
             .expect("sns")
             .verify,
@@ -162,7 +176,7 @@ fn kafka_and_sns_settings_are_checked() {
     );
     let sns = |extra: &[&str]| {
         config(&[&["--sns-topic-arn", "arn:aws:sns:eu-west-1:1:e"][..], extra].concat())
-            .map(|c| c.cluster.sns.expect("sns"))
+            .map(|c| c.cluster.engines.sns.expect("sns"))
     };
     assert!(!sns(&[]).expect("valid").require_sha256, "SHA1 taken until SHA256 is seen");
     assert!(sns(&["--sns-signature-version", "2"]).expect("valid").require_sha256);
@@ -178,21 +192,23 @@ fn sns_verify_false_is_refused_unless_the_emulator_is_on_this_machine() {
     let with = |extra: &[&str]| config(&[&topic[..], extra].concat());
 
     let refused = with(&[]);
-    assert!(matches!(refused, Err(ConfigError::SnsUnverified(None))), "real AWS: {refused:?}");
-    let message = refused.expect_err("refused").to_string();
+    let message = refused.as_ref().expect_err("refused").to_string();
+    assert_eq!(refused_by::<SnsSettingsError>(refused), SnsSettingsError::Unverified(None), "real AWS");
     assert!(message.contains("--sns-verify false") && message.contains("127.0.0.1"), "{message}");
     for endpoint in ["http://sns:5000", "https://sns.us-east-1.amazonaws.com", "http://10.0.0.5:4566"] {
         let refused = with(&["--sns-endpoint", endpoint]);
-        assert!(matches!(refused, Err(ConfigError::SnsUnverified(Some(_)))), "{endpoint}: {refused:?}");
+        let refused = refused_by::<SnsSettingsError>(refused);
+        assert!(matches!(refused, SnsSettingsError::Unverified(Some(_))), "{endpoint}: {refused:?}");
     }
     for endpoint in ["http://127.0.0.1:4566", "http://localhost:4566", "http://[::1]:4566"] {
-        let sns = with(&["--sns-endpoint", endpoint]).expect("an emulator here").cluster.sns.expect("sns");
+        let sns =
+            with(&["--sns-endpoint", endpoint]).expect("an emulator here").cluster.engines.sns.expect("sns");
         assert!(!sns.verify, "{endpoint}");
     }
     // An emulator elsewhere on purpose (docker-compose.yml), but never real AWS.
     with(&["--sns-endpoint", "http://sns:5000", "--insecure-sns-emulator"]).expect("said so");
     let refused = with(&["--insecure-sns-emulator"]);
-    assert!(matches!(refused, Err(ConfigError::SnsUnverified(None))), "{refused:?}");
+    assert_eq!(refused_by::<SnsSettingsError>(refused), SnsSettingsError::Unverified(None));
     // Checks on need no emulator.
     config(&topic[..2]).expect("verified");
 }

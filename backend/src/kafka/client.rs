@@ -10,7 +10,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 use rdkafka::statistics::Statistics;
 
-use crate::config::KafkaConfig;
+use super::settings::KafkaConfig;
 use crate::metrics::StageStats;
 
 /// Builds the clients of one process.
@@ -216,7 +216,7 @@ mod tests {
             receiver_group: "r".into(),
             options: options.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             consumer_options: vec![],
-            record_ticks: crate::config::RECORD_TICKS_MAX,
+            record_ticks: crate::kafka::settings::RECORD_TICKS_MAX,
         };
         Kafka::new(config, "test")
     }

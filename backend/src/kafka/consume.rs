@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::BarRecord;
 use super::client::Figures;
+use super::settings::KafkaConfig;
 use crate::cluster::cluster_key::HEARTBEAT_HEADER;
 use crate::cluster::instances::{HeartbeatRefused, Instances};
-use crate::config::KafkaConfig;
 use crate::hub::Update;
 use crate::metrics::StageStats;
 use crate::receiver::Batch;

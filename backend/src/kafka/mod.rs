@@ -18,21 +18,37 @@
 //! Messages are JSON of the `shared` crate's types. librdkafka's own
 //! statistics give the producer queue depth and the consumer lag.
 
+pub mod settings;
+
+#[cfg(feature = "kafka")]
 mod check;
+#[cfg(feature = "kafka")]
 mod client;
+#[cfg(feature = "kafka")]
 mod consume;
+#[cfg(feature = "kafka")]
 mod links;
+#[cfg(feature = "kafka")]
 mod produce;
+#[cfg(feature = "kafka")]
 mod records;
+#[cfg(feature = "kafka")]
 mod tail;
 
+#[cfg(feature = "kafka")]
 pub use check::KafkaCheck;
+#[cfg(feature = "kafka")]
 pub use client::Kafka;
+#[cfg(feature = "kafka")]
 pub use consume::{consume_for_gateway, consume_ticks};
+#[cfg(feature = "kafka")]
 pub use links::KafkaLinks;
+#[cfg(feature = "kafka")]
 pub use produce::{IN_FLIGHT_BYTES, IN_FLIGHT_TICKS, produce_heartbeats, produce_ticks, produce_updates};
+#[cfg(feature = "kafka")]
 pub use records::{BarRecord, decode, decode_ticks, encode_ticks};
+#[cfg(feature = "kafka")]
 pub use tail::TicksTail;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "kafka"))]
 mod tests;

@@ -11,10 +11,11 @@ use rdkafka::client::DefaultClientContext;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::settings::KafkaConfig;
 use super::*;
 use crate::cluster::instances::{Instances, ThisInstance};
 use crate::common::shutdown::Grace;
-use crate::config::{KafkaConfig, Role};
+use crate::config::Role;
 use crate::driver::RecentTicks;
 use crate::hub::Update;
 use crate::metrics::StageStats;
@@ -41,7 +42,7 @@ async fn fresh(brokers: &str, test: &str) -> KafkaConfig {
         options: vec![],
         // A quick first group join, as the stand-in needs.
         consumer_options: vec![("max.poll.interval.ms".to_owned(), "6000".to_owned())],
-        record_ticks: crate::config::RECORD_TICKS_MAX,
+        record_ticks: super::settings::RECORD_TICKS_MAX,
     };
     let admin: AdminClient<DefaultClientContext> =
         rdkafka::ClientConfig::new().set("bootstrap.servers", brokers).create().expect("admin client");
@@ -310,7 +311,7 @@ async fn ticks_kafka_never_confirms_are_spilled_at_the_end_of_the_grace() {
         receiver_group: "nowhere".to_owned(),
         options: vec![],
         consumer_options: vec![],
-        record_ticks: crate::config::RECORD_TICKS_MAX,
+        record_ticks: super::settings::RECORD_TICKS_MAX,
     };
     let kafka = Kafka::new(config, "spill-test");
     let driver = Arc::new(StageStats::new(crate::common::Stage::Driver));
@@ -323,7 +324,7 @@ async fn ticks_kafka_never_confirms_are_spilled_at_the_end_of_the_grace() {
         input,
         producer,
         "nowhere.ticks".to_owned(),
-        crate::config::RECORD_TICKS_MAX,
+        super::settings::RECORD_TICKS_MAX,
         driver,
         grace,
         spill.clone(),

@@ -8,7 +8,7 @@ use marquee_shared::Event;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::SnsConfig;
+use super::settings::SnsConfig;
 use crate::events::{EventBus, PublishError};
 
 /// Events waiting to be published before `publish` refuses more.

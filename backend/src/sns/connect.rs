@@ -10,8 +10,8 @@ use marquee_shared::Dependency;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::settings::SnsConfig;
 use super::{ENDPOINT_PATH, Endpoint, SnsBus};
-use crate::config::SnsConfig;
 use crate::events::EventBus;
 use crate::metrics::{Checked, DependencyCheck};
 

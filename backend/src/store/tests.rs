@@ -10,6 +10,28 @@ use marquee_shared::{
 
 use super::{BarQuery, SqliteStore, Store};
 
+/// Hands `$with!` the name of every check every store must pass (then
+/// `$extra`): one list for `every_store!` and the query-plan test.
+macro_rules! every_check {
+    ($with:ident $(, $extra:ident)*) => {
+        $with! {
+            live_bars_upsert_by_start_and_alerts_come_back_newest_first,
+            daily_bar_upserts_are_idempotent_and_replace_values,
+            bar_queries_honour_range_and_anchor_the_limit_at_from_or_the_end,
+            replacing_a_symbols_daily_history_leaves_nothing_of_the_old,
+            symbols_summarise_the_latest_close_and_its_change,
+            ticks_are_stored_once_per_symbol_and_seq,
+            events_come_back_newest_first,
+            fetch_jobs_are_saved_and_replaced_by_id,
+            intraday_bars_are_kept_per_interval_apart_from_daily_bars,
+            alerts_are_stored_once_per_symbol_kind_and_time,
+            symbols_come_from_a_summary_without_poisoned_closes,
+            jobs_cut_by_a_stop_end_failed_at_the_next_start,
+            $($extra),*
+        }
+    };
+}
+
 mod migration;
 mod plans;
 mod readers;
@@ -195,18 +217,7 @@ async fn intraday_bars_are_kept_per_interval_apart_from_daily_bars(store: &dyn S
 
 async fn live_bars_upsert_by_start_and_alerts_come_back_newest_first(store: &dyn Store) {
     let live = |start: i64, close: f64| AnalyzedBar {
-        bar: OhlcvBar {
-            symbol: "A".into(),
-            interval: BarInterval::OneMinute,
-            start,
-            open: close,
-            high: close,
-            low: close,
-            close,
-            volume: 5,
-            vwap: close,
-            trades: 1,
-        },
+        bar: OhlcvBar::opened("A", BarInterval::OneMinute, start, close, 5),
         indicators: Indicators { sma20: Some(close), ..Indicators::default() },
     };
     store.upsert_analyzed_bars(vec![live(1, 1.0), live(2, 2.0)]).await.expect("upsert");
@@ -268,20 +279,7 @@ macro_rules! every_store {
     };
 }
 
-every_store!(
-    live_bars_upsert_by_start_and_alerts_come_back_newest_first,
-    daily_bar_upserts_are_idempotent_and_replace_values,
-    bar_queries_honour_range_and_anchor_the_limit_at_from_or_the_end,
-    replacing_a_symbols_daily_history_leaves_nothing_of_the_old,
-    symbols_summarise_the_latest_close_and_its_change,
-    ticks_are_stored_once_per_symbol_and_seq,
-    events_come_back_newest_first,
-    fetch_jobs_are_saved_and_replaced_by_id,
-    intraday_bars_are_kept_per_interval_apart_from_daily_bars,
-    alerts_are_stored_once_per_symbol_kind_and_time,
-    symbols_come_from_a_summary_without_poisoned_closes,
-    jobs_cut_by_a_stop_end_failed_at_the_next_start,
-);
+every_check!(every_store);
 
 /// MongoDB expires ticks by a TTL index on their event time (the stand-in
 /// declares TTL indexes but may not expire): the index is there with the

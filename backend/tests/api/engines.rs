@@ -7,7 +7,7 @@ mod kafka {
     use std::process::Child;
     use std::time::Duration;
 
-    use marquee::config::KafkaConfig;
+    use marquee::kafka::settings::KafkaConfig;
     use marquee_shared::{Health, ServerMessage, Status};
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
@@ -36,7 +36,7 @@ mod kafka {
         let port = free_port();
         let brokers = format!("127.0.0.1:{port}");
         let mut config = config(5);
-        config.cluster.kafka = Some(KafkaConfig {
+        config.cluster.engines.kafka = Some(KafkaConfig {
             brokers: brokers.clone(),
             ticks_topic: "recovery.ticks".into(),
             bars_topic: "recovery.bars".into(),
@@ -45,7 +45,7 @@ mod kafka {
             receiver_group: "recovery-receivers".into(),
             options: vec![],
             consumer_options: vec![("max.poll.interval.ms".into(), "6000".into())],
-            record_ticks: marquee::config::RECORD_TICKS_MAX,
+            record_ticks: marquee::kafka::settings::RECORD_TICKS_MAX,
         });
         let app = spawn_app(config).await;
 
@@ -114,7 +114,7 @@ mod kafka {
     async fn a_gateway_alone_says_which_process_an_operator_action_needs() {
         let mut config = config(5);
         config.cluster.roles = marquee::config::Roles::from_iter([marquee::config::Role::Gateway]);
-        config.cluster.kafka = Some(KafkaConfig {
+        config.cluster.engines.kafka = Some(KafkaConfig {
             brokers: format!("127.0.0.1:{}", free_port()),
             ticks_topic: "t".into(),
             bars_topic: "b".into(),
@@ -123,7 +123,7 @@ mod kafka {
             receiver_group: "r".into(),
             options: vec![],
             consumer_options: vec![],
-            record_ticks: marquee::config::RECORD_TICKS_MAX,
+            record_ticks: marquee::kafka::settings::RECORD_TICKS_MAX,
         });
         let app = spawn_app(config).await;
         let client = reqwest::Client::new();
@@ -147,7 +147,7 @@ mod kafka {
 mod sns {
     use std::time::Duration;
 
-    use marquee::config::SnsConfig;
+    use marquee::sns::settings::SnsConfig;
     use marquee_shared::{Health, Status};
 
     use crate::helpers::{config, spawn_app};
@@ -172,7 +172,7 @@ mod sns {
         let name = format!("events-{}", uuid::Uuid::new_v4().simple());
         let topic = client.create_topic().name(name).send().await.expect("topic");
         let mut config = config(5);
-        config.cluster.sns = Some(SnsConfig {
+        config.cluster.engines.sns = Some(SnsConfig {
             topic_arn: topic.topic_arn().expect("arn").to_owned(),
             region: "us-east-1".into(),
             endpoint: Some(endpoint),
@@ -206,7 +206,7 @@ mod sns {
     #[tokio::test]
     async fn a_forged_notification_is_refused_with_403_and_not_acted_on() {
         let mut config = config(5);
-        config.cluster.sns = Some(SnsConfig {
+        config.cluster.engines.sns = Some(SnsConfig {
             topic_arn: "arn:aws:sns:us-east-1:123456789012:marquee-events".into(),
             region: "us-east-1".into(),
             // Nothing answers here: this test needs no SNS.

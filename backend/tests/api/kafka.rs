@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use marquee::config::KafkaConfig;
+use marquee::kafka::settings::KafkaConfig;
 use marquee_shared::{Health, Status};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -45,7 +45,7 @@ async fn a_forged_heartbeat_receives_nothing_and_the_token_never_leaves_the_gate
     config.cluster.roles = Roles::from_iter([Role::Gateway]);
     config.cluster.key = Some(key.clone());
     config.secrets.operator_token = Some(Secret::new(TOKEN));
-    config.cluster.kafka = Some(KafkaConfig {
+    config.cluster.engines.kafka = Some(KafkaConfig {
         brokers: brokers.clone(),
         ticks_topic: names[0].clone(),
         bars_topic: names[1].clone(),
@@ -54,7 +54,7 @@ async fn a_forged_heartbeat_receives_nothing_and_the_token_never_leaves_the_gate
         receiver_group: format!("{prefix}-receivers"),
         options: vec![],
         consumer_options: vec![("max.poll.interval.ms".into(), "6000".into())],
-        record_ticks: marquee::config::RECORD_TICKS_MAX,
+        record_ticks: marquee::kafka::settings::RECORD_TICKS_MAX,
     });
     let app = spawn_app(config).await;
 

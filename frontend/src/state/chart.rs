@@ -217,18 +217,7 @@ mod tests {
 
     fn bar(symbol: &str, interval: BarInterval, minute: i64, close: f64) -> AnalyzedBar {
         AnalyzedBar {
-            bar: OhlcvBar {
-                symbol: symbol.into(),
-                interval,
-                start: minute * MINUTE,
-                open: close,
-                high: close,
-                low: close,
-                close,
-                volume: 1,
-                vwap: close,
-                trades: 1,
-            },
+            bar: OhlcvBar::opened(symbol, interval, minute * MINUTE, close, 1),
             indicators: Indicators::default(),
         }
     }

@@ -72,6 +72,11 @@ pub fn row(market: &MarketState, symbol: String) -> Row {
     }
 }
 
+/// The symbols of [`rows`], in their order.
+pub fn order(market: &MarketState, filter: &str, sort: Sort) -> Vec<String> {
+    rows(market, filter, sort).into_iter().map(|row| row.symbol).collect()
+}
+
 /// Rows whose symbol or name contains `filter` (any case), sorted.
 pub fn rows(market: &MarketState, filter: &str, sort: Sort) -> Vec<Row> {
     let needle = filter.trim().to_lowercase();

@@ -20,6 +20,9 @@ pub struct LiveRows {
     figures: RwSignal<u64>,
     /// Bumped when an alert or event arrived.
     feeds: RwSignal<u64>,
+    /// Bumped when the set of symbols may have changed (a snapshot, a new
+    /// symbol list, a tick of a symbol without a row yet).
+    symbols: RwSignal<u64>,
     /// Owns the version signals: made on first read from inside a memo,
     /// they must outlive its next run.
     owner: StoredValue<Owner>,
@@ -32,6 +35,7 @@ impl LiveRows {
             versions: StoredValue::new(HashMap::new()),
             figures: RwSignal::new(0),
             feeds: RwSignal::new(0),
+            symbols: RwSignal::new(0),
             owner: StoredValue::new(owner),
         }
     }
@@ -40,6 +44,13 @@ impl LiveRows {
     /// effect runs again when the server's figures change, not every frame.
     pub fn figures<T>(&self, dash: RwSignal<Dashboard>, read: impl FnOnce(&Dashboard) -> T) -> T {
         self.figures.track();
+        dash.with_untracked(read)
+    }
+
+    /// Reads the dashboard for what depends on the set of symbols only (the
+    /// watchlist's order by symbol): again when it may have changed.
+    pub fn symbols<T>(&self, dash: RwSignal<Dashboard>, read: impl FnOnce(&Dashboard) -> T) -> T {
+        self.symbols.track();
         dash.with_untracked(read)
     }
 
@@ -72,6 +83,10 @@ impl LiveRows {
         }
         if feeds || all {
             self.feeds.update(|v| *v += 1);
+        }
+        let unseen = self.versions.with_value(|versions| symbols.iter().any(|s| !versions.contains_key(s)));
+        if all || unseen {
+            self.symbols.update(|v| *v += 1);
         }
         self.versions.with_value(|versions| {
             if all {

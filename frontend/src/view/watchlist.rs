@@ -11,7 +11,14 @@ use marquee_shared::format;
 pub fn Watchlist(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(Sort::default());
-    let rows = Memo::new(move |_| dash.with(|d| watchlist::rows(&d.market, &filter.get(), sort.get())));
+    // The rows' order, by symbol: it changes with the set of symbols, the
+    // filter or the sort, and with prices only when sorted by a figure. A
+    // tick then redraws its own row (`WatchRow`), not the list.
+    let order = Memo::new(move |_| {
+        let (filter, sort) = (filter.get(), sort.get());
+        let order = |d: &Dashboard| watchlist::order(&d.market, &filter, sort);
+        if sort.key == SortKey::Symbol { live.symbols(dash, order) } else { dash.with(order) }
+    });
     // The charted symbol: rows compare against it only when it changes.
     let charted = Memo::new(move |_| dash.with(|d| d.chart.symbol.clone()));
     let header = move |key: SortKey, label: &'static str, id: &'static str, class: &'static str| {
@@ -64,11 +71,11 @@ pub fn Watchlist(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <Show when=move || rows.with(|r| r.is_empty())>
+                        <Show when=move || order.with(|o| o.is_empty())>
                             <tr><td colspan="7" class="empty">"No symbols match."</td></tr>
                         </Show>
-                        <For each=move || rows.get() key=|row| row.symbol.clone() let:row>
-                            <WatchRow dash=dash live=live charted=charted row=row />
+                        <For each=move || order.get() key=|symbol| symbol.clone() let:symbol>
+                            <WatchRow dash=dash live=live charted=charted symbol=symbol />
                         </For>
                     </tbody>
                 </table>
@@ -82,9 +89,8 @@ fn WatchRow(
     dash: RwSignal<Dashboard>,
     live: LiveRows,
     charted: Memo<Option<String>>,
-    row: Row,
+    symbol: String,
 ) -> impl IntoView {
-    let symbol = row.symbol.clone();
     let key = symbol.clone();
     let current = Memo::new(move |_| {
         live.track(&key);
@@ -113,11 +119,12 @@ fn WatchRow(
         })
     };
     let select_on_key = select.clone();
-    let name = row.name.clone().unwrap_or_default();
-    let source_label = row.source.map(|s| s.label()).unwrap_or_default();
-    let source_key = row.source.map(|s| s.as_str()).unwrap_or_default();
+    let name = move || current.with(|r| r.as_ref().and_then(|r| r.name.clone()).unwrap_or_default());
+    let source = move || current.with(|r| r.as_ref().and_then(|r| r.source));
+    let source_label = move || source().map(|s| s.label()).unwrap_or_default();
+    let source_key = move || source().map(|s| s.as_str()).unwrap_or_default();
     // Short enough for the column; the full name is the cell's title.
-    let source_short = match row.source {
+    let source_short = move || match source() {
         Some(marquee_shared::DataSource::Synthetic) => "Demo",
         Some(marquee_shared::DataSource::AlphaVantage) => "Alpha V.",
         Some(marquee_shared::DataSource::Csv) => "CSV",

@@ -3,7 +3,10 @@
 //! SNS) and the links between processes (none, or Kafka). Each adapter is a
 //! leaf module behind its cargo feature; this file is where those features
 //! meet the pipeline. What an adapter adds beyond its part (a dependency on
-//! `/health`, a route) comes back with it.
+//! `/health`, a route) comes back with it. The engines' flags are the
+//! adapters' own, gathered in [`engines`].
+
+pub mod engines;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,10 +28,10 @@ const EVENT_QUEUE: usize = 1024;
 
 /// Refuses, before anything starts, an engine this build does not have.
 pub fn refuse_unbuilt(config: &Config) -> Result<(), ConfigError> {
-    if config.cluster.kafka.is_some() && !cfg!(feature = "kafka") {
+    if config.cluster.engines.kafka.is_some() && !cfg!(feature = "kafka") {
         return Err(ConfigError::NotBuilt("Kafka", "kafka"));
     }
-    if config.cluster.sns.is_some() && !cfg!(feature = "sns") {
+    if config.cluster.engines.sns.is_some() && !cfg!(feature = "sns") {
         return Err(ConfigError::NotBuilt("SNS", "sns"));
     }
     if config.mongodb.is_some() && !cfg!(feature = "mongo") {
@@ -89,7 +92,7 @@ pub async fn event_bus(
         checks: Vec::new(),
         routes: Vec::new(),
     };
-    match &config.cluster.sns {
+    match &config.cluster.engines.sns {
         None => Ok(in_process()),
         #[cfg(feature = "sns")]
         Some(sns) => {
@@ -111,7 +114,7 @@ pub async fn event_bus(
 /// The engine between this process's stages and the others', if any: none
 /// when every stage runs here.
 pub fn links(config: &Config, this: &ThisInstance) -> anyhow::Result<Option<Box<dyn Links>>> {
-    match &config.cluster.kafka {
+    match &config.cluster.engines.kafka {
         None => Ok(None),
         #[cfg(feature = "kafka")]
         Some(kafka) => {
