@@ -28,9 +28,15 @@ pub fn percent(value: f64) -> String {
     format!("{}%", change(value))
 }
 
-/// A volume, shortened: `950`, `12.3K`, `4.56M`.
-pub fn volume(value: u64) -> String {
-    compact(value as f64)
+/// A volume, shortened: `950`, `12.3K`, `4.56M`; a fraction of a coin
+/// with three significant digits: `0.0166`, `1.25`.
+pub fn volume(value: f64) -> String {
+    if value.abs() >= 1e3 || value.fract() == 0.0 || !value.is_finite() {
+        return compact(value);
+    }
+    let digits = (2 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{value:.digits$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
 /// A count in five characters or so, three significant digits at most:
@@ -107,9 +113,13 @@ mod tests {
 
     #[test]
     fn volumes_rates_and_latencies_read_well() {
-        assert_eq!(volume(950), "950");
-        assert_eq!(volume(12_345), "12.3K");
-        assert_eq!(volume(4_560_000), "4.56M");
+        assert_eq!(volume(950.0), "950");
+        assert_eq!(volume(12_345.0), "12.3K");
+        assert_eq!(volume(4_560_000.0), "4.56M");
+        assert_eq!(volume(0.01655371), "0.0166");
+        assert_eq!(volume(1.25), "1.25");
+        assert_eq!(volume(12.3456), "12.3");
+        assert_eq!(volume(999.5), "1000", "rounds to three significant digits");
         assert_eq!(millis(0.4212), "0.42 ms");
         assert_eq!(millis(12.34), "12.3 ms");
         assert_eq!(millis(1_204.4), "1,204 ms");

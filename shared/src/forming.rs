@@ -60,7 +60,7 @@ mod tests {
 
     fn bar(symbol: &str, start: i64, close: f64) -> AnalyzedBar {
         AnalyzedBar {
-            bar: OhlcvBar::opened(symbol, BarInterval::OneMinute, start, close, 1),
+            bar: OhlcvBar::opened(symbol, BarInterval::OneMinute, start, close, 1.0),
             indicators: Indicators::default(),
         }
     }

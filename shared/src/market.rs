@@ -159,7 +159,8 @@ pub struct OhlcvBar {
     pub high: f64,
     pub low: f64,
     pub close: f64,
-    pub volume: u64,
+    /// Σ size of the bar's trades (fractional for coins).
+    pub volume: f64,
     pub vwap: f64,
     pub trades: u64,
 }
@@ -172,7 +173,7 @@ impl OhlcvBar {
         interval: BarInterval,
         start: i64,
         price: f64,
-        size: u64,
+        size: f64,
     ) -> Self {
         Self {
             symbol: symbol.into(),

@@ -138,7 +138,7 @@ mod tests {
             seq: 42,
             ts: 1_763_900_000_123_456_789,
             price: 189.25,
-            size: 300,
+            size: 300.0,
             change: -1.5,
             change_pct: -0.786_163,
         }

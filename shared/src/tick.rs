@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-/// One simulated trade print for one symbol.
+/// One trade print for one symbol: simulated, or from a venue's feed.
 ///
 /// `seq` increases by exactly one per symbol for every tick the driver makes,
 /// so a consumer can detect gaps and drop duplicates. `change` and
@@ -12,7 +12,8 @@ pub struct Tick {
     /// Event time: nanoseconds since the Unix epoch, UTC.
     pub ts: i64,
     pub price: f64,
-    pub size: u64,
+    /// Shares, or units of the base asset: fractional for coins (0.0165 BTC).
+    pub size: f64,
     pub change: f64,
     pub change_pct: f64,
 }

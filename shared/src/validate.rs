@@ -10,11 +10,11 @@
 //!   Berkshire Hathaway A, is under 1e6 USD), and 1e-8 is a satoshi, the
 //!   smallest unit anything is quoted in. A floor above zero keeps every
 //!   ratio of two prices (change %, log return) finite: at most 1e17.
-//! - A volume (a trade's size, a stored bar's volume) is a whole number of
-//!   at most [`MAX_VOLUME`] = 1e12, a hundred times the busiest day any
-//!   listed stock has had. A million prints of it still fit a `u64` (1e18),
-//!   and Σ price·size over them stays below 1e27, far from f64's 1.8e308, so
-//!   running VWAP sums cannot overflow.
+//! - A trade's size is a number in [0, [`MAX_VOLUME`]] = [0, 1e12], a
+//!   hundred times the busiest day any listed stock has had; fractional for
+//!   coins (0.0165 BTC). A stored daily bar's volume is a whole number in the
+//!   same range. Σ price·size over a million prints stays below 1e27, far
+//!   from f64's 1.8e308, so running VWAP sums cannot overflow.
 //! - A time (ns since the epoch) lies in [1970-01-01, 2200-01-01): the
 //!   `i64` nanosecond range ends in 2262, and nothing we handle is older.
 //! - A seq lies in [1, [`MAX_SEQ`]] = [1, 2^53 − 1]: a browser's JSON
@@ -115,7 +115,7 @@ impl fmt::Display for Invalid {
                 Shown(*high)
             ),
             Self::Symbol { value } => {
-                write!(f, "{value:?} is not a symbol: use 1 to 12 letters, digits, '.' or '-'")
+                write!(f, "{value:?} is not a symbol: use 1 to 24 letters, digits, '.', '-' or ':'")
             }
         }
     }
@@ -177,6 +177,19 @@ pub fn volume(field: &'static str, value: u64) -> Result<u64, Invalid> {
     }
 }
 
+/// A trade's size: finite, at least zero, at most [`MAX_VOLUME`].
+pub fn quantity(field: &'static str, value: f64) -> Result<f64, Invalid> {
+    if !value.is_finite() {
+        Err(Invalid::NotFinite { field, value })
+    } else if value < 0.0 {
+        Err(Invalid::NegativeVolume { field, value })
+    } else if value > MAX_VOLUME as f64 {
+        Err(Invalid::VolumeAboveCeiling { field, value })
+    } else {
+        Ok(value)
+    }
+}
+
 /// A volume that arrived as any number (a CSV cell such as `2e2`): finite,
 /// not negative, whole and at most [`MAX_VOLUME`].
 pub fn volume_from_f64(field: &'static str, value: f64) -> Result<u64, Invalid> {
@@ -204,12 +217,19 @@ pub fn seq(value: u64) -> Result<u64, Invalid> {
     if (1..=MAX_SEQ).contains(&value) { Ok(value) } else { Err(Invalid::Seq { value }) }
 }
 
-/// A ticker as stored and sent: 1 to 12 of `A-Z 0-9 . -`, starting with a
-/// letter or digit (upper-case it first; see the backend's `symbol`).
+/// The longest symbol accepted: a venue's pair with its exchange prefix
+/// (`BINANCE:BTCUSDT`, `COINBASE:BTC-USD`) fits with room to spare.
+pub const MAX_SYMBOL: usize = 24;
+
+/// A ticker as stored and sent: 1 to [`MAX_SYMBOL`] of `A-Z 0-9 . - :`,
+/// starting with a letter or digit (upper-case it first; see the backend's
+/// `symbol`). Venue symbols are symbols too: `BTC-USD`, `BINANCE:BTCUSDT`.
 pub fn symbol(value: &str) -> Result<&str, Invalid> {
-    let valid = (1..=12).contains(&value.len())
+    let valid = (1..=MAX_SYMBOL).contains(&value.len())
         && value.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.' || c == '-');
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | ':'));
     if valid { Ok(value) } else { Err(Invalid::Symbol { value: value.to_owned() }) }
 }
 
@@ -243,7 +263,7 @@ impl Validate for Tick {
         seq(self.seq)?;
         timestamp("ts", self.ts)?;
         price("price", self.price)?;
-        volume("size", self.size)?;
+        quantity("size", self.size)?;
         finite("change", self.change)?;
         finite("change_pct", self.change_pct)?;
         Ok(())
@@ -260,13 +280,20 @@ impl Validate for Bar {
     }
 }
 
-/// A live bar's volume and trade count are sums over valid ticks, so any
-/// `u64` is possible (the builder saturates); its prices are checked.
+/// A live bar's volume and trade count are sums over valid ticks: any
+/// finite volume of at least zero, any count (the builder saturates); its
+/// prices are checked.
 impl Validate for OhlcvBar {
     fn validate(&self) -> Result<(), Invalid> {
         symbol(&self.symbol)?;
         timestamp("start", self.start)?;
         ohlc(self.open, self.high, self.low, self.close)?;
+        if !self.volume.is_finite() {
+            return Err(Invalid::NotFinite { field: "volume", value: self.volume });
+        }
+        if self.volume < 0.0 {
+            return Err(Invalid::NegativeVolume { field: "volume", value: self.volume });
+        }
         price("vwap", self.vwap)?;
         within("vwap", self.vwap, self.low, self.high)
     }

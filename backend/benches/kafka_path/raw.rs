@@ -28,7 +28,7 @@ pub fn tick(symbols: &[&str], i: u64) -> Tick {
         seq: i / symbols.len() as u64 + 1,
         ts: 1_764_000_000_000_000_000 + i as i64,
         price: 187.4213,
-        size: 300,
+        size: 300.0,
         change: -1.2345,
         change_pct: -0.6543,
     }

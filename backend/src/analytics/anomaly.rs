@@ -107,11 +107,10 @@ impl AnomalyDetector {
     }
 
     /// Checks a closed bar's volume (against earlier bars) and its RSI crossing.
-    pub fn on_bar(&mut self, symbol: &str, volume: u64, rsi: Option<f64>, ts: i64) -> Vec<Alert> {
+    pub fn on_bar(&mut self, symbol: &str, volume: f64, rsi: Option<f64>, ts: i64) -> Vec<Alert> {
         let settings = self.settings;
         let state = self.state(symbol);
         let mut found = Vec::new();
-        let volume = volume as f64;
         if state.volumes.is_full() && state.volumes.mean() > 0.0 {
             let ratio = volume / state.volumes.mean();
             if ratio >= settings.volume_ratio {
@@ -170,7 +169,7 @@ mod tests {
     const SECOND: i64 = 1_000_000_000;
 
     fn tick(ts: i64, price: f64) -> Tick {
-        Tick { symbol: "X".into(), seq: 0, ts, price, size: 100, change: 0.0, change_pct: 0.0 }
+        Tick { symbol: "X".into(), seq: 0, ts, price, size: 100.0, change: 0.0, change_pct: 0.0 }
     }
 
     /// A quiet random walk, a tick every 100 ms, with lasting jumps at the given steps.
@@ -220,14 +219,14 @@ mod tests {
     fn volume_spikes_and_rsi_crossings() {
         let mut detector = AnomalyDetector::new(AnomalySettings::default());
         for i in 0..20 {
-            assert!(detector.on_bar("X", 1_000 + i, Some(50.0), i as i64 * 60 * SECOND).is_empty());
+            assert!(detector.on_bar("X", 1_000.0 + i as f64, Some(50.0), i as i64 * 60 * SECOND).is_empty());
         }
-        let spike = detector.on_bar("X", 10_000, Some(71.0), 21 * 60 * SECOND);
+        let spike = detector.on_bar("X", 10_000.0, Some(71.0), 21 * 60 * SECOND);
         let kinds: Vec<AlertKind> = spike.iter().map(|a| a.kind).collect();
         assert_eq!(kinds, [AlertKind::VolumeSpike, AlertKind::RsiOverbought]);
         assert_eq!(spike[0].severity, Severity::Critical, "ten times the mean");
-        let oversold = detector.on_bar("X", 1_000, Some(29.0), 22 * 60 * SECOND);
+        let oversold = detector.on_bar("X", 1_000.0, Some(29.0), 22 * 60 * SECOND);
         assert_eq!(oversold.iter().map(|a| a.kind).collect::<Vec<_>>(), [AlertKind::RsiOversold]);
-        assert!(detector.on_bar("X", 1_000, Some(28.0), 23 * 60 * SECOND).is_empty(), "no new crossing");
+        assert!(detector.on_bar("X", 1_000.0, Some(28.0), 23 * 60 * SECOND).is_empty(), "no new crossing");
     }
 }

@@ -25,7 +25,7 @@ struct Forming {
 impl Forming {
     fn open(tick: &Tick, interval: BarInterval, start: i64) -> Self {
         let bar = OhlcvBar::opened(tick.symbol.clone(), interval, start, tick.price, tick.size);
-        Self { bar, notional: tick.price * tick.size as f64 }
+        Self { bar, notional: tick.price * tick.size }
     }
 
     fn add(&mut self, tick: &Tick) {
@@ -34,15 +34,16 @@ impl Forming {
         bar.low = bar.low.min(tick.price);
         bar.close = tick.price;
         // Ticks are validated (price ≤ 1e9, size ≤ 1e12), so these sums stay
-        // far from overflow for any real bar; saturating all the same, so
-        // that no input can wrap a count or panic.
-        bar.volume = bar.volume.saturating_add(tick.size);
+        // far from overflow for any real bar; the count saturates all the
+        // same, so that no input can wrap it or panic, and the volume stops
+        // at the largest finite number (JSON has no infinity).
+        bar.volume = (bar.volume + tick.size).min(f64::MAX);
         bar.trades = bar.trades.saturating_add(1);
-        self.notional += tick.price * tick.size as f64;
+        self.notional += tick.price * tick.size;
         // A bar of zero-size prints has no volume to weight by: keep the last VWAP.
-        if bar.volume > 0 {
+        if bar.volume > 0.0 && self.notional.is_finite() {
             // Rounding can put Σpv/Σv a hair outside [low, high]; it cannot be there.
-            bar.vwap = (self.notional / bar.volume as f64).clamp(bar.low, bar.high);
+            bar.vwap = (self.notional / bar.volume).clamp(bar.low, bar.high);
         }
     }
 }
@@ -93,22 +94,22 @@ mod tests {
 
     const MINUTE: i64 = 60_000_000_000;
 
-    fn tick(ts: i64, price: f64, size: u64) -> Tick {
+    fn tick(ts: i64, price: f64, size: f64) -> Tick {
         Tick { symbol: "X".into(), seq: 0, ts, price, size, change: 0.0, change_pct: 0.0 }
     }
 
     #[test]
     fn a_bar_closes_at_its_boundary_with_ohlcv_vwap_and_trades() {
         let mut builder = BarBuilder::new(BarInterval::OneMinute);
-        assert_eq!(builder.on_tick(&tick(10 * MINUTE + 1, 10.0, 100)), None);
-        assert_eq!(builder.on_tick(&tick(10 * MINUTE + 2, 12.0, 300)), None);
-        assert_eq!(builder.on_tick(&tick(11 * MINUTE - 1, 9.0, 100)), None);
-        let closed = builder.on_tick(&tick(11 * MINUTE, 11.0, 5)).expect("the minute closed");
+        assert_eq!(builder.on_tick(&tick(10 * MINUTE + 1, 10.0, 100.0)), None);
+        assert_eq!(builder.on_tick(&tick(10 * MINUTE + 2, 12.0, 300.0)), None);
+        assert_eq!(builder.on_tick(&tick(11 * MINUTE - 1, 9.0, 100.0)), None);
+        let closed = builder.on_tick(&tick(11 * MINUTE, 11.0, 5.0)).expect("the minute closed");
         assert_eq!(
             (closed.start, closed.open, closed.high, closed.low, closed.close),
             (10 * MINUTE, 10.0, 12.0, 9.0, 9.0)
         );
-        assert_eq!((closed.volume, closed.trades), (500, 3));
+        assert_eq!((closed.volume, closed.trades), (500.0, 3));
         assert!((closed.vwap - (10.0 * 100.0 + 12.0 * 300.0 + 9.0 * 100.0) / 500.0).abs() < 1e-12);
         assert_eq!(builder.forming().map(|b| (b.start, b.trades)), Some((11 * MINUTE, 1)));
     }
@@ -116,8 +117,8 @@ mod tests {
     #[test]
     fn late_ticks_are_refused_and_counted() {
         let mut builder = BarBuilder::new(BarInterval::FiveMinutes);
-        builder.on_tick(&tick(10 * MINUTE, 1.0, 1));
-        assert_eq!(builder.on_tick(&tick(4 * MINUTE, 2.0, 1)), None);
+        builder.on_tick(&tick(10 * MINUTE, 1.0, 1.0));
+        assert_eq!(builder.on_tick(&tick(4 * MINUTE, 2.0, 1.0)), None);
         assert_eq!(builder.late(), 1);
         assert_eq!(builder.forming().map(|b| b.trades), Some(1));
     }
@@ -125,8 +126,8 @@ mod tests {
     #[test]
     fn a_gap_skips_empty_intervals() {
         let mut builder = BarBuilder::new(BarInterval::OneMinute);
-        builder.on_tick(&tick(MINUTE, 1.0, 1));
-        let closed = builder.on_tick(&tick(30 * MINUTE, 2.0, 1)).expect("closed");
+        builder.on_tick(&tick(MINUTE, 1.0, 1.0));
+        let closed = builder.on_tick(&tick(30 * MINUTE, 2.0, 1.0)).expect("closed");
         assert_eq!(closed.start, MINUTE);
         assert_eq!(builder.forming().map(|b| b.start), Some(30 * MINUTE));
     }
@@ -136,11 +137,13 @@ mod tests {
     #[test]
     fn ticks_at_the_ends_of_time_and_size_are_taken_without_overflow() {
         let mut builder = BarBuilder::new(BarInterval::FifteenMinutes);
-        assert_eq!(builder.on_tick(&tick(i64::MIN, 1.0, 1)), None);
+        assert_eq!(builder.on_tick(&tick(i64::MIN, 1.0, 1.0)), None);
         assert_eq!((builder.late(), builder.forming()), (1, None));
-        builder.on_tick(&tick(i64::MAX, 1.0, u64::MAX));
-        builder.on_tick(&tick(i64::MAX, 2.0, u64::MAX));
-        assert_eq!(builder.forming().map(|b| (b.volume, b.trades)), Some((u64::MAX, 2)));
+        builder.on_tick(&tick(i64::MAX, 1.0, f64::MAX));
+        builder.on_tick(&tick(i64::MAX, 2.0, f64::MAX));
+        let bar = builder.forming().cloned().expect("forming");
+        assert_eq!((bar.volume, bar.trades), (f64::MAX, 2), "the largest finite volume, never infinity");
+        assert!(bar.vwap.is_finite(), "the VWAP keeps its last finite value");
     }
 
     #[test]
@@ -149,24 +152,27 @@ mod tests {
         let mut builder = BarBuilder::new(BarInterval::OneMinute);
         // A hundred thousand prints at the ceiling price and volume in one bar.
         for i in 0..100_000 {
-            builder.on_tick(&tick(MINUTE + i, MAX_PRICE, MAX_VOLUME));
+            builder.on_tick(&tick(MINUTE + i, MAX_PRICE, MAX_VOLUME as f64));
         }
         let bar = builder.forming().cloned().expect("forming");
-        assert_eq!((bar.vwap, bar.volume, bar.trades), (MAX_PRICE, 100_000 * MAX_VOLUME, 100_000));
+        assert_eq!((bar.vwap, bar.volume, bar.trades), (MAX_PRICE, 100_000.0 * MAX_VOLUME as f64, 100_000));
         // The floor and the ceiling, alternately: the VWAP is their mean.
         let mut builder = BarBuilder::new(BarInterval::OneMinute);
         for i in 0..1_000 {
-            builder.on_tick(&tick(MINUTE + i, if i % 2 == 0 { MIN_PRICE } else { MAX_PRICE }, MAX_VOLUME));
+            builder.on_tick(&tick(
+                MINUTE + i,
+                if i % 2 == 0 { MIN_PRICE } else { MAX_PRICE },
+                MAX_VOLUME as f64,
+            ));
         }
         let vwap = builder.forming().map(|b| b.vwap).expect("forming");
         assert!((vwap / (MAX_PRICE / 2.0) - 1.0).abs() < 1e-12, "{vwap}");
-        // Sizes no valid tick has: counts saturate instead of wrapping.
+        // Fractional sizes (coins) add up as they are.
         let mut builder = BarBuilder::new(BarInterval::OneMinute);
-        builder.on_tick(&tick(MINUTE, 1.0, u64::MAX));
-        builder.on_tick(&tick(MINUTE + 1, 1.0, u64::MAX));
+        builder.on_tick(&tick(MINUTE, 100.0, 0.25));
+        builder.on_tick(&tick(MINUTE + 1, 200.0, 0.75));
         let bar = builder.forming().cloned().expect("forming");
-        assert_eq!(bar.volume, u64::MAX);
-        assert!(bar.vwap.is_finite());
+        assert_eq!((bar.volume, bar.vwap), (1.0, 175.0));
     }
 
     /// Random tick streams: non-decreasing event time, positive prices.
@@ -184,7 +190,7 @@ mod tests {
                             seq: i as u64 + 1,
                             ts,
                             price,
-                            size,
+                            size: size as f64 / 8.0,
                             change: 0.0,
                             change_pct: 0.0,
                         }
@@ -211,13 +217,14 @@ mod tests {
                     ticks.iter().filter(|t| t.ts >= bar.start && t.ts < bar.start + interval.nanos()).collect();
                 prop_assert!(bar.high >= bar.open.max(bar.close));
                 prop_assert!(bar.low <= bar.open.min(bar.close));
-                prop_assert_eq!(bar.volume, inside.iter().map(|t| t.size).sum::<u64>());
+                // Eighths add exactly in binary.
+                prop_assert_eq!(bar.volume, inside.iter().map(|t| t.size).sum::<f64>());
                 prop_assert_eq!(bar.trades, inside.len() as u64);
                 prop_assert!(bar.vwap >= bar.low && bar.vwap <= bar.high, "vwap {} outside [{}, {}]", bar.vwap, bar.low, bar.high);
                 // And it is the volume-weighted mean of its ticks' prices.
-                let volume: u64 = inside.iter().map(|t| t.size).sum();
-                if volume > 0 {
-                    let expected = inside.iter().map(|t| t.price * t.size as f64).sum::<f64>() / volume as f64;
+                let volume: f64 = inside.iter().map(|t| t.size).sum();
+                if volume > 0.0 {
+                    let expected = inside.iter().map(|t| t.price * t.size).sum::<f64>() / volume;
                     prop_assert!((bar.vwap - expected).abs() <= 1e-9 * expected, "vwap {} vs {expected}", bar.vwap);
                 }
                 prop_assert_eq!(bar.start % interval.nanos(), 0);

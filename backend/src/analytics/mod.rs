@@ -128,7 +128,7 @@ mod tests {
     const MINUTE: i64 = 60_000_000_000;
 
     fn tick(symbol: &str, ts: i64, price: f64) -> Tick {
-        Tick { symbol: symbol.into(), seq: 0, ts, price, size: 10, change: 0.0, change_pct: 0.0 }
+        Tick { symbol: symbol.into(), seq: 0, ts, price, size: 10.0, change: 0.0, change_pct: 0.0 }
     }
 
     #[test]

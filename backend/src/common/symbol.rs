@@ -1,6 +1,6 @@
 //! Ticker syntax, checked the same way everywhere symbols come in.
 
-/// Upper-cases and checks a ticker: 1 to 12 of `A-Z 0-9 . -`, starting with
+/// Upper-cases and checks a ticker: 1 to 24 of `A-Z 0-9 . - :`, starting with
 /// a letter or digit (the rule is [`marquee_shared::validate::symbol`], so a
 /// symbol read from Kafka or a file is held to the same one). The error says
 /// what is wrong in words.
@@ -9,7 +9,7 @@ pub fn normalize(raw: &str) -> Result<String, String> {
     match marquee_shared::validate::symbol(&symbol) {
         Ok(_) => Ok(symbol),
         Err(_) => Err(format!(
-            "{} is not a symbol: use 1 to 12 letters, digits, '.' or '-'",
+            "{} is not a symbol: use 1 to 24 letters, digits, '.', '-' or ':'",
             marquee_shared::validate::quoted(raw)
         )),
     }
@@ -23,12 +23,13 @@ mod tests {
     fn symbols_are_upper_cased_and_checked() {
         assert_eq!(normalize("brk.b").ok().as_deref(), Some("BRK.B"));
         assert_eq!(normalize(" ibm ").ok().as_deref(), Some("IBM"));
-        for bad in ["", "-X", "A B", "TOOLONGSYMBOL1", "IBM;DROP", "ÅB", "../etc"] {
+        assert_eq!(normalize("binance:btcusdt").ok().as_deref(), Some("BINANCE:BTCUSDT"));
+        for bad in ["", "-X", "A B", "A-VERY-LONG-SYMBOL-OF-25C", "IBM;DROP", "ÅB", "../etc", "EUR/USD"] {
             assert!(normalize(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
             normalize("a b").err().as_deref(),
-            Some("\"a b\" is not a symbol: use 1 to 12 letters, digits, '.' or '-'")
+            Some("\"a b\" is not a symbol: use 1 to 24 letters, digits, '.', '-' or ':'")
         );
         let hostile = "X".repeat(10_000);
         let err = normalize(&hostile).expect_err("too long");

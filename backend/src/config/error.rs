@@ -59,6 +59,8 @@ pub enum ConfigError {
     WeakClusterSecret,
     #[error("--allowed-origin: {0}")]
     AllowedOrigin(String),
+    #[error("--source {0}: {1}")]
+    Source(String, String),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
     UnknownSymbol(String, String),
 }

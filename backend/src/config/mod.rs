@@ -15,6 +15,7 @@ mod cluster;
 mod edge;
 mod error;
 mod secrets;
+mod sources;
 mod store;
 
 pub use alphavantage::{AlphaVantageArgs, AlphaVantageConfig};
@@ -22,6 +23,7 @@ pub use cluster::{ClusterArgs, ClusterConfig, Role, Roles};
 pub use edge::{EdgeArgs, EdgeConfig};
 pub use error::ConfigError;
 pub use secrets::{Secret, Secrets};
+pub use sources::{LiveSource, MAX_FEED_SYMBOLS, SourceArgs, SourcesConfig};
 pub use store::{MongoConfig, RetentionArgs, StoreArgs};
 
 use crate::cluster::cluster_key::ClusterKey;
@@ -154,6 +156,8 @@ pub struct ServeArgs {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub edge: EdgeArgs,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     /// Demo symbols to load (comma separated); default: the whole demo universe.
     #[arg(long, env = "MARQUEE_SYMBOLS", value_delimiter = ',')]
     pub symbols: Vec<String>,
@@ -199,6 +203,8 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// Connection, queue and time limits of the HTTP and WebSocket edge.
     pub edge: EdgeConfig,
+    /// The simulation and the venues' feeds.
+    pub sources: SourcesConfig,
     pub secrets: Secrets,
 }
 
@@ -294,6 +300,7 @@ impl Config {
             alphavantage,
             cluster: cluster(&args.cluster, args.listen, &secrets)?,
             edge: args.edge.to_config()?,
+            sources: args.sources.to_config()?,
             secrets,
         })
     }
@@ -328,6 +335,7 @@ impl Config {
                 key: None,
             },
             edge: EdgeConfig::default(),
+            sources: SourcesConfig::default(),
             secrets: Secrets::default(),
         }
     }

@@ -3,6 +3,7 @@
 //! Operators start, stop, pause and speed it up through a [`DriverHandle`].
 
 mod controller;
+pub mod feed;
 mod handle;
 mod resume;
 
@@ -46,6 +47,12 @@ pub struct DriverSettings {
     /// The walk's parameters (its `step_secs` is per tick).
     pub walk: WalkParams,
     pub rng_seed: u64,
+    /// Off when only venues' feeds were asked for (`--source`): no symbol is
+    /// simulated.
+    pub simulate: bool,
+    /// Symbols a live feed streams: never simulated too (each symbol has
+    /// one source of seqs).
+    pub live: HashSet<String>,
 }
 
 /// The driver actor.
@@ -306,7 +313,10 @@ impl Driver {
     /// once, naming the symbol and the date of the bad close.
     async fn usable(&mut self, summaries: Vec<SymbolSummary>) -> Result<Vec<SymbolSummary>, StoreError> {
         let mut usable = Vec::with_capacity(summaries.len());
-        for mut summary in summaries {
+        let simulated = summaries
+            .into_iter()
+            .filter(|s| self.settings.simulate && !self.settings.live.contains(&s.symbol));
+        for mut summary in simulated {
             let Err(invalid) = validate::price("close", summary.last) else {
                 usable.push(summary);
                 continue;

@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use marquee_shared::{Bar, DataSource};
 
 use super::*;
@@ -32,6 +34,8 @@ fn settings(threshold: u64) -> DriverSettings {
             jump_size: 0.0,
         },
         rng_seed: 1,
+        simulate: true,
+        live: HashSet::new(),
     }
 }
 

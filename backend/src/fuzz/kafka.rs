@@ -31,7 +31,7 @@ fn lines<T: Serialize>(records: &[T]) -> Vec<u8> {
     lines.join("\n").into_bytes()
 }
 
-fn tick(symbol: &str, seq: u64, ts: i64, price: f64, size: u64) -> Tick {
+fn tick(symbol: &str, seq: u64, ts: i64, price: f64, size: f64) -> Tick {
     Tick {
         symbol: symbol.into(),
         seq,
@@ -87,26 +87,26 @@ fn ticks() {
             (
                 "ticks",
                 lines(&[
-                    tick("IBM", 1, day, 100.5, 10),
-                    tick("IBM", 2, day + 1, 101.0, 0),
-                    tick("MSFT", 1, day, 3.0, 7),
+                    tick("IBM", 1, day, 100.5, 10.0),
+                    tick("IBM", 2, day + 1, 101.0, 0.0),
+                    tick("MSFT", 1, day, 3.0, 7.0),
                 ]),
             ),
             (
                 "records of several ticks",
                 [
-                    encode_ticks(&[tick("IBM", 3, day + 2, 100.0, 1), tick("KO", 1, day, 60.0, 2)])
+                    encode_ticks(&[tick("IBM", 3, day + 2, 100.0, 1.0), tick("KO", 1, day, 60.0, 2.0)])
                         .expect("JSON"),
-                    encode_ticks(&[tick("IBM", 4, day + 3, 100.5, 3)]).expect("JSON"),
+                    encode_ticks(&[tick("IBM", 4, day + 3, 100.5, 3.0)]).expect("JSON"),
                 ]
                 .join(&b'\n'),
             ),
             (
                 "ticks over bars",
                 lines(&[
-                    tick("IBM", 7, 60_000_000_000, 99.0, 5),
-                    tick("IBM", 8, 3_600_000_000_000, 98.0, 5),
-                    tick("IBM", 9, 3_600_000_000_001, 120.0, 1),
+                    tick("IBM", 7, 60_000_000_000, 99.0, 5.0),
+                    tick("IBM", 8, 3_600_000_000_000, 98.0, 5.0),
+                    tick("IBM", 9, 3_600_000_000_001, 120.0, 1.0),
                 ]),
             ),
         ],
@@ -139,7 +139,7 @@ fn bar(symbol: &str, interval: BarInterval, start: i64) -> AnalyzedBar {
         high: 12.0,
         low: 9.5,
         close: 11.0,
-        volume: 40,
+        volume: 40.0,
         vwap: 10.5,
         trades: 3,
     };

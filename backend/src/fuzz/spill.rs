@@ -35,7 +35,7 @@ fn spill() {
         seq,
         ts: 1_700_000_000_000_000_000 + seq as i64,
         price,
-        size: 100,
+        size: 100.0,
         change: price - 100.0,
         change_pct: (price - 100.0) / 100.0,
     };

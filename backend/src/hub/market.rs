@@ -119,7 +119,7 @@ mod tests {
             seq,
             ts: seq as i64,
             price: seq as f64,
-            size: 1,
+            size: 1.0,
             change: 0.0,
             change_pct: 0.0,
         }

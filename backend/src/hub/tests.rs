@@ -4,7 +4,7 @@ use super::*;
 use crate::store::SqliteStore;
 
 fn tick(symbol: &str, seq: u64, price: f64) -> Tick {
-    Tick { symbol: symbol.into(), seq, ts: seq as i64, price, size: 1, change: 0.0, change_pct: 0.0 }
+    Tick { symbol: symbol.into(), seq, ts: seq as i64, price, size: 1.0, change: 0.0, change_pct: 0.0 }
 }
 
 fn stopped() -> SimulationView {
@@ -141,7 +141,7 @@ fn forming(symbol: &str, close: f64) -> marquee_shared::AnalyzedBar {
             high: close.max(1.0),
             low: 1.0,
             close,
-            volume: 1,
+            volume: 1.0,
             vwap: 1.0,
             trades: 1,
         },

@@ -142,7 +142,7 @@ fn crash() -> Vec<Tick> {
     let mut seq = 0;
     let mut tick = |ts: i64, price: f64| {
         seq += 1;
-        Tick { symbol: "CRASH".into(), seq, ts, price, size: MAX_VOLUME, change: 0.0, change_pct: 0.0 }
+        Tick { symbol: "CRASH".into(), seq, ts, price, size: MAX_VOLUME as f64, change: 0.0, change_pct: 0.0 }
     };
     let mut ticks = Vec::new();
     for m in 0..80 {
@@ -177,8 +177,15 @@ fn hostile_heartbeat(key: &ClusterKey, instances: &Instances) {
 async fn every_server_message_from_hostile_inputs_carries_only_numbers() {
     // A store holding an impossible tick from before the checks.
     let store: SharedStore = Arc::new(SqliteStore::in_memory().expect("store"));
-    let stored =
-        Tick { symbol: "TOP".into(), seq: 1, ts: BASE, price: 1e308, size: 1, change: 0.0, change_pct: 0.0 };
+    let stored = Tick {
+        symbol: "TOP".into(),
+        seq: 1,
+        ts: BASE,
+        price: 1e308,
+        size: 1.0,
+        change: 0.0,
+        change_pct: 0.0,
+    };
     store.insert_ticks(vec![stored]).await.expect("stored as before the checks");
 
     let (input, input_rx) = mpsc::channel(64);

@@ -337,7 +337,7 @@ mod tests {
                     high: 11.0,
                     low: 9.0,
                     close: 10.5,
-                    volume: 100,
+                    volume: 100.0,
                     vwap,
                     trades: 3,
                 },

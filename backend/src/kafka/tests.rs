@@ -61,7 +61,7 @@ fn tick(symbol: &str, seq: u64) -> Tick {
         seq,
         ts: 1_700_000_000_000_000_000 + seq as i64,
         price: 100.0 + seq as f64,
-        size: 10,
+        size: 10.0,
         change: 0.0,
         change_pct: 0.0,
     }

@@ -33,7 +33,7 @@ use crate::cluster::instances::{Instances, ThisInstance};
 use crate::common::Stage;
 use crate::common::shutdown::Grace;
 use crate::config::{Config, Role};
-use crate::driver::{Driver, DriverHandle, DriverSettings, WalkParams};
+use crate::driver::{self, Driver, DriverHandle, DriverSettings, WalkParams};
 use crate::events::Events;
 use crate::hub::{Hub, HubHandle, HubSettings};
 use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
@@ -117,8 +117,16 @@ impl Pipeline {
         let (hub_in, hub_rx) = mpsc::channel(TICK_CHANNEL);
         // Driver → receiver, when both run here and no engine joins them.
         let mut local_ticks = None;
+        let mut feed_checks = Vec::new();
         let driver = if roles.has(Role::Driver) {
             let (driver_out, ticks) = mpsc::channel(TICK_CHANNEL);
+            // The venues' feeds send down the same channel as the simulation.
+            let feed_start = driver::feed::FeedStart {
+                store: Arc::clone(&store),
+                recent: links.as_ref().map(|links| links.recent_ticks()),
+                out: driver_out.clone(),
+            };
+            feed_checks = driver::feed::spawn(&config.sources.live, &feed_start, &tasks, &shutdown);
             let (mut driver, handle) = Driver::new(
                 driver_settings(config),
                 Arc::clone(&store),
@@ -187,6 +195,7 @@ impl Pipeline {
         let mut checks = vec![DependencyCheck::store(Arc::clone(&store))];
         checks.extend(links.as_ref().map(|links| links.dependency()).transpose()?);
         checks.extend(event_wiring.checks);
+        checks.extend(feed_checks);
         let (sampler, metrics) = Sampler::new(
             Arc::clone(&stats),
             driver.watch(),
@@ -283,6 +292,8 @@ fn driver_settings(config: &Config) -> DriverSettings {
             jump_size: config.jump_size,
         },
         rng_seed,
+        simulate: config.sources.simulation,
+        live: config.sources.live_symbols().map(str::to_owned).collect(),
     }
 }
 

@@ -124,7 +124,7 @@ mod tests {
     use super::*;
 
     fn tick(symbol: &str, seq: u64, ts: i64) -> Tick {
-        Tick { symbol: symbol.into(), seq, ts, price: 1.0, size: 1, change: 0.0, change_pct: 0.0 }
+        Tick { symbol: symbol.into(), seq, ts, price: 1.0, size: 1.0, change: 0.0, change_pct: 0.0 }
     }
 
     const LIMITS: BufferLimits = BufferLimits { capacity: 4, batch: 3, max_age: Duration::from_millis(50) };

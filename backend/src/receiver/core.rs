@@ -90,7 +90,7 @@ mod tests {
         Tick {
             symbol: symbol.into(),
             price: 100.0 + seq as f64,
-            size: 10,
+            size: 10.0,
             ts: 1_700_000_000 * NS + secs * NS,
             seq,
             change: 0.0,

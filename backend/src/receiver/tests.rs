@@ -119,7 +119,7 @@ fn batch(step: u64) -> Vec<Tick> {
             seq: step,
             ts: step as i64,
             price: 1.0,
-            size: 1,
+            size: 1.0,
             change: 0.0,
             change_pct: 0.0,
         })
@@ -239,7 +239,7 @@ async fn closed_bars_and_alerts_are_stored_and_passed_on() {
             seq: step,
             ts: step as i64 * MINUTE / 6,
             price,
-            size: 100,
+            size: 100.0,
             change: 0.0,
             change_pct: 0.0,
         };

@@ -3,4 +3,6 @@
 //! ([`random_walk`], pure: the driver stage runs it).
 
 pub mod demo_universe;
+pub mod feed;
 pub mod random_walk;
+pub mod venues;

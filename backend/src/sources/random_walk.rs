@@ -169,6 +169,7 @@ impl RandomWalk {
                     self.sizes.sample(&mut self.rng).round().clamp(1.0, validate::MAX_VOLUME as f64) as u64;
                 // Odd lots aside, prints come in round lots of 100.
                 let size = if size > 100 && self.rng.random_bool(0.8) { size / 100 * 100 } else { size };
+                let size = size as f64;
                 let change = s.price - s.reference;
                 Tick {
                     symbol: s.symbol.clone(),
@@ -223,7 +224,7 @@ mod tests {
             let symbols: Vec<_> = ticks.iter().map(|t| t.symbol.as_str()).collect();
             assert_eq!(symbols, ["AAPL", "MSFT", "KO"]);
             assert!(ticks.iter().all(|t| t.seq == step as u64 && t.ts == step * 1_000));
-            assert!(ticks.iter().all(|t| t.price > 0.0 && t.size >= 1));
+            assert!(ticks.iter().all(|t| t.price > 0.0 && t.size >= 1.0));
         }
     }
 
@@ -315,7 +316,7 @@ mod tests {
     #[test]
     fn sizes_are_positive_and_mostly_round_lots() {
         let mut walk = RandomWalk::new(seeds(), PARAMS, 5);
-        let sizes: Vec<u64> = (0..2_000).flat_map(|i| walk.step(i)).map(|t| t.size).collect();
+        let sizes: Vec<u64> = (0..2_000).flat_map(|i| walk.step(i)).map(|t| t.size as u64).collect();
         assert!(sizes.iter().all(|&s| s >= 1));
         let round = sizes.iter().filter(|&&s| s % 100 == 0).count();
         assert!(round > sizes.len() / 4, "{round} round lots of {}", sizes.len());

@@ -23,7 +23,8 @@ struct Record {
     ts: i64,
     #[serde(with = "exact")]
     price: f64,
-    size: u64,
+    /// A plain JSON number: a spill written when sizes were whole reads the same.
+    size: f64,
     #[serde(with = "exact")]
     change: f64,
     #[serde(with = "exact")]
@@ -152,7 +153,7 @@ mod tests {
             seq,
             ts: 1_700_000_000_000_000_000 + seq as i64,
             price: 101.25,
-            size: 300,
+            size: 300.0,
             change: 1.25,
             change_pct: 1.25,
         }

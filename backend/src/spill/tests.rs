@@ -13,7 +13,7 @@ fn tick(symbol: &str, seq: u64) -> Tick {
         seq,
         ts: 1_700_000_000_000_000_000,
         price: 10.0,
-        size: 1,
+        size: 1.0,
         change: 0.0,
         change_pct: 0.0,
     }

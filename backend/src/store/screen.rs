@@ -99,7 +99,7 @@ mod tests {
             seq,
             ts: 1,
             price: 1.0,
-            size: 1,
+            size: 1.0,
             change: 0.0,
             change_pct: 0.0,
         };

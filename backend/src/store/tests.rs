@@ -70,7 +70,7 @@ fn bar(symbol: &str, day: i64, close: f64) -> Bar {
 }
 
 fn tick(symbol: &str, seq: u64, price: f64) -> Tick {
-    Tick { symbol: symbol.into(), seq, ts: seq as i64, price, size: 10, change: 0.0, change_pct: 0.0 }
+    Tick { symbol: symbol.into(), seq, ts: seq as i64, price, size: 10.0, change: 0.0, change_pct: 0.0 }
 }
 
 async fn daily_bar_upserts_are_idempotent_and_replace_values(store: &dyn Store) {
@@ -217,7 +217,7 @@ async fn intraday_bars_are_kept_per_interval_apart_from_daily_bars(store: &dyn S
 
 async fn live_bars_upsert_by_start_and_alerts_come_back_newest_first(store: &dyn Store) {
     let live = |start: i64, close: f64| AnalyzedBar {
-        bar: OhlcvBar::opened("A", BarInterval::OneMinute, start, close, 5),
+        bar: OhlcvBar::opened("A", BarInterval::OneMinute, start, close, 5.0),
         indicators: Indicators { sma20: Some(close), ..Indicators::default() },
     };
     store.upsert_analyzed_bars(vec![live(1, 1.0), live(2, 2.0)]).await.expect("upsert");

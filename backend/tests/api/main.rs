@@ -6,6 +6,8 @@ mod edge;
 mod engines;
 mod errors;
 mod fake_alphavantage;
+mod fake_coinbase;
+mod feeds;
 mod fetch;
 mod health;
 mod helpers;

@@ -55,7 +55,7 @@ async fn ticks_for_five_symbols_arrive_within_two_seconds_with_increasing_seq() 
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_seq_strictly_increasing(&seen);
     for ticks in seen.values() {
-        assert!(ticks.iter().all(|t| t.price > 0.0 && t.size > 0 && t.ts > 0));
+        assert!(ticks.iter().all(|t| t.price > 0.0 && t.size > 0.0 && t.ts > 0));
     }
     app.stop().await.expect("clean stop");
 }
@@ -147,7 +147,7 @@ async fn the_forming_bar_is_pushed_while_it_forms() {
             break bars.into_iter().next().expect("a forming bar");
         }
     };
-    assert!(forming.bar.trades > 0 && forming.bar.volume > 0);
+    assert!(forming.bar.trades > 0 && forming.bar.volume > 0.0);
     assert!(forming.bar.low <= forming.bar.vwap && forming.bar.vwap <= forming.bar.high);
     assert_eq!(forming.bar.start % forming.bar.interval.nanos(), 0);
     app.stop().await.expect("clean stop");

@@ -49,7 +49,7 @@ pub struct Candle {
     pub high: f64,
     pub low: f64,
     pub close: f64,
-    pub volume: u64,
+    pub volume: f64,
     pub indicators: Indicators,
     /// Still forming: drawn translucent with an outline.
     pub forming: bool,
@@ -87,7 +87,7 @@ impl From<&Bar> for Candle {
             high: bar.high,
             low: bar.low,
             close: bar.close,
-            volume: bar.volume,
+            volume: bar.volume as f64,
             indicators: Indicators::default(),
             forming: false,
         }

@@ -46,18 +46,18 @@ pub(crate) fn draw_volume<DB: DrawingBackend>(
     pane: Rect,
     theme: &ChartTheme,
 ) -> DrawResult<DB> {
-    let max = candles.iter().map(|c| c.volume).max().unwrap_or(0) as f64;
+    let max = candles.iter().map(|c| c.volume).fold(0.0, f64::max);
     let scale = YScale { lo: 0.0, hi: (max * 1.1).max(1.0), top: pane.y0 + theme.px(4.0), bottom: pane.y1 };
     let ticks = nice_ticks(0.0, scale.hi, 2);
     draw_value_axis(root, pane, &scale, &ticks, compact, theme)?;
-    for (i, candle) in candles.iter().enumerate().filter(|(_, c)| c.volume > 0) {
+    for (i, candle) in candles.iter().enumerate().filter(|(_, c)| c.volume > 0.0) {
         let alpha = if candle.forming { theme.volume_alpha * 0.5 } else { theme.volume_alpha };
-        let rect = bar(slots, i, &scale, candle.volume as f64, 0.0, theme);
+        let rect = bar(slots, i, &scale, candle.volume, 0.0, theme);
         paint::fill_rect(root, rect, candle_color(candle, theme).mix(alpha))?;
     }
     let mut items = vec![("Vol".to_owned(), theme.axis_text)];
     if let Some(last) = candles.last() {
-        items.push((compact(last.volume as f64), candle_color(last, theme)));
+        items.push((compact(last.volume), candle_color(last, theme)));
     }
     title(root, pane, items, theme)
 }

@@ -27,7 +27,7 @@ fn chart_layout() -> Layout {
     layout(SIZE.0, SIZE.1, &ChartTheme::dark())
 }
 
-fn candle(i: i64, open: f64, high: f64, low: f64, close: f64, volume: u64) -> Candle {
+fn candle(i: i64, open: f64, high: f64, low: f64, close: f64, volume: f64) -> Candle {
     Candle {
         start: 1_763_900_000_000_000_000 + i * MINUTE,
         open,
@@ -42,9 +42,9 @@ fn candle(i: i64, open: f64, high: f64, low: f64, close: f64, volume: u64) -> Ca
 /// Up, down and doji.
 fn three() -> Vec<Candle> {
     vec![
-        candle(0, 100.0, 112.0, 98.0, 110.0, 300),
-        candle(1, 110.0, 111.0, 102.0, 104.0, 100),
-        candle(2, 105.0, 107.0, 103.0, 105.0, 200),
+        candle(0, 100.0, 112.0, 98.0, 110.0, 300.0),
+        candle(1, 110.0, 111.0, 102.0, 104.0, 100.0),
+        candle(2, 105.0, 107.0, 103.0, 105.0, 200.0),
     ]
 }
 
@@ -155,7 +155,7 @@ fn with_sma20(values: &[Option<f64>]) -> Vec<Candle> {
         .iter()
         .enumerate()
         .map(|(i, &sma20)| {
-            let mut c = candle(i as i64, 100.0, 102.0, 99.0, 101.0, 10);
+            let mut c = candle(i as i64, 100.0, 102.0, 99.0, 101.0, 10.0);
             c.indicators.sma20 = sma20;
             c
         })
@@ -243,7 +243,7 @@ fn time_labels_follow_the_format() {
     assert_eq!(texts(TimeFormat::Daily), ["2025-11-23"; 3]);
 
     // Many bars: a few labels, never overlapping, the newest always labelled.
-    let bars: Vec<_> = (0..200).map(|i| candle(i, 1.0, 2.0, 0.5, 1.5, 1)).collect();
+    let bars: Vec<_> = (0..200).map(|i| candle(i, 1.0, 2.0, 0.5, 1.5, 1.0)).collect();
     let svg = render_candles(&bars, NONE, TimeFormat::Intraday);
     let y = chart_layout().time_y.to_string();
     let mut xs: Vec<_> =
@@ -263,16 +263,16 @@ fn candle_geometry_keeps_pixel_rules() {
     let scale = super::scale::YScale { lo: 90.0, hi: 110.0, top: 0, bottom: 200 };
     let geometry = |c: Candle| super::candles::candle_geometry(&c, 3, &slots, &scale, &theme);
 
-    let up = geometry(candle(0, 95.0, 105.0, 92.5, 100.0, 1));
+    let up = geometry(candle(0, 95.0, 105.0, 92.5, 100.0, 1.0));
     assert!(up.up);
     assert_eq!((up.body.y0, up.body.y1), (100, 150), "close 100 at the top, open 95 below");
     assert_eq!((up.wick.y0, up.wick.y1), (50, 175));
     assert_eq!(up.body.width() % 2, 1, "odd bodies centre the wick");
     assert_eq!(up.wick.x0 - up.body.x0, up.body.x1 - up.wick.x1);
 
-    let doji = geometry(candle(0, 100.0, 100.0, 100.0, 100.0, 1));
+    let doji = geometry(candle(0, 100.0, 100.0, 100.0, 100.0, 1.0));
     assert_eq!((doji.body.height(), doji.wick.height()), (1, 1));
-    let down = geometry(candle(0, 100.0, 99.0, 96.0, 97.0, 1));
+    let down = geometry(candle(0, 100.0, 99.0, 96.0, 97.0, 1.0));
     assert!(!down.up);
     assert!(down.wick.y0 <= down.body.y0, "a high below the open still covers the body");
 }

@@ -217,7 +217,7 @@ mod tests {
 
     fn bar(symbol: &str, interval: BarInterval, minute: i64, close: f64) -> AnalyzedBar {
         AnalyzedBar {
-            bar: OhlcvBar::opened(symbol, interval, minute * MINUTE, close, 1),
+            bar: OhlcvBar::opened(symbol, interval, minute * MINUTE, close, 1.0),
             indicators: Indicators::default(),
         }
     }

@@ -76,7 +76,7 @@ mod tests {
             seq,
             ts: ts_ms * 1_000_000,
             price: 1.0,
-            size: 1,
+            size: 1.0,
             change: 0.0,
             change_pct: 0.0,
         }

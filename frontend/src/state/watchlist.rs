@@ -51,7 +51,7 @@ pub struct Row {
     pub change: Option<f64>,
     pub change_pct: Option<f64>,
     /// Volume of the forming [`VOLUME_INTERVAL`] bar.
-    pub volume: Option<u64>,
+    pub volume: Option<f64>,
     pub last_move: Move,
 }
 
@@ -95,7 +95,7 @@ pub fn rows(market: &MarketState, filter: &str, sort: Sort) -> Vec<Row> {
         SortKey::Last => row.last,
         SortKey::Change => row.change,
         SortKey::ChangePct => row.change_pct,
-        SortKey::Volume => row.volume.map(|v| v as f64),
+        SortKey::Volume => row.volume,
     };
     rows.sort_by(|a, b| {
         let order = match sort.key {
@@ -135,7 +135,7 @@ mod tests {
             seq: 1,
             ts: 0,
             price: 100.0 + pct,
-            size: 1,
+            size: 1.0,
             change: pct,
             change_pct: pct,
         };

@@ -14,7 +14,7 @@ fn tick() -> Tick {
         seq: 1,
         ts: 1_763_900_000_000_000_000,
         price: 189.25,
-        size: 300,
+        size: 300.0,
         change: -1.5,
         change_pct: -0.79,
     }
@@ -86,8 +86,10 @@ fn times_seqs_and_symbols_have_ranges() {
         Err("seq 18446744073709551615 is outside 1 to 9007199254740991 (2^53 - 1)".into())
     );
     assert!(seq(0).is_err() && seq(1).is_ok() && seq(MAX_SEQ).is_ok());
-    assert!(symbol("BRK.B").is_ok());
-    for bad in ["", "ibm", "-X", "TOOLONGSYMBOL", "A B"] {
+    for good in ["BRK.B", "BTC-USD", "BINANCE:BTCUSDT", "FAKEPACA"] {
+        assert!(symbol(good).is_ok(), "{good:?}");
+    }
+    for bad in ["", "ibm", "-X", "A-VERY-LONG-SYMBOL-OF-25C", "A B", "A/B", ":X"] {
         assert!(symbol(bad).is_err(), "{bad:?}");
     }
 }
@@ -109,7 +111,7 @@ fn bars_must_be_consistent() {
         high: 11.0,
         low: 9.0,
         close: 10.0,
-        volume: u64::MAX,
+        volume: f64::MAX,
         vwap: 12.0,
         trades: u64::MAX,
     };
@@ -125,7 +127,9 @@ fn ticks_check_every_field() {
     let hostile = [
         Tick { seq: u64::MAX, ..tick() },
         Tick { seq: 0, ..tick() },
-        Tick { size: 1_000_000_000_000_000, ..tick() },
+        Tick { size: 1e15, ..tick() },
+        Tick { size: -0.5, ..tick() },
+        Tick { size: f64::NAN, ..tick() },
         Tick { price: 1e308, ..tick() },
         Tick { ts: -1, ..tick() },
         Tick { change_pct: f64::NAN, ..tick() },

@@ -187,7 +187,7 @@ mod tests {
                     seq: 1,
                     ts: 1,
                     price: 1.0,
-                    size: 1,
+                    size: 1.0,
                     change: 0.0,
                     change_pct: 0.0,
                 })

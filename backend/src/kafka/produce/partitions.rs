@@ -83,7 +83,7 @@ mod tests {
     use super::*;
 
     fn tick(symbol: &str, seq: u64) -> Tick {
-        Tick { symbol: symbol.into(), seq, ts: 1, price: 1.0, size: 1, change: 0.0, change_pct: 0.0 }
+        Tick { symbol: symbol.into(), seq, ts: 1, price: 1.0, size: 1.0, change: 0.0, change_pct: 0.0 }
     }
 
     #[test]

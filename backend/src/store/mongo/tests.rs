@@ -61,5 +61,5 @@ async fn a_store_whose_server_is_down_reports_it_and_recovers_when_it_answers() 
 }
 
 fn tick(seq: u64) -> Tick {
-    Tick { symbol: "A".into(), seq, ts: seq as i64, price: 1.0, size: 1, change: 0.0, change_pct: 0.0 }
+    Tick { symbol: "A".into(), seq, ts: seq as i64, price: 1.0, size: 1.0, change: 0.0, change_pct: 0.0 }
 }

@@ -27,15 +27,7 @@ pub(super) fn insert(conn: &mut Connection, ticks: &[Tick]) -> StoreResult<u64> 
         let mut newest: HashMap<&str, &Tick> = HashMap::new();
         for t in ticks {
             new += insert
-                .execute(params![
-                    t.symbol,
-                    to_i64(t.seq),
-                    t.ts,
-                    t.price,
-                    to_i64(t.size),
-                    t.change,
-                    t.change_pct
-                ])
+                .execute(params![t.symbol, to_i64(t.seq), t.ts, t.price, t.size, t.change, t.change_pct])
                 .map_err(engine)? as u64;
             let held = newest.entry(&t.symbol).or_insert(t);
             if t.seq > held.seq {
@@ -72,7 +64,8 @@ pub(super) fn recent(conn: &Connection, symbol: &str, limit: usize) -> StoreResu
                 seq: to_u64(row.get(1)?),
                 ts: row.get(2)?,
                 price: row.get(3)?,
-                size: to_u64(row.get(4)?),
+                // REAL, or INTEGER in a store written when sizes were whole.
+                size: row.get(4)?,
                 change: row.get(5)?,
                 change_pct: row.get(6)?,
             })

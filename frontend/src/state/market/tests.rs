@@ -6,7 +6,7 @@ fn tick(symbol: &str, seq: u64, price: f64) -> Tick {
         seq,
         ts: 0,
         price,
-        size: 100,
+        size: 100.0,
         change: price - 100.0,
         change_pct: price - 100.0,
     }
@@ -122,7 +122,7 @@ fn a_snapshot_after_reconnect_moves_forward_but_never_back() {
     assert_eq!(state.quote("A").map(|q| q.tick.seq), Some(9));
 }
 
-fn forming_bar(symbol: &str, interval: BarInterval, start: i64, volume: u64) -> AnalyzedBar {
+fn forming_bar(symbol: &str, interval: BarInterval, start: i64, volume: f64) -> AnalyzedBar {
     AnalyzedBar {
         bar: marquee_shared::OhlcvBar {
             symbol: symbol.into(),
@@ -148,9 +148,9 @@ fn a_snapshot_replaces_what_every_symbol_shows() {
     state.apply(ticks(spark_ticks("B")));
     state.apply(ServerMessage::Bars {
         bars: vec![
-            forming_bar("A", BarInterval::OneMinute, 60, 10),
-            forming_bar("A", BarInterval::FifteenMinutes, 0, 30),
-            forming_bar("B", BarInterval::OneMinute, 60, 20),
+            forming_bar("A", BarInterval::OneMinute, 60, 10.0),
+            forming_bar("A", BarInterval::FifteenMinutes, 0, 30.0),
+            forming_bar("B", BarInterval::OneMinute, 60, 20.0),
         ],
         closed: false,
     });
@@ -163,14 +163,14 @@ fn a_snapshot_replaces_what_every_symbol_shows() {
         SimulationState::Running { symbols: 1, speed: 1.0 },
         vec![tick("A", 90, 42.0)],
         BTreeMap::from([("A".to_owned(), vec![30.0, 90.0])]),
-        vec![forming_bar("A", BarInterval::OneMinute, 120, 5)],
+        vec![forming_bar("A", BarInterval::OneMinute, 120, 5.0)],
     ));
     assert_eq!(state.symbols(), ["A"], "B has no stale row");
     assert_eq!(state.quote("A").map(|q| (q.tick.seq, q.tick.price, q.last_move)), Some((90, 42.0, Move::Up)));
     assert_eq!(state.quote("B"), None);
     assert_eq!(state.sparkline("A"), [30.0, 90.0]);
     assert_eq!(state.sparkline("B"), Vec::<f64>::new());
-    assert_eq!(state.forming("A", BarInterval::OneMinute).map(|b| b.bar.volume), Some(5));
+    assert_eq!(state.forming("A", BarInterval::OneMinute).map(|b| b.bar.volume), Some(5.0));
     assert_eq!(state.forming("A", BarInterval::FifteenMinutes), None, "closed while the page lagged");
     assert_eq!(state.forming("B", BarInterval::OneMinute), None);
     assert_eq!(state.stream.ticks_received, 40, "a snapshot is not ticks");
