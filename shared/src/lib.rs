@@ -28,7 +28,7 @@ pub use event::{Event, EventKind};
 pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, Imported, IntradayInterval, OutputSize};
 pub use forming::FormingBars;
 pub use health::{Dependency, Health, Instance, StageHealth, Status};
-pub use market::{Bar, BarInterval, Company, DataSource, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
+pub use market::{Bar, BarInterval, Company, DataSource, Feed, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
 pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};
 pub use metrics::{EdgeFigures, Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
 pub use tick::Tick;

@@ -159,6 +159,7 @@ mod tests {
                     symbol: "AAPL".into(),
                     name: None,
                     source: crate::DataSource::Csv,
+                    feed: Some(crate::Feed::Live { venue: "Coinbase".into() }),
                 }],
                 quotes: vec![tick()],
                 sparklines: BTreeMap::from([("AAPL".to_owned(), vec![1.0, 2.0])]),

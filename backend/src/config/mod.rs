@@ -300,7 +300,7 @@ impl Config {
             alphavantage,
             cluster: cluster(&args.cluster, args.listen, &secrets)?,
             edge: args.edge.to_config()?,
-            sources: args.sources.to_config()?,
+            sources: args.sources.to_config(&secrets)?,
             secrets,
         })
     }

@@ -32,6 +32,11 @@ pub struct Secrets {
     /// `MARQUEE_CLUSTER_SECRET`: shared by the processes of a split
     /// deployment, to sign heartbeats and forwarded requests.
     pub cluster_secret: Option<Secret>,
+    /// `FINNHUB_API_KEY`: for `--source finnhub:...`.
+    pub finnhub_api_key: Option<Secret>,
+    /// `ALPACA_API_KEY_ID` and `ALPACA_API_SECRET_KEY`: for `--source alpaca:...`.
+    pub alpaca_key_id: Option<Secret>,
+    pub alpaca_secret_key: Option<Secret>,
 }
 
 impl Secrets {
@@ -41,6 +46,9 @@ impl Secrets {
             alphavantage_api_key: read("ALPHAVANTAGE_API_KEY"),
             operator_token: read("MARQUEE_OPERATOR_TOKEN"),
             cluster_secret: read("MARQUEE_CLUSTER_SECRET"),
+            finnhub_api_key: read("FINNHUB_API_KEY"),
+            alpaca_key_id: read("ALPACA_API_KEY_ID"),
+            alpaca_secret_key: read("ALPACA_API_SECRET_KEY"),
         }
     }
 }

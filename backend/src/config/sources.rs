@@ -4,9 +4,9 @@
 
 use clap::Args;
 
-use super::ConfigError;
+use super::{ConfigError, Secrets};
 use crate::common::symbol::normalize;
-use crate::sources::venues::{Venue, coinbase};
+use crate::sources::venues::{Keys, Venue, alpaca, binance, coinbase, finnhub};
 
 /// Symbols one feed streams at most.
 pub const MAX_FEED_SYMBOLS: usize = 100;
@@ -15,13 +15,24 @@ pub const MAX_FEED_SYMBOLS: usize = 100;
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
     /// Where live ticks come from; repeat for several: `simulation` (the
-    /// default), or a venue and its symbols, `coinbase:BTC-USD,ETH-USD`
-    /// (Coinbase Exchange, no key needed).
+    /// default), or a venue and its symbols: `coinbase:BTC-USD,ETH-USD` or
+    /// `binance:BTCUSDT` (no key needed), `finnhub:AAPL,BINANCE:BTCUSDT`
+    /// (FINNHUB_API_KEY), `alpaca:AAPL` (ALPACA_API_KEY_ID and
+    /// ALPACA_API_SECRET_KEY).
     #[arg(long = "source", env = "MARQUEE_SOURCE", value_delimiter = ';')]
     pub sources: Vec<String>,
     /// Coinbase Exchange's WebSocket feed (tests point it at a local server).
     #[arg(long, env = "MARQUEE_COINBASE_URL", default_value = coinbase::URL)]
     pub coinbase_url: String,
+    /// Binance's raw stream endpoint.
+    #[arg(long, env = "MARQUEE_BINANCE_URL", default_value = binance::URL)]
+    pub binance_url: String,
+    /// Finnhub's trades WebSocket (the key is added from FINNHUB_API_KEY).
+    #[arg(long, env = "MARQUEE_FINNHUB_URL", default_value = finnhub::URL)]
+    pub finnhub_url: String,
+    /// Alpaca's market data stream (`.../v2/test` for the test stream's FAKEPACA).
+    #[arg(long, env = "MARQUEE_ALPACA_URL", default_value = alpaca::URL)]
+    pub alpaca_url: String,
 }
 
 /// One venue's feed: its symbols, as the venue names them and as shown.
@@ -31,6 +42,8 @@ pub struct LiveSource {
     pub url: String,
     /// (the venue's symbol, the symbol Marquee shows).
     pub symbols: Vec<(String, String)>,
+    /// From the environment; `Debug` shows neither.
+    pub keys: Keys,
 }
 
 /// The checked sources.
@@ -55,7 +68,7 @@ impl SourcesConfig {
 }
 
 impl SourceArgs {
-    pub fn to_config(&self) -> Result<SourcesConfig, ConfigError> {
+    pub fn to_config(&self, secrets: &Secrets) -> Result<SourcesConfig, ConfigError> {
         let refuse = |source: &str, why: String| ConfigError::Source(source.to_owned(), why);
         if self.sources.is_empty() {
             return Ok(SourcesConfig::default());
@@ -86,10 +99,14 @@ impl SourceArgs {
                 return Err(refuse(source, format!("name 1 to {MAX_FEED_SYMBOLS} symbols")));
             }
             let url = match venue {
-                Venue::Coinbase => self.coinbase_url.clone(),
+                Venue::Coinbase => &self.coinbase_url,
+                Venue::Binance => &self.binance_url,
+                Venue::Finnhub => &self.finnhub_url,
+                Venue::Alpaca => &self.alpaca_url,
             };
-            check_url(&url).map_err(|why| refuse(source, why))?;
-            config.live.push(LiveSource { venue, url, symbols });
+            check_url(url).map_err(|why| refuse(source, why))?;
+            let keys = keys(venue, secrets).map_err(|why| refuse(source, why))?;
+            config.live.push(LiveSource { venue, url: url.clone(), symbols, keys });
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(twice) = config.live_symbols().find(|s| !seen.insert(*s)) {
@@ -99,12 +116,26 @@ impl SourceArgs {
     }
 }
 
-/// The symbol as the venue writes it.
-fn venue_symbol(venue: Venue, raw: &str) -> String {
-    match venue {
-        // Products are upper case: BTC-USD.
-        Venue::Coinbase => raw.to_ascii_uppercase(),
+/// The symbol as the venue writes it in its trades (all four: upper case;
+/// Binance's stream names are lower case, made so by its protocol).
+fn venue_symbol(_venue: Venue, raw: &str) -> String {
+    raw.to_ascii_uppercase()
+}
+
+/// The venue's credentials, which must all be set.
+fn keys(venue: Venue, secrets: &Secrets) -> Result<Keys, String> {
+    let keys = match venue {
+        Venue::Coinbase | Venue::Binance => return Ok(Keys::default()),
+        Venue::Finnhub => Keys { key: secrets.finnhub_api_key.clone(), secret: None },
+        Venue::Alpaca => {
+            Keys { key: secrets.alpaca_key_id.clone(), secret: secrets.alpaca_secret_key.clone() }
+        }
+    };
+    let missing = keys.key.is_none() || (venue == Venue::Alpaca && keys.secret.is_none());
+    if missing {
+        return Err(format!("set {} in the environment (keys are never taken as flags)", venue.key_hint()));
     }
+    Ok(keys)
 }
 
 fn check_url(url: &str) -> Result<(), String> {
@@ -119,12 +150,18 @@ fn check_url(url: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn sources(list: &[&str]) -> Result<SourcesConfig, ConfigError> {
-        let args = SourceArgs {
+    fn args(list: &[&str]) -> SourceArgs {
+        SourceArgs {
             sources: list.iter().map(|s| s.to_string()).collect(),
             coinbase_url: coinbase::URL.into(),
-        };
-        args.to_config()
+            binance_url: binance::URL.into(),
+            finnhub_url: finnhub::URL.into(),
+            alpaca_url: alpaca::URL.into(),
+        }
+    }
+
+    fn sources(list: &[&str]) -> Result<SourcesConfig, ConfigError> {
+        args(list).to_config(&Secrets::default())
     }
 
     #[test]
@@ -142,7 +179,9 @@ mod tests {
     #[test]
     fn a_bad_source_is_refused_saying_what_to_write() {
         for (bad, says) in [
-            ("nasdaq:AAPL", "not a venue; known: coinbase"),
+            ("nasdaq:AAPL", "not a venue; known: coinbase, binance, finnhub, alpaca"),
+            ("finnhub:AAPL", "set FINNHUB_API_KEY in the environment"),
+            ("alpaca:AAPL", "set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY"),
             ("coinbase", "VENUE:SYMBOL"),
             ("coinbase:", "1 to 100 symbols"),
             ("coinbase:BTC/USD", "is not a symbol"),
@@ -152,7 +191,33 @@ mod tests {
         }
         let twice = sources(&["coinbase:BTC-USD", "coinbase:btc-usd"]).expect_err("twice").to_string();
         assert!(twice.contains("one"), "{twice}");
-        let args = SourceArgs { sources: vec!["coinbase:BTC-USD".into()], coinbase_url: "http://x".into() };
-        assert!(args.to_config().expect_err("http").to_string().contains("wss://"));
+        let http = SourceArgs { coinbase_url: "http://x".into(), ..args(&["coinbase:BTC-USD"]) };
+        assert!(http.to_config(&Secrets::default()).expect_err("http").to_string().contains("wss://"));
+    }
+
+    #[test]
+    fn keyed_venues_take_their_keys_from_the_environment() {
+        use crate::config::Secret;
+        let secrets = Secrets {
+            finnhub_api_key: Some(Secret::new("fh-key")),
+            alpaca_key_id: Some(Secret::new("ak-id")),
+            alpaca_secret_key: Some(Secret::new("ak-secret")),
+            ..Secrets::default()
+        };
+        let config = args(&["finnhub:aapl,binance:btcusdt", "alpaca:FAKEPACA", "binance:ethusdt"])
+            .to_config(&secrets)
+            .expect("valid");
+        let finnhub = &config.live[0];
+        assert_eq!(
+            finnhub.symbols,
+            [("AAPL".into(), "AAPL".into()), ("BINANCE:BTCUSDT".into(), "BINANCE:BTCUSDT".into())]
+        );
+        assert_eq!(finnhub.keys.key, Some(Secret::new("fh-key")));
+        assert_eq!(
+            (config.live[1].url.as_str(), config.live[1].keys.secret.clone()),
+            (alpaca::URL, Some(Secret::new("ak-secret")))
+        );
+        assert_eq!(config.live[2].symbols[0].0, "ETHUSDT");
+        assert!(!format!("{config:?}").contains("fh-key"), "Debug hides the keys");
     }
 }

@@ -6,8 +6,9 @@ mod controller;
 pub mod feed;
 mod handle;
 mod resume;
+mod symbols;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +18,7 @@ pub use handle::{ControlError, DriverHandle, SimulationView};
 pub use crate::sources::random_walk::{RandomWalk, Seed, WalkParams};
 use controller::{Action, Controller};
 use handle::Request;
-use marquee_shared::{
-    Event, EventKind, SimulationState, SymbolInfo, SymbolSummary, Tick, Validate, validate,
-};
+use marquee_shared::{Event, EventKind, Feed, SimulationState, SymbolInfo, SymbolSummary, Tick};
 pub use resume::RecentTicks;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{Interval, MissedTickBehavior};
@@ -28,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::common::time::now_ns;
 use crate::events::Events;
 use crate::metrics::StageStats;
-use crate::store::{BarQuery, SharedStore, StoreError, screen};
+use crate::store::{SharedStore, StoreError};
 
 /// How often the driver re-reads the store without being told to.
 const STORE_RECHECK: Duration = Duration::from_secs(5);
@@ -50,9 +49,9 @@ pub struct DriverSettings {
     /// Off when only venues' feeds were asked for (`--source`): no symbol is
     /// simulated.
     pub simulate: bool,
-    /// Symbols a live feed streams: never simulated too (each symbol has
-    /// one source of seqs).
-    pub live: HashSet<String>,
+    /// Symbols a live feed streams, with the venue's name: never simulated
+    /// too (each symbol has one source of seqs).
+    pub live: HashMap<String, String>,
 }
 
 /// The driver actor.
@@ -233,10 +232,17 @@ impl Driver {
     /// stored symbols to a running one.
     async fn refresh(&mut self) -> Result<(), StoreError> {
         let symbols = self.store.symbols().await?;
+        let live = self.live_symbols(&symbols);
         let symbols = self.usable(symbols).await?;
         self.symbols = symbols
             .iter()
-            .map(|s| SymbolInfo { symbol: s.symbol.clone(), name: s.name.clone(), source: s.source })
+            .map(|s| SymbolInfo {
+                symbol: s.symbol.clone(),
+                name: s.name.clone(),
+                source: s.source,
+                feed: Some(Feed::Simulated),
+            })
+            .chain(live)
             .collect();
         match self.controller.on_stored_symbols(symbols.len() as u64) {
             Action::Start { by_threshold } => self.start(symbols, by_threshold).await?,
@@ -305,52 +311,6 @@ impl Driver {
         }
         self.events.emit(EventKind::SimulationStarted { symbols: names }).await;
         Ok(())
-    }
-
-    /// The stored symbols the walk can start from. One whose latest close is
-    /// impossible (stored before prices were checked) starts from its newest
-    /// valid close instead, or, with none, is left out; either is logged
-    /// once, naming the symbol and the date of the bad close.
-    async fn usable(&mut self, summaries: Vec<SymbolSummary>) -> Result<Vec<SymbolSummary>, StoreError> {
-        let mut usable = Vec::with_capacity(summaries.len());
-        let simulated = summaries
-            .into_iter()
-            .filter(|s| self.settings.simulate && !self.settings.live.contains(&s.symbol));
-        for mut summary in simulated {
-            let Err(invalid) = validate::price("close", summary.last) else {
-                usable.push(summary);
-                continue;
-            };
-            let query = BarQuery { symbol: summary.symbol.clone(), from: None, to: None, limit: REPAIR_DAYS };
-            let bars = self.store.daily_bars(query).await?;
-            let newest_valid = bars.iter().rev().find(|bar| bar.validate().is_ok());
-            let first_time = self.reported.insert(summary.symbol.clone());
-            match newest_valid {
-                Some(bar) => {
-                    if first_time {
-                        tracing::warn!(
-                            symbol = %summary.symbol,
-                            date = %screen::day(summary.latest_ts),
-                            %invalid,
-                            instead = %screen::day(bar.ts),
-                            "the latest stored close is impossible; simulating from an earlier one"
-                        );
-                    }
-                    summary.last = bar.close;
-                    summary.latest_ts = bar.ts;
-                    usable.push(summary);
-                }
-                None if first_time => tracing::warn!(
-                    symbol = %summary.symbol,
-                    date = %screen::day(summary.latest_ts),
-                    %invalid,
-                    "the latest stored close is impossible and no recent one is valid; not simulated \
-                     (import the symbol again)"
-                ),
-                None => {}
-            }
-        }
-        Ok(usable)
     }
 
     fn publish_state(&mut self) {

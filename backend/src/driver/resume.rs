@@ -134,6 +134,7 @@ mod tests {
             last,
             change: 0.0,
             change_pct: 0.0,
+            feed: None,
         };
         let symbols = [summary("A", 10.0), summary("B", 20.0), summary("C", 30.0)];
         let known = vec![tick("A", 3, 11.0), tick("A", 8, 12.0), tick("C", u64::MAX, 1.0)];

@@ -1,6 +1,4 @@
-use std::collections::HashSet;
-
-use marquee_shared::{Bar, DataSource};
+use marquee_shared::{Bar, DataSource, Validate};
 
 use super::*;
 use crate::events::InProcessBus;
@@ -35,7 +33,7 @@ fn settings(threshold: u64) -> DriverSettings {
         },
         rng_seed: 1,
         simulate: true,
-        live: HashSet::new(),
+        live: Default::default(),
     }
 }
 

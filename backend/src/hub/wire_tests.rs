@@ -251,6 +251,7 @@ async fn every_server_message_from_hostile_inputs_carries_only_numbers() {
             symbol: "TOP".into(),
             name: None,
             source: marquee_shared::DataSource::Csv,
+            feed: Some(marquee_shared::Feed::Live { venue: "Coinbase".into() }),
         }],
     });
     let event = Event {

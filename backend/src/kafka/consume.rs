@@ -289,9 +289,11 @@ mod tests {
             refused(tick_json("7", "1e308", "1")),
             Err("an impossible value: price 1e308 is above the ceiling 1e9".into())
         );
-        assert!(
-            matches!(refused(tick_json("7", "1", "1e30")), Err(m) if m.starts_with("not what its topic"))
-        );
+        assert!(matches!(
+            refused(tick_json("7", "1", "1e30")),
+            Err(m) if m.contains("size 1e30 is above the ceiling 1e12")
+        ));
+        assert!(matches!(refused(tick_json("7", "1", "-1")), Err(m) if m.contains("size -1")));
         assert!(
             matches!(refused(tick_json("7", "1e400", "1")), Err(m) if m.starts_with("not what its topic"))
         );

@@ -45,7 +45,12 @@ pub fn driver_elsewhere(
                     Ok(stored) => {
                         symbols = stored
                             .into_iter()
-                            .map(|s| SymbolInfo { symbol: s.symbol, name: s.name, source: s.source })
+                            .map(|s| SymbolInfo {
+                                symbol: s.symbol,
+                                name: s.name,
+                                source: s.source,
+                                feed: None,
+                            })
                             .collect();
                     }
                     Err(err) => tracing::warn!(%err, "cannot read the stored symbols"),

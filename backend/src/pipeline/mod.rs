@@ -293,7 +293,14 @@ fn driver_settings(config: &Config) -> DriverSettings {
         },
         rng_seed,
         simulate: config.sources.simulation,
-        live: config.sources.live_symbols().map(str::to_owned).collect(),
+        live: config
+            .sources
+            .live
+            .iter()
+            .flat_map(|source| {
+                source.symbols.iter().map(|(_, shown)| (shown.clone(), source.venue.label().to_owned()))
+            })
+            .collect(),
     }
 }
 

@@ -4,11 +4,16 @@
 //! `seq` Marquee gives each tick, and its change against the symbol's
 //! reference. `driver::feed` runs the connection and hands it every trade.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use marquee_shared::{Tick, Validate};
 
-use super::venues::Trade;
+use super::venues::{Ids, Trade};
+
+/// Trade ids remembered per symbol where ids run in no order: a repeat of
+/// an older trade than these is not recognised (venues repeat only the
+/// last few, after a reconnect).
+pub const RECENT_IDS: usize = 4_096;
 
 /// Where a symbol resumes: after the newest seq made anywhere, with the
 /// price its change is measured against (the stored close where there is
@@ -46,31 +51,51 @@ pub struct FeedCounts {
     pub invalid: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct SymbolBook {
     last_trade_id: Option<u64>,
+    /// The last [`RECENT_IDS`] ids, oldest first, where ids run in no order.
+    recent: VecDeque<u64>,
+    seen: HashSet<u64>,
     next_seq: u64,
     reference: Option<f64>,
+}
+
+impl SymbolBook {
+    /// False when `id` is among the recent ones.
+    fn remember(&mut self, id: u64) -> bool {
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.recent.push_back(id);
+        if self.recent.len() > RECENT_IDS
+            && let Some(oldest) = self.recent.pop_front()
+        {
+            self.seen.remove(&oldest);
+        }
+        true
+    }
 }
 
 /// The bookkeeping of one feed's symbols.
 #[derive(Debug)]
 pub struct FeedBook {
+    ids: Ids,
     symbols: HashMap<String, SymbolBook>,
     counts: FeedCounts,
 }
 
 impl FeedBook {
-    pub fn new(resume: impl IntoIterator<Item = Resume>) -> Self {
+    pub fn new(resume: impl IntoIterator<Item = Resume>, ids: Ids) -> Self {
         let symbols = resume
             .into_iter()
             .map(|r| {
                 let book =
-                    SymbolBook { last_trade_id: None, next_seq: r.last_seq + 1, reference: r.reference };
+                    SymbolBook { next_seq: r.last_seq + 1, reference: r.reference, ..SymbolBook::default() };
                 (r.symbol, book)
             })
             .collect();
-        Self { symbols, counts: FeedCounts::default() }
+        Self { ids, symbols, counts: FeedCounts::default() }
     }
 
     pub fn counts(&self) -> FeedCounts {
@@ -84,14 +109,24 @@ impl FeedBook {
             self.counts.foreign += 1;
             return Outcome::Foreign;
         };
-        if let Some(last) = book.last_trade_id {
-            if trade.trade_id <= last {
-                self.counts.duplicates += 1;
-                return Outcome::Duplicate;
+        match self.ids {
+            Ids::Contiguous => {
+                if let Some(last) = book.last_trade_id {
+                    if trade.trade_id <= last {
+                        self.counts.duplicates += 1;
+                        return Outcome::Duplicate;
+                    }
+                    if trade.trade_id > last + 1 {
+                        self.counts.gaps += 1;
+                        self.counts.missed += trade.trade_id - last - 1;
+                    }
+                }
             }
-            if trade.trade_id > last + 1 {
-                self.counts.gaps += 1;
-                self.counts.missed += trade.trade_id - last - 1;
+            Ids::Unordered => {
+                if !book.remember(trade.trade_id) {
+                    self.counts.duplicates += 1;
+                    return Outcome::Duplicate;
+                }
             }
         }
         let reference = book.reference.unwrap_or(trade.price);
@@ -122,7 +157,7 @@ impl FeedBook {
     /// dropped, or one lost on a reconnect). Before any trade of the symbol
     /// there is nothing to compare with.
     pub fn heartbeat(&mut self, symbol: &str, last_trade_id: u64) {
-        let Some(book) = self.symbols.get_mut(symbol) else { return };
+        let Some(book) = self.symbols.get_mut(symbol).filter(|_| self.ids == Ids::Contiguous) else { return };
         match book.last_trade_id {
             Some(last) if last_trade_id > last => {
                 self.counts.gaps += 1;
@@ -150,7 +185,10 @@ mod tests {
     }
 
     fn book() -> FeedBook {
-        FeedBook::new([Resume { symbol: "BTC-USD".into(), last_seq: 41, reference: Some(100.0) }])
+        FeedBook::new(
+            [Resume { symbol: "BTC-USD".into(), last_seq: 41, reference: Some(100.0) }],
+            Ids::Contiguous,
+        )
     }
 
     fn seq(outcome: Outcome) -> u64 {
@@ -190,12 +228,31 @@ mod tests {
 
     #[test]
     fn without_a_stored_close_the_first_trade_is_the_reference_and_bad_prices_are_refused() {
-        let mut book = FeedBook::new([Resume { symbol: "X".into(), last_seq: 0, reference: None }]);
+        let mut book =
+            FeedBook::new([Resume { symbol: "X".into(), last_seq: 0, reference: None }], Ids::Contiguous);
         assert!(matches!(book.trade(trade(1, 0.0), "X"), Outcome::Invalid(_)), "a price of 0");
         let Outcome::Tick(tick) = book.trade(trade(2, 50.0), "X") else { panic!("tick") };
         assert_eq!((tick.seq, tick.change), (1, 0.0));
         let Outcome::Tick(tick) = book.trade(trade(3, 55.0), "X") else { panic!("tick") };
         assert_eq!((tick.seq, tick.change, tick.change_pct), (2, 5.0, 10.0));
         assert_eq!(book.counts().invalid, 1);
+    }
+
+    #[test]
+    fn unordered_ids_drop_recent_repeats_and_tell_no_gaps() {
+        let resume = [Resume { symbol: "BTC-USD".into(), last_seq: 0, reference: None }];
+        let mut book = FeedBook::new(resume, Ids::Unordered);
+        assert_eq!(seq(book.trade(trade(50, 1.0), "BTC-USD")), 1);
+        assert_eq!(seq(book.trade(trade(7, 1.0), "BTC-USD")), 2, "a lower id from another exchange is new");
+        assert_eq!(book.trade(trade(50, 1.0), "BTC-USD"), Outcome::Duplicate);
+        book.heartbeat("BTC-USD", 1_000);
+        assert_eq!((book.counts().gaps, book.counts().duplicates), (0, 1));
+        for id in 1_000..1_000 + RECENT_IDS as u64 {
+            book.trade(trade(id, 1.0), "BTC-USD");
+        }
+        assert!(
+            matches!(book.trade(trade(50, 1.0), "BTC-USD"), Outcome::Tick(_)),
+            "forgotten after RECENT_IDS"
+        );
     }
 }

@@ -1,8 +1,10 @@
-//! The venues' feeds against a local Coinbase (`fake_coinbase.rs`): the
-//! documented handshake and trade normalisation, then every fault the issue
-//! names: the connection dropped mid-stream, silence without closing, the
-//! server restarted on the same port, a trade repeated after a reconnect, a
-//! skipped trade id, malformed JSON and a 1 MB frame.
+//! The venues' feeds against local venues (`fake_venue.rs`) speaking their
+//! documented protocols: the handshakes (Coinbase's and Binance's
+//! subscriptions, Finnhub's key in the URL, Alpaca's auth then subscribe)
+//! and trade normalisation; then every fault: the connection dropped
+//! mid-stream, silence without closing, the server restarted on the same
+//! port, a trade repeated after a reconnect, a skipped trade id, malformed
+//! JSON and a 1 MB frame, a bad key; and the key never in a log line.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +19,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::fake_coinbase::{FakeCoinbase, Script, Step, fixture, trade};
+use crate::fake_venue::{FakeVenue, Script, Step, coinbase_trade as trade};
+
+fn fixture(name: &str) -> String {
+    crate::fake_venue::fixture("coinbase", name)
+}
 
 fn quick(url: String) -> FeedSettings {
     FeedSettings {
@@ -53,9 +59,10 @@ async fn collect(ticks: &mut mpsc::Receiver<Vec<Tick>>, count: usize) -> Vec<Tic
 
 #[tokio::test]
 async fn it_subscribes_as_documented_and_streams_the_trades_as_ticks() {
-    let script: Script =
-        Arc::new(|_| vec![Step::Send(fixture("subscriptions.json")), Step::Send(fixture("match.json"))]);
-    let venue = FakeCoinbase::start(script).await;
+    let script: Script = Arc::new(|_| {
+        vec![Step::Recv, Step::Send(fixture("subscriptions.json")), Step::Send(fixture("match.json"))]
+    });
+    let venue = FakeVenue::start(script).await;
     let stats = FeedStats::new(Venue::Coinbase);
     let (feed, mut ticks) = feed(quick(venue.url()), &stats);
     let shutdown = CancellationToken::new();
@@ -64,8 +71,7 @@ async fn it_subscribes_as_documented_and_streams_the_trades_as_ticks() {
     let tick = collect(&mut ticks, 1).await.remove(0);
     assert_eq!((tick.symbol.as_str(), tick.seq, tick.price, tick.size), ("BTC-USD", 1, 400.23, 5.23512));
     assert_eq!(tick.ts, 1_415_348_367_028_459_000, "the venue's event time");
-    let sent: serde_json::Value =
-        serde_json::from_str(&venue.subscribes.lock().expect("lock")[0]).expect("json");
+    let sent: serde_json::Value = serde_json::from_str(&venue.received()[0]).expect("json");
     let documented: serde_json::Value =
         serde_json::from_str(&fixture("subscribe.json").replace(r#","ETH-USD""#, "")).expect("json");
     assert_eq!(sent, documented);
@@ -82,11 +88,19 @@ async fn it_rides_out_drops_silence_restarts_repeats_gaps_and_bad_frames() {
         match n {
             // Three trades, then the connection drops mid-stream.
             0 => {
-                vec![subscribed, Step::Send(trade(1)), Step::Send(trade(2)), Step::Send(trade(3)), Step::Drop]
+                vec![
+                    Step::Recv,
+                    subscribed,
+                    Step::Send(trade(1)),
+                    Step::Send(trade(2)),
+                    Step::Send(trade(3)),
+                    Step::Drop,
+                ]
             }
             // Trade 3 again (a repeat after the reconnect), 4 skipped, a
             // malformed frame and a 1 MB one, then silence without closing.
             1 => vec![
+                Step::Recv,
                 subscribed,
                 Step::Send(trade(3)),
                 Step::Send(trade(5)),
@@ -96,14 +110,14 @@ async fn it_rides_out_drops_silence_restarts_repeats_gaps_and_bad_frames() {
                 Step::Hang,
             ],
             // A clean close after one trade.
-            2 => vec![subscribed, Step::Send(trade(7)), Step::Close],
+            2 => vec![Step::Recv, subscribed, Step::Send(trade(7)), Step::Close],
             // Quiet but alive (it answers pings), until the server restarts.
-            3 => vec![subscribed],
+            3 => vec![Step::Recv, subscribed],
             // The restarted server.
-            _ => vec![subscribed, Step::Send(trade(8)), Step::Send(trade(9))],
+            _ => vec![Step::Recv, subscribed, Step::Send(trade(8)), Step::Send(trade(9))],
         }
     });
-    let mut venue = FakeCoinbase::start(script).await;
+    let mut venue = FakeVenue::start(script).await;
     let stats = FeedStats::new(Venue::Coinbase);
     let (feed, mut ticks) = feed(quick(venue.url()), &stats);
     let shutdown = CancellationToken::new();
@@ -128,16 +142,170 @@ async fn it_rides_out_drops_silence_restarts_repeats_gaps_and_bad_frames() {
     assert_eq!(stats.bad_frames(), 2, "the malformed frame and the 1 MB one");
     assert_eq!(venue.connections(), 5, "reconnected after the drop, the silence, the close and the restart");
     assert_eq!(stats.reconnects(), 4);
-    let subscribes = venue.subscribes.lock().expect("lock").len();
-    assert_eq!(subscribes, venue.connections(), "subscribed again on every connection");
+    assert_eq!(venue.received().len(), venue.connections(), "subscribed again on every connection");
+    shutdown.cancel();
+    running.await.expect("stops");
+}
+
+/// A feed of `protocol` for `symbols` on `settings`, starting at seq 1.
+fn feed_of(
+    protocol: Box<dyn marquee::sources::venues::Protocol>,
+    symbols: &[&str],
+    settings: FeedSettings,
+    stats: &Arc<FeedStats>,
+) -> (Feed, mpsc::Receiver<Vec<Tick>>) {
+    let (out, ticks) = mpsc::channel(64);
+    let named: Vec<(String, String)> = symbols.iter().map(|s| (s.to_string(), s.to_string())).collect();
+    let resume =
+        symbols.iter().map(|s| Resume { symbol: s.to_string(), last_seq: 0, reference: None }).collect();
+    (Feed::new(protocol, settings, &named, resume, out, Arc::clone(stats)), ticks)
+}
+
+async fn until_status(stats: &FeedStats, what: &str, done: impl Fn(&FeedStatus) -> bool) -> FeedStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = stats.status();
+        if done(&status) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {status:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn binance_subscribes_reads_wrapped_trades_and_reconnects_when_told_it_closes() {
+    use marquee::sources::venues::binance::Binance;
+    let trade = |id: u64| {
+        format!(
+            r#"{{"stream":"btcusdt@trade","data":{{"e":"trade","E":1672515782136,"s":"BTCUSDT","t":{id},"p":"16541.8{id}","q":"0.0012","T":1672515782134,"m":false,"M":true}}}}"#
+        )
+    };
+    let script: Script = Arc::new(move |n| match n {
+        0 => vec![
+            Step::Recv,
+            Step::Send(crate::fake_venue::fixture("binance", "subscribed.json")),
+            Step::Send(trade(1)),
+            Step::Send(crate::fake_venue::fixture("binance", "server_shutdown.json")),
+        ],
+        _ => vec![Step::Recv, Step::Send(trade(1)), Step::Send(trade(2))],
+    });
+    let venue = FakeVenue::start(script).await;
+    let stats = FeedStats::new(Venue::Binance);
+    let binance = Box::new(Binance::new(vec!["BTCUSDT".into()]));
+    let (feed, mut ticks) = feed_of(binance, &["BTCUSDT"], quick(venue.url()), &stats);
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(feed.run(shutdown.clone()));
+
+    let got = collect(&mut ticks, 2).await;
+    assert_eq!(got.iter().map(|t| (t.seq, t.price)).collect::<Vec<_>>(), [(1, 16541.81), (2, 16541.82)]);
+    assert_eq!(got[0].ts, 1_672_515_782_134_000_000, "the trade time, not the event time");
+    let subscribe: serde_json::Value = serde_json::from_str(&venue.received()[0]).expect("json");
+    assert_eq!(subscribe, serde_json::json!({"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 1}));
+    assert_eq!(
+        (venue.connections(), stats.counts().duplicates),
+        (2, 1),
+        "reconnected at once; the repeat dropped"
+    );
     shutdown.cancel();
     running.await.expect("stops");
 }
 
 #[tokio::test]
+async fn finnhub_sends_the_key_in_the_url_and_a_refused_key_fails_the_feed_without_logging_it() {
+    use marquee::config::Secret;
+    use marquee::sources::venues::finnhub::Finnhub;
+    crate::logs::capture();
+    const KEY: &str = "finnhub-key-never-logged-7f2d";
+    let script: Script = Arc::new(|n| match n {
+        0 => vec![
+            Step::Recv,
+            Step::Recv,
+            Step::Send(crate::fake_venue::fixture("finnhub", "trade.json")),
+            Step::Send(crate::fake_venue::fixture("finnhub", "ping.json")),
+            Step::Drop,
+        ],
+        _ => vec![Step::Reject(401)],
+    });
+    let venue = FakeVenue::start(script).await;
+    let stats = FeedStats::new(Venue::Finnhub);
+    let finnhub =
+        Box::new(Finnhub::new(vec!["BINANCE:BTCUSDT".into(), "AAPL".into()], Some(Secret::new(KEY))));
+    let (feed, mut ticks) = feed_of(finnhub, &["BINANCE:BTCUSDT", "AAPL"], quick(venue.url()), &stats);
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(feed.run(shutdown.clone()));
+
+    let tick = collect(&mut ticks, 1).await.remove(0);
+    assert_eq!((tick.symbol.as_str(), tick.price, tick.size), ("BINANCE:BTCUSDT", 7296.89, 0.011467));
+    let FeedStatus::Failed { reason } =
+        until_status(&stats, "refused", |s| matches!(s, FeedStatus::Failed { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(reason.contains("401") && reason.contains("FINNHUB_API_KEY"), "{reason}");
+    assert_eq!(venue.urls()[0], format!("/?token={KEY}"), "the key went where Finnhub wants it");
+    let subscribes: Vec<serde_json::Value> =
+        venue.received().iter().map(|f| serde_json::from_str(f).expect("json")).collect();
+    assert_eq!(subscribes[1], serde_json::json!({"type": "subscribe", "symbol": "AAPL"}));
+    shutdown.cancel();
+    running.await.expect("stops");
+    crate::logs::assert_absent_where(KEY, "HTTP 401 Unauthorized at the upgrade");
+}
+
+#[tokio::test]
+async fn alpaca_authenticates_subscribes_and_a_refused_key_is_a_typed_failure() {
+    use marquee::config::Secret;
+    use marquee::sources::venues::alpaca::Alpaca;
+    crate::logs::capture();
+    const SECRET: &str = "alpaca-secret-never-logged-91c3";
+    let fx = |name: &str| crate::fake_venue::fixture("alpaca", name);
+    let script: Script = Arc::new(move |n| match n {
+        0 => vec![
+            Step::Send(fx("connected.json")),
+            Step::Recv,
+            Step::Send(fx("authenticated.json")),
+            Step::Recv,
+            Step::Send(fx("subscription.json")),
+            Step::Send(fx("trades.json")),
+            Step::Drop,
+        ],
+        _ => vec![Step::Send(fx("connected.json")), Step::Recv, Step::Send(fx("error_auth_failed.json"))],
+    });
+    let venue = FakeVenue::start(script).await;
+    let stats = FeedStats::new(Venue::Alpaca);
+    let alpaca = Box::new(Alpaca::new(
+        vec!["AAPL".into(), "FAKEPACA".into()],
+        Some(Secret::new("AKTESTKEYID")),
+        Some(Secret::new(SECRET)),
+    ));
+    let (feed, mut ticks) = feed_of(alpaca, &["AAPL", "FAKEPACA"], quick(venue.url()), &stats);
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(feed.run(shutdown.clone()));
+
+    let got = collect(&mut ticks, 2).await;
+    assert_eq!(
+        got.iter().map(|t| (t.symbol.as_str(), t.price, t.size)).collect::<Vec<_>>(),
+        [("AAPL", 126.55, 1.0), ("FAKEPACA", 109.17, 100.0)]
+    );
+    let FeedStatus::Failed { reason } =
+        until_status(&stats, "refused", |s| matches!(s, FeedStatus::Failed { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(reason.contains("402 auth failed") && reason.contains("ALPACA_API_KEY_ID"), "{reason}");
+    let sent: Vec<serde_json::Value> =
+        venue.received().iter().map(|f| serde_json::from_str(f).expect("json")).collect();
+    assert_eq!(sent[0], serde_json::json!({"action": "auth", "key": "AKTESTKEYID", "secret": SECRET}));
+    assert_eq!(sent[1], serde_json::json!({"action": "subscribe", "trades": ["AAPL", "FAKEPACA"]}));
+    shutdown.cancel();
+    running.await.expect("stops");
+    crate::logs::assert_absent_where(SECRET, "402 auth failed");
+}
+
+#[tokio::test]
 async fn an_unknown_product_fails_with_a_typed_reason_and_is_not_retried_in_a_tight_loop() {
-    let script: Script = Arc::new(|_| vec![Step::Send(fixture("error_unknown_product.json"))]);
-    let venue = FakeCoinbase::start(script).await;
+    let script: Script = Arc::new(|_| vec![Step::Recv, Step::Send(fixture("error_unknown_product.json"))]);
+    let venue = FakeVenue::start(script).await;
     let stats = FeedStats::new(Venue::Coinbase);
     let settings = FeedSettings { backoff_max: Duration::from_secs(30), ..quick(venue.url()) };
     let (feed, _ticks) = feed(settings, &stats);
@@ -157,63 +325,4 @@ async fn an_unknown_product_fails_with_a_typed_reason_and_is_not_retried_in_a_ti
     assert_eq!((health.name.as_str(), health.status), ("feed coinbase", marquee_shared::Status::Down));
     shutdown.cancel();
     running.await.expect("stops");
-}
-
-/// The whole pipeline with a live source beside the simulation: the local
-/// Coinbase drops the connection mid-stream and repeats a trade after the
-/// reconnect; the stored ticks of BTC-USD have seq 1, 2, 3, ... with no
-/// repeat, the demo symbols are still simulated, and `/health` lists the
-/// feed.
-#[tokio::test]
-async fn live_trades_are_stored_once_each_in_seq_order_beside_the_simulation() {
-    use marquee::config::LiveSource;
-    use marquee_shared::Health;
-
-    use crate::helpers::{config, spawn_app};
-    use crate::support::eventually;
-
-    let script: Script = Arc::new(|n| {
-        let subscribed = Step::Send(fixture("subscriptions.json"));
-        match n {
-            0 => vec![subscribed, Step::Send(trade(1)), Step::Send(trade(2)), Step::Drop],
-            _ => vec![subscribed, Step::Send(trade(2)), Step::Send(trade(3)), Step::Send(trade(4))],
-        }
-    });
-    let venue = FakeCoinbase::start(script).await;
-    let mut config = config(5);
-    config.sources.live = vec![LiveSource {
-        venue: Venue::Coinbase,
-        url: venue.url(),
-        symbols: vec![("BTC-USD".into(), "BTC-USD".into())],
-    }];
-    let app = spawn_app(config).await;
-
-    let ticks: Vec<Tick> = eventually("four stored BTC-USD ticks", Duration::from_secs(20), || async {
-        let response =
-            reqwest::get(app.url("/api/v1/ticks/BTC-USD?limit=100")).await.map_err(|e| e.to_string())?;
-        let ticks: Vec<Tick> = response.json().await.map_err(|e| e.to_string())?;
-        if ticks.len() >= 4 { Ok(ticks) } else { Err(format!("{} ticks", ticks.len())) }
-    })
-    .await;
-    let mut seqs: Vec<(u64, f64)> = ticks.iter().map(|t| (t.seq, t.price)).collect();
-    seqs.sort_by_key(|(seq, _)| *seq);
-    assert_eq!(seqs, [(1, 60001.5), (2, 60002.5), (3, 60003.5), (4, 60004.5)], "each trade once, in order");
-    assert!(ticks.iter().all(|t| t.size > 0.0 && t.size < 1.0), "fractional sizes kept: {ticks:?}");
-
-    // `/health` is sampled once a second.
-    let detail = eventually("the feed on /health", Duration::from_secs(10), || async {
-        let health: Health = app.get_json("/health", 200).await;
-        let feed = health.dependencies.into_iter().find(|d| d.name == "feed coinbase");
-        feed.map(|f| f.detail).filter(|d| d.contains("4 trades")).ok_or_else(|| "not yet".to_owned())
-    })
-    .await;
-    assert!(detail.contains("Coinbase: connected") && detail.contains("1 duplicates dropped"), "{detail}");
-    let simulated: Vec<Tick> = app
-        .get_json(
-            &format!("/api/v1/ticks/{}?limit=5", marquee::sources::demo_universe::SYMBOLS[0].ticker),
-            200,
-        )
-        .await;
-    assert!(!simulated.is_empty(), "the demo symbols are still simulated");
-    app.stop().await.expect("stops cleanly");
 }

@@ -1,6 +1,6 @@
 //! The watchlist's rows: filtered and sorted from the market state.
 
-use marquee_shared::{BarInterval, DataSource};
+use marquee_shared::{BarInterval, DataSource, Feed};
 
 use super::market::{MarketState, Move};
 
@@ -45,6 +45,8 @@ pub struct Row {
     pub symbol: String,
     pub name: Option<String>,
     pub source: Option<DataSource>,
+    /// Where its live ticks come from, where the server says.
+    pub feed: Option<Feed>,
     pub last: Option<f64>,
     /// The seq of the tick `last` comes from.
     pub seq: Option<u64>,
@@ -62,6 +64,7 @@ pub fn row(market: &MarketState, symbol: String) -> Row {
     Row {
         name: info.and_then(|i| i.name.clone()),
         source: info.map(|i| i.source),
+        feed: info.and_then(|i| i.feed.clone()),
         last: quote.map(|q| q.tick.price),
         seq: quote.map(|q| q.tick.seq),
         change: quote.map(|q| q.tick.change),
@@ -125,6 +128,7 @@ mod tests {
             symbol: symbol.into(),
             name: Some(name.into()),
             source: DataSource::Synthetic,
+            feed: Some(Feed::Simulated),
         };
         market.apply(ServerMessage::Simulation {
             state: SimulationState::Running { symbols: 3, speed: 1.0 },

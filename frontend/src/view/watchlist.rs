@@ -121,6 +121,13 @@ fn WatchRow(
     let select_on_key = select.clone();
     let name = move || current.with(|r| r.as_ref().and_then(|r| r.name.clone()).unwrap_or_default());
     let source = move || current.with(|r| r.as_ref().and_then(|r| r.source));
+    let feed = move || current.with(|r| r.as_ref().and_then(|r| r.feed.clone()));
+    let feed_kind = move || match feed() {
+        Some(marquee_shared::Feed::Live { .. }) => "live",
+        Some(marquee_shared::Feed::Simulated) => "simulated",
+        None => "",
+    };
+    let feed_label = move || feed().map(|f| f.label()).unwrap_or_default();
     let source_label = move || source().map(|s| s.label()).unwrap_or_default();
     let source_key = move || source().map(|s| s.as_str()).unwrap_or_default();
     // Short enough for the column; the full name is the cell's title.
@@ -128,6 +135,7 @@ fn WatchRow(
         Some(marquee_shared::DataSource::Synthetic) => "Demo",
         Some(marquee_shared::DataSource::AlphaVantage) => "Alpha V.",
         Some(marquee_shared::DataSource::Csv) => "CSV",
+        Some(marquee_shared::DataSource::Live) => "Live",
         None => "–",
     };
     view! {
@@ -135,7 +143,7 @@ fn WatchRow(
             data-selected=move || selected.get().to_string() class:selected=move || selected.get()
             tabindex="0" on:click=move |_| select()
             on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { select_on_key() }>
-            <th scope="row" class="sym"><span>{symbol.clone()}</span><small class="name">{name}</small></th>
+            <th scope="row" class="sym"><span>{symbol.clone()}</span><small class="name">{name}</small><small class="feed" data-testid="row-feed" data-feed=feed_kind>{feed_label}</small></th>
             <td class=move || format!("num last flash-{}", flash()) data-testid="row-last"
                 data-seq=move || current.with(|r| r.as_ref().and_then(|r| r.seq).map(|seq| seq.to_string()))>{figure(|r| r.last.map(format::price))}</td>
             <td class=move || format!("num wide-only {}", sign()) data-testid="row-change">{figure(|r| r.change.map(format::change))}</td>

@@ -99,7 +99,8 @@ impl Feed {
         stats: Arc<FeedStats>,
     ) -> Self {
         let names = symbols.iter().cloned().collect();
-        Self { protocol, settings, book: FeedBook::new(resume), names, out, stats }
+        let book = FeedBook::new(resume, protocol.venue().ids());
+        Self { protocol, settings, book, names, out, stats }
     }
 
     /// Streams until `shutdown`.
@@ -149,6 +150,14 @@ impl Feed {
         let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
         let mut ws = match tokio::time::timeout(self.settings.connect_timeout, connect).await {
             Ok(Ok((ws, _))) => ws,
+            // A bad key is refused at the upgrade (Finnhub: 401).
+            Ok(Err(tungstenite::Error::Http(response)))
+                if matches!(response.status().as_u16(), 401 | 403) =>
+            {
+                let venue = self.protocol.venue();
+                let reason = format!("HTTP {} at the upgrade", response.status());
+                return Ended::Refused(Refusal::Auth { venue, reason, env: venue.key_hint() });
+            }
             // The error names the host, never the URL (a key may be in it).
             Ok(Err(err)) => return dropped(describe(&err), false),
             Err(_) => {
@@ -204,60 +213,84 @@ impl Feed {
                 }
             };
             let received = now_ns();
-            let mut ticks = Vec::new();
-            for message in messages {
-                for answer in self.protocol.answer(&message) {
-                    if let Err(err) = ws.send(Frame::text(answer)).await {
-                        return dropped(describe(&err), worked);
-                    }
-                }
-                match message {
-                    Message::Trade(trade) => {
-                        let name =
-                            self.names.get(&trade.symbol).cloned().unwrap_or_else(|| trade.symbol.clone());
-                        match self.book.trade(trade, &name) {
-                            Outcome::Tick(tick) => ticks.push(tick),
-                            Outcome::Invalid(why) => {
-                                tracing::warn!(venue = %self.protocol.venue(), %why, "a trade outside Marquee's limits was skipped")
-                            }
-                            Outcome::Duplicate | Outcome::Foreign => {}
-                        }
-                    }
-                    Message::Heartbeat { symbol, last_trade_id: Some(id) } => {
-                        let name = self.names.get(&symbol).cloned().unwrap_or(symbol);
-                        self.book.heartbeat(&name, id);
-                    }
-                    Message::Subscribed(symbols) => {
-                        let missing: Vec<&String> =
-                            self.names.keys().filter(|s| !symbols.contains(s)).collect();
-                        if missing.is_empty() {
-                            tracing::info!(venue = %self.protocol.venue(), ?symbols, "subscribed");
-                        } else {
-                            tracing::warn!(venue = %self.protocol.venue(), ?missing, "subscribed, but not to every symbol");
-                        }
-                    }
-                    Message::Refused(refusal) if refusal.needs_the_user() => {
-                        let _ = ws.close(None).await;
-                        return Ended::Refused(refusal);
-                    }
-                    Message::Refused(refusal) => {
-                        let _ = ws.close(None).await;
-                        return dropped(refusal.to_string(), false);
-                    }
-                    Message::Heartbeat { .. } | Message::Other => {}
+            let step = self.apply(messages);
+            for answer in step.answers {
+                if let Err(err) = ws.send(Frame::text(answer)).await {
+                    return dropped(describe(&err), worked);
                 }
             }
             self.stats.set_counts(self.book.counts());
-            if ticks.is_empty() {
-                continue;
+            if !step.ticks.is_empty() {
+                worked = true;
+                self.stats.latency.record_ages(received, step.ticks.iter().map(|t| t.ts));
+                if self.out.send(step.ticks).await.is_err() {
+                    return dropped("the pipeline stopped".into(), worked);
+                }
             }
-            worked = true;
-            self.stats.latency.record_ages(received, ticks.iter().map(|t| t.ts));
-            if self.out.send(ticks).await.is_err() {
-                return dropped("the pipeline stopped".into(), worked);
+            if let Some(end) = step.end {
+                let _ = ws.close(None).await;
+                return match end {
+                    // A refusal waits its backoff even after data; an announced close does not.
+                    Ended::Dropped { reason, worked: announced } => dropped(reason, announced),
+                    refused => refused,
+                };
             }
         }
     }
+
+    /// What a frame's messages come to: the ticks to send, the frames to
+    /// answer with, and whether the session ends. No I/O.
+    fn apply(&mut self, messages: Vec<Message>) -> Step {
+        let venue = self.protocol.venue();
+        let mut step = Step::default();
+        for message in messages {
+            step.answers.extend(self.protocol.answer(&message));
+            match message {
+                Message::Trade(trade) => {
+                    let name = self.names.get(&trade.symbol).cloned().unwrap_or_else(|| trade.symbol.clone());
+                    match self.book.trade(trade, &name) {
+                        Outcome::Tick(tick) => step.ticks.push(tick),
+                        Outcome::Invalid(why) => {
+                            tracing::warn!(%venue, %why, "a trade outside Marquee's limits was skipped")
+                        }
+                        Outcome::Duplicate | Outcome::Foreign => {}
+                    }
+                }
+                Message::Heartbeat { symbol, last_trade_id: Some(id) } => {
+                    let name = self.names.get(&symbol).cloned().unwrap_or(symbol);
+                    self.book.heartbeat(&name, id);
+                }
+                Message::Subscribed(symbols) => {
+                    let missing: Vec<&String> = self.names.keys().filter(|s| !symbols.contains(s)).collect();
+                    if missing.is_empty() {
+                        tracing::info!(%venue, ?symbols, "subscribed");
+                    } else {
+                        tracing::warn!(%venue, ?missing, "subscribed, but not to every symbol");
+                    }
+                }
+                Message::Refused(refusal) if refusal.needs_the_user() => {
+                    step.end.get_or_insert(Ended::Refused(refusal));
+                }
+                Message::Refused(refusal) => {
+                    step.end.get_or_insert(Ended::Dropped { reason: refusal.to_string(), worked: false });
+                }
+                Message::Closing => {
+                    let reason = "the venue announced it closes the connection".to_owned();
+                    step.end.get_or_insert(Ended::Dropped { reason, worked: true });
+                }
+                Message::Heartbeat { .. } | Message::Greeted | Message::Authenticated | Message::Other => {}
+            }
+        }
+        step
+    }
+}
+
+/// What one frame comes to.
+#[derive(Debug, Default)]
+struct Step {
+    ticks: Vec<Tick>,
+    answers: Vec<String>,
+    end: Option<Ended>,
 }
 
 /// The wait before attempt `attempt` (1, 2, ...): doubling from the first,

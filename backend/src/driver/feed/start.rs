@@ -46,7 +46,7 @@ pub fn spawn(
         tasks.spawn(async move {
             let Some(resume) = resume(&source, &start, &shutdown).await else { return };
             let venue_symbols = source.symbols.iter().map(|(venue, _)| venue.clone()).collect();
-            let protocol = protocol(source.venue, venue_symbols);
+            let protocol = protocol(source.venue, venue_symbols, source.keys.clone());
             let settings = FeedSettings::new(source.url.clone());
             let feed = Feed::new(protocol, settings, &source.symbols, resume, start.out, stats);
             tracing::info!(venue = %source.venue, symbols = source.symbols.len(), "feed starts");

@@ -4,46 +4,70 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use marquee_shared::{Alert, Company, Event, Quote, SymbolSummary, Tick};
+use marquee_shared::{Alert, Company, DataSource, Event, Quote, SymbolSummary, Tick};
 use serde::Deserialize;
 
 use super::extract::{Json, Path, Query};
 use super::{ApiError, params};
 use crate::gateway::AppState;
 
-/// Stored symbols; the price is live once the simulation streams it.
+/// Stored symbols and the feeds' symbols, each with where its ticks come
+/// from; the price is live once ticks stream.
 pub async fn symbols(State(state): State<AppState>) -> Result<Json<Vec<SymbolSummary>>, ApiError> {
     let mut symbols = state.store.symbols().await?;
     let live: HashMap<String, Tick> =
         live_quotes(&state).await.into_iter().map(|t| (t.symbol.clone(), t)).collect();
+    // Where each symbol's ticks come from, as the driver says.
+    let known = state.driver.watch().borrow().symbols.clone();
     for summary in &mut symbols {
         if let Some(tick) = live.get(&summary.symbol) {
             summary.last = tick.price;
             summary.change = tick.change;
             summary.change_pct = tick.change_pct;
         }
+        summary.feed = known.iter().find(|i| i.symbol == summary.symbol).and_then(|i| i.feed.clone());
     }
+    // A feed's symbol with nothing stored but its ticks, once it has a price.
+    for info in known {
+        if symbols.iter().any(|s| s.symbol == info.symbol) {
+            continue;
+        }
+        if let Some(tick) = live.get(&info.symbol) {
+            symbols.push(SymbolSummary {
+                symbol: info.symbol,
+                name: info.name,
+                source: info.source,
+                records: 0,
+                latest_ts: tick.ts,
+                last: tick.price,
+                change: tick.change,
+                change_pct: tick.change_pct,
+                feed: info.feed,
+            });
+        }
+    }
+    symbols.sort_by(|a, b| a.symbol.cmp(&b.symbol));
     Ok(Json(symbols))
 }
 
 pub async fn quote(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<Quote>, ApiError> {
     let symbol = params::symbol(&raw)?;
-    let stored = state.store.symbols().await?;
-    let summary =
-        stored.into_iter().find(|s| s.symbol == symbol).ok_or_else(|| ApiError::unknown_symbol(&symbol))?;
+    let stored = state.store.symbols().await?.into_iter().find(|s| s.symbol == symbol);
     let live = live_quotes(&state).await.into_iter().find(|t| t.symbol == symbol);
-    let quote = match live {
-        Some(tick) => Quote {
+    let quote = match (live, stored) {
+        // A feed's symbol may have nothing stored but its ticks.
+        (Some(tick), summary) => Quote {
             symbol,
             price: tick.price,
             change: tick.change,
             change_pct: tick.change_pct,
             ts: tick.ts,
-            source: summary.source,
+            source: summary.map_or(DataSource::Live, |s| s.source),
             live: true,
             seq: Some(tick.seq),
         },
-        None => Quote {
+        (None, None) => return Err(ApiError::unknown_symbol(&symbol)),
+        (None, Some(summary)) => Quote {
             symbol,
             price: summary.last,
             change: summary.change,

@@ -3,29 +3,72 @@
 //! venue means. Pure: no socket, no clock, no task; `driver::feed` runs a
 //! connection and hands every text frame to [`Protocol::read`].
 
+pub mod alpaca;
+pub mod binance;
 pub mod coinbase;
+pub mod finnhub;
+#[cfg(test)]
+mod testing;
 
 use std::fmt;
+
+use crate::config::Secret;
 
 /// A venue Marquee can stream trades from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Venue {
     Coinbase,
+    Binance,
+    Finnhub,
+    Alpaca,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 1] = [Venue::Coinbase];
+    pub const ALL: [Venue; 4] = [Venue::Coinbase, Venue::Binance, Venue::Finnhub, Venue::Alpaca];
 
     /// The name in `--source NAME:SYMBOLS`.
     pub fn as_str(self) -> &'static str {
         match self {
             Venue::Coinbase => "coinbase",
+            Venue::Binance => "binance",
+            Venue::Finnhub => "finnhub",
+            Venue::Alpaca => "alpaca",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Venue::Coinbase => "Coinbase",
+            Venue::Binance => "Binance",
+            Venue::Finnhub => "Finnhub",
+            Venue::Alpaca => "Alpaca",
+        }
+    }
+
+    /// The environment variables holding the venue's credentials, if it
+    /// needs any (keys come from the environment only).
+    pub fn key_env(self) -> &'static [&'static str] {
+        match self {
+            Venue::Coinbase | Venue::Binance => &[],
+            Venue::Finnhub => &["FINNHUB_API_KEY"],
+            Venue::Alpaca => &["ALPACA_API_KEY_ID", "ALPACA_API_SECRET_KEY"],
+        }
+    }
+
+    /// What to check when the venue refuses the credentials.
+    pub fn key_hint(self) -> &'static str {
+        match self {
+            Venue::Coinbase | Venue::Binance => "the venue's URL (it needs no key)",
+            Venue::Finnhub => "FINNHUB_API_KEY",
+            Venue::Alpaca => alpaca::KEY_ENV,
+        }
+    }
+
+    /// How the venue's trade ids run (see [`Ids`]).
+    pub fn ids(self) -> Ids {
+        match self {
+            Venue::Coinbase | Venue::Binance => Ids::Contiguous,
+            Venue::Finnhub | Venue::Alpaca => Ids::Unordered,
         }
     }
 
@@ -38,6 +81,9 @@ impl Venue {
     pub fn default_url(self) -> &'static str {
         match self {
             Venue::Coinbase => coinbase::URL,
+            Venue::Binance => binance::URL,
+            Venue::Finnhub => finnhub::URL,
+            Venue::Alpaca => alpaca::URL,
         }
     }
 }
@@ -58,8 +104,31 @@ pub struct Trade {
     /// The venue's event time, ns since the epoch (UTC).
     pub ts: i64,
     /// The venue's trade id: a trade seen twice (across a reconnect) is
-    /// dropped by it.
+    /// dropped by it. A venue without ids gets one made of the trade's
+    /// time, price and size.
     pub trade_id: u64,
+}
+
+/// How a venue's trade ids run, per symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ids {
+    /// One more per trade (Coinbase's `trade_id`, Binance's `t`): an id at
+    /// or below the last is a repeat, one further on means trades were
+    /// missed.
+    Contiguous,
+    /// Unique but in no order (Alpaca's ids come from several exchanges;
+    /// Finnhub sends none): repeats are found among the recent ones, gaps
+    /// cannot be told.
+    Unordered,
+}
+
+/// An id for a trade the venue gave none: the same trade sent twice gets
+/// the same one.
+pub fn fingerprint(ts: i64, price: f64, size: f64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (ts, price.to_bits(), size.to_bits()).hash(&mut hasher);
+    hasher.finish()
 }
 
 /// What one frame from a venue says.
@@ -68,6 +137,13 @@ pub enum Message {
     Trade(Trade),
     /// The venue confirmed these symbols.
     Subscribed(Vec<String>),
+    /// The venue's hello (Alpaca's `connected`): time to authenticate.
+    Greeted,
+    /// The venue accepted the credentials: time to subscribe.
+    Authenticated,
+    /// The venue says it is about to close the connection (Binance's
+    /// `serverShutdown`): reconnect now rather than wait for it.
+    Closing,
     /// The venue's own liveness signal, with the id of the last trade it
     /// sent for `symbol` where it tells (gaps are counted against it).
     Heartbeat {
@@ -165,8 +241,18 @@ pub(crate) fn rfc3339(venue: Venue, value: &str, frame: &str) -> Result<i64, Bad
 }
 
 /// The protocol of `venue` for its symbols (as the venue writes them).
-pub fn protocol(venue: Venue, symbols: Vec<String>) -> Box<dyn Protocol> {
+pub fn protocol(venue: Venue, symbols: Vec<String>, keys: Keys) -> Box<dyn Protocol> {
     match venue {
         Venue::Coinbase => Box::new(coinbase::Coinbase::new(symbols)),
+        Venue::Binance => Box::new(binance::Binance::new(symbols)),
+        Venue::Finnhub => Box::new(finnhub::Finnhub::new(symbols, keys.key)),
+        Venue::Alpaca => Box::new(alpaca::Alpaca::new(symbols, keys.key, keys.secret)),
     }
+}
+
+/// A venue's credentials, from the environment; `Debug` shows neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    pub key: Option<Secret>,
+    pub secret: Option<Secret>,
 }

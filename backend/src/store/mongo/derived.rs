@@ -115,6 +115,7 @@ impl MongoStore {
                     last: d.last,
                     change,
                     change_pct,
+                    feed: None,
                 }
             })
             .collect())

@@ -100,6 +100,7 @@ pub(super) fn read(conn: &Connection) -> StoreResult<Vec<SymbolSummary>> {
             last,
             change,
             change_pct,
+            feed: None,
         })
     })
     .collect()

@@ -40,7 +40,7 @@ fn snapshot_of(
 }
 
 fn info(symbol: &str, source: DataSource) -> SymbolInfo {
-    SymbolInfo { symbol: symbol.into(), name: None, source }
+    SymbolInfo { symbol: symbol.into(), name: None, source, feed: None }
 }
 
 #[test]

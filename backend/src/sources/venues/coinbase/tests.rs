@@ -2,16 +2,14 @@
 //! copied in shape from Coinbase's documentation.
 
 use super::*;
+use crate::sources::venues::testing::read_one;
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/venues/coinbase/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")).trim().to_owned()
+    crate::sources::venues::testing::fixture("coinbase", name)
 }
 
 fn read(name: &str) -> Message {
-    let mut messages = Coinbase::new(vec![]).read(&fixture(name)).expect("readable");
-    assert_eq!(messages.len(), 1);
-    messages.remove(0)
+    read_one(&Coinbase::new(vec![]), &fixture(name))
 }
 
 #[test]

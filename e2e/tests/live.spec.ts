@@ -1,0 +1,49 @@
+// Live market data in the browser: a server streaming real trades from a
+// (local) Coinbase feed beside the simulation. The feed's symbol is labelled
+// "Live · Coinbase", the demo symbols "Simulated", its price and seq move
+// with the venue's trades, and the pipeline panel lists the feed as a
+// connected dependency with its counts.
+import * as path from 'node:path';
+
+import { expect, test } from '@playwright/test';
+
+import { startFakeCoinbase } from './fake-coinbase';
+import { MarqueeProcess } from './support';
+import { expectLive, watchlistRow } from './ui';
+
+const artifacts = path.join(__dirname, '..', 'artifacts');
+
+test('trades from a venue stream beside the simulation, labelled live, with the feed on the pipeline panel', async ({
+  page,
+}) => {
+  const venue = await startFakeCoinbase();
+  const server = new MarqueeProcess({
+    args: ['--source', 'simulation', '--source', 'coinbase:BTC-USD', '--coinbase-url', venue.url],
+  });
+  try {
+    await server.start();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(server.url);
+    await expectLive(page);
+
+    const btc = watchlistRow(page, 'BTC-USD');
+    await expect(btc.getByTestId('row-feed')).toHaveText('Live · Coinbase', { timeout: 15_000 });
+    await expect(btc.getByTestId('row-feed')).toHaveAttribute('data-feed', 'live');
+    await expect(btc.getByTestId('row-source')).toHaveAttribute('title', 'Live trades');
+    // The fake trades around 60,000.
+    await expect(btc.getByTestId('row-last')).toHaveText(/^(59,9|60,0)\d\d\.\d\d$/);
+    const seq = async () => Number(await btc.getByTestId('row-last').getAttribute('data-seq'));
+    const first = await seq();
+    await expect.poll(seq, { timeout: 10_000 }).toBeGreaterThan(first + 5);
+
+    await expect(watchlistRow(page, 'AAPL').getByTestId('row-feed')).toHaveText('Simulated');
+
+    const feed = page.locator('[data-testid="dependency"][data-name="feed coinbase"]');
+    await expect(feed).toHaveAttribute('data-status', 'up', { timeout: 10_000 });
+    await expect(feed).toHaveAttribute('title', /^Coinbase: connected; \d+ trades, 0 reconnects, 0 gaps/);
+    await page.screenshot({ path: path.join(artifacts, 'live-coinbase-1440x900.png') });
+  } finally {
+    await server.stop();
+    await venue.close();
+  }
+});
