@@ -9,6 +9,7 @@
 #[path = "../tests/api/fake_alphavantage.rs"]
 #[allow(dead_code, reason = "the tests use more of it than the program does")]
 mod fake_alphavantage;
+mod program;
 
 use fake_alphavantage::{API_KEY, FakeAlphaVantage};
 
@@ -16,20 +17,5 @@ use fake_alphavantage::{API_KEY, FakeAlphaVantage};
 async fn main() {
     let fake = FakeAlphaVantage::default();
     let url = fake.start().await;
-    #[expect(clippy::print_stdout, reason = "the address is the program's output")]
-    {
-        println!("{}", serde_json::json!({ "url": url, "api_key": API_KEY }));
-    }
-    // Whoever started it is gone once its stdin closes. A thread of its
-    // own, not the runtime's blocking pool: the runtime would wait for that
-    // read at exit, and a signal would never stop the program.
-    let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let _read = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        let _told = closed.send(());
-    });
-    tokio::select! {
-        () = marquee::common::shutdown::signal() => {}
-        _ = stdin_closed => {}
-    }
+    program::announce_and_serve(serde_json::json!({ "url": url, "api_key": API_KEY })).await;
 }

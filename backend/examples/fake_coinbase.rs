@@ -11,6 +11,7 @@
 #[path = "../tests/api/fake_venue.rs"]
 #[allow(dead_code, reason = "the tests use more of it than the program does")]
 mod fake_venue;
+mod program;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,17 +39,5 @@ fn script(_connection: usize) -> Vec<Step> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let venue = FakeVenue::start(Arc::new(script) as Script).await;
-    #[expect(clippy::print_stdout, reason = "the address is the program's output")]
-    {
-        println!("{}", serde_json::json!({ "url": venue.url() }));
-    }
-    let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let _read = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        let _told = closed.send(());
-    });
-    tokio::select! {
-        () = marquee::common::shutdown::signal() => {}
-        _ = stdin_closed => {}
-    }
+    program::announce_and_serve(serde_json::json!({ "url": venue.url() })).await;
 }

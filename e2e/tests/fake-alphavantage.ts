@@ -6,11 +6,9 @@
 // really sends, chosen by symbol (`BAD`, `LIMIT`, `HTML`, `JUNK`, `SLOW`,
 // `E500`, ...: see the Rust file); any other symbol gets 30 daily bars
 // ending at a close of `100 + symbol length`.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 
-import { marqueeBin } from './support';
+import { marqueeBin, startProgram } from './support';
 
 /** The program: `examples/` beside the marquee binary under test. */
 const program =
@@ -42,26 +40,15 @@ export interface FakeAlphaVantage {
 
 /** Starts the fake; resolves once it has printed where it listens. */
 export async function startFakeAlphaVantage(): Promise<FakeAlphaVantage> {
-  const child: ChildProcess = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const started = await new Promise<{ url: string; api_key: string }>((resolve, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot run ${program}: ${err.message}`)));
-    child.once('exit', (code) => reject(new Error(`${program} exited (${code}) before it listened`)));
-    readline.createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
-  });
-  const origin = new URL(started.url).origin;
+  const fake = await startProgram<{ url: string; api_key: string }>(program);
+  const origin = new URL(fake.started.url).origin;
   const requests = async (): Promise<FakeRequest[]> => (await fetch(`${origin}/requests`)).json();
   return {
-    url: started.url,
-    apiKey: started.api_key,
+    url: fake.started.url,
+    apiKey: fake.started.api_key,
     requests,
     count: async (fn, symbol) =>
       (await requests()).filter((r) => r.key_ok && r.function === fn && r.symbol === symbol).length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.stdin?.end();
-        child.kill('SIGTERM');
-      }),
+    close: fake.close,
   };
 }

@@ -3,11 +3,9 @@
 // as the example program `fake_coinbase` that `cargo test` builds beside the
 // marquee binary. On every connection it takes the subscription, confirms
 // it in the documented shape, and streams a BTC-USD trade every 100 ms.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 
-import { marqueeBin } from './support';
+import { marqueeBin, startProgram } from './support';
 
 const program =
   process.env.MARQUEE_FAKE_COINBASE ?? path.join(path.dirname(marqueeBin), 'examples', 'fake_coinbase');
@@ -20,20 +18,6 @@ export interface FakeCoinbase {
 
 /** Starts the fake; resolves once it has printed where it listens. */
 export async function startFakeCoinbase(): Promise<FakeCoinbase> {
-  const child: ChildProcess = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const started = await new Promise<{ url: string }>((resolve, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot run ${program}: ${err.message}`)));
-    child.once('exit', (code) => reject(new Error(`${program} exited (${code}) before it listened`)));
-    readline.createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
-  });
-  return {
-    url: started.url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.stdin?.end();
-        child.kill('SIGTERM');
-      }),
-  };
+  const fake = await startProgram<{ url: string }>(program);
+  return { url: fake.started.url, close: fake.close };
 }

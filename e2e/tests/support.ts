@@ -4,6 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 
 const repo = path.resolve(__dirname, '..', '..');
 
@@ -169,4 +170,32 @@ export class MarqueeProcess {
     }
     throw new Error(`simulation not ${state} after ${timeoutMs} ms: ${JSON.stringify(last?.simulation)}`);
   }
+}
+
+/** A stand-in program the browser tests run (an example beside the marquee binary). */
+export interface Program<T> {
+  /** Its one line of output, parsed: where it listens. */
+  started: T;
+  /** Stops it (closing its stdin, then SIGTERM) and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+/** Starts `program`; resolves once it has printed where it listens. */
+export async function startProgram<T>(program: string): Promise<Program<T>> {
+  const child: ChildProcess = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const started = await new Promise<T>((resolve, reject) => {
+    child.once('error', (err) => reject(new Error(`cannot run ${program}: ${err.message}`)));
+    child.once('exit', (code) => reject(new Error(`${program} exited (${code}) before it listened`)));
+    readline.createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
+  });
+  return {
+    started,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.stdin?.end();
+        child.kill('SIGTERM');
+      }),
+  };
 }

@@ -11,7 +11,11 @@ struct Capture;
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         // A test that panicked holding the lock must not make every later log line panic.
-        LINES.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+        LINES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 
