@@ -40,7 +40,10 @@ test('trades from a venue stream beside the simulation, labelled live, with the 
 
     const feed = page.locator('[data-testid="dependency"][data-name="feed coinbase"]');
     await expect(feed).toHaveAttribute('data-status', 'up', { timeout: 10_000 });
-    await expect(feed).toHaveAttribute('title', /^Coinbase: connected; \d+ trades, 0 reconnects, 0 gaps/);
+    await expect(feed).toHaveAttribute(
+      'title',
+      /^Coinbase: connected; \d+ trades \(\d+\.\d\/s\), \d+ messages \(\d+\.\d\/s\), 0 reconnects, 0 gaps \(0 trades missed\)/,
+    );
     await page.screenshot({ path: path.join(artifacts, 'live-coinbase-1440x900.png') });
   } finally {
     await server.stop();

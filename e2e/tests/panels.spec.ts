@@ -143,6 +143,11 @@ test('the chart follows the selected symbol and interval, and its forming candle
   await expectLive(page);
   const canvas = page.getByTestId('chart-canvas');
   await expect.poll(() => numericAttribute(canvas, 'data-candles')).toBeGreaterThanOrEqual(1);
+  // Never one lonely candle: a fresh 1m chart opens with the stored daily
+  // history before the live bars.
+  await expect(canvas).toHaveAttribute('data-interval', '1m');
+  await expect.poll(() => numericAttribute(canvas, 'data-context')).toBeGreaterThanOrEqual(20);
+  expect(await numericAttribute(canvas, 'data-candles')).toBeGreaterThan(await numericAttribute(canvas, 'data-context'));
 
   // Selecting a row switches the chart (AAPL first if MSFT is already shown).
   if ((await canvas.getAttribute('data-symbol')) === 'MSFT') {

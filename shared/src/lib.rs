@@ -30,7 +30,7 @@ pub use forming::FormingBars;
 pub use health::{Dependency, Health, Instance, StageHealth, Status};
 pub use market::{Bar, BarInterval, Company, DataSource, Feed, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
 pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};
-pub use metrics::{EdgeFigures, Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
+pub use metrics::{EdgeFigures, FeedFigures, Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
 pub use tick::Tick;
 pub use validate::{Invalid, Validate};
 

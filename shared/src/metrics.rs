@@ -40,6 +40,33 @@ pub struct Metrics {
     /// The gateway's connections, when this process runs it.
     #[serde(default)]
     pub edge: Option<EdgeFigures>,
+    /// The venues' feeds this process runs.
+    #[serde(default)]
+    pub feeds: Vec<FeedFigures>,
+}
+
+/// A live feed as measured for this sample: counters since it started,
+/// rates over the sample interval, and the feed latency (receipt time minus
+/// the venue's trade time) over the recent window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedFigures {
+    /// `coinbase`, `binance`, `finnhub`, `alpaca`.
+    pub venue: String,
+    /// Up when connected, degraded while (re)connecting, down when refused.
+    pub status: crate::Status,
+    /// Where the connection stands, in words ("reconnecting (attempt 3): ...").
+    pub state: String,
+    pub messages: u64,
+    pub trades: u64,
+    pub reconnects: u64,
+    /// Jumps in the venue's trade ids, and the trades they skipped.
+    pub gaps: u64,
+    pub missed: u64,
+    pub duplicates: u64,
+    pub bad_frames: u64,
+    pub messages_per_s: f64,
+    pub trades_per_s: f64,
+    pub latency: Option<Latency>,
 }
 
 /// What happened at the gateway's edge since it started: counters, except

@@ -110,6 +110,7 @@ async fn metrics_and_forming_bars_are_in_the_next_snapshot() {
         dependencies: vec![],
         instances: vec![],
         edge: None,
+        feeds: vec![],
     };
     hub.input.send(Update::Metrics(metrics.clone())).await.expect("send");
     let sub = hub.handle.subscribe().await.expect("subscribe");

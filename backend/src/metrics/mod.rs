@@ -5,6 +5,7 @@
 
 mod dependencies;
 pub mod edge;
+pub mod feeds;
 pub mod latency;
 pub mod prometheus;
 pub mod stats;
@@ -145,6 +146,8 @@ pub struct Sampler {
     throughput: VecDeque<f64>,
     /// Status and detail of every stage as last sent in a `health` message.
     last_health: Vec<(marquee_shared::Status, String)>,
+    /// The venues' feeds this process runs.
+    feeds: Vec<Arc<dyn feeds::FeedMeter>>,
 }
 
 impl Sampler {
@@ -166,6 +169,7 @@ impl Sampler {
             dependencies: Vec::new(),
             instances: Vec::new(),
             edge: None,
+            feeds: Vec::new(),
         };
         let (latest, reader) = watch::channel(first);
         let previous = vec![Counters::default(); stats.stages().len()];
@@ -181,8 +185,15 @@ impl Sampler {
             previous,
             throughput: VecDeque::with_capacity(THROUGHPUT_POINTS + 1),
             last_health: Vec::new(),
+            feeds: Vec::new(),
         };
         (sampler, reader)
+    }
+
+    /// Also measures these feeds each sample.
+    pub fn with_feeds(mut self, feeds: Vec<Arc<dyn feeds::FeedMeter>>) -> Self {
+        self.feeds = feeds;
+        self
     }
 
     pub async fn run(mut self, shutdown: CancellationToken) {
@@ -220,8 +231,10 @@ impl Sampler {
     }
 
     /// Rates since the previous sample and latencies over the window.
-    fn sample(&mut self, now: Instant, dependencies: Vec<Dependency>) -> Metrics {
+    fn sample(&mut self, now: Instant, mut dependencies: Vec<Dependency>) -> Metrics {
         let elapsed = now.saturating_duration_since(self.previous_at).as_secs_f64().max(1e-3);
+        let feeds: Vec<_> = self.feeds.iter().map(|feed| feed.measure(elapsed)).collect();
+        dependencies.extend(feeds.iter().map(feeds::dependency));
         self.previous_at = now;
         let mut stages = Vec::with_capacity(self.previous.len());
         for (stage, previous) in Stage::ALL.into_iter().zip(self.previous.iter_mut()) {
@@ -256,6 +269,7 @@ impl Sampler {
                 .roles
                 .has(Role::Gateway)
                 .then(|| self.stats.edge.figures(self.stats.clients.get())),
+            feeds,
         };
         metrics.instances.push(self.this.describe(&metrics));
         metrics.instances.extend(self.instances.others(now));

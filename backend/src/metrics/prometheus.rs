@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use marquee_shared::{Metrics, StageHealth, Status};
+use marquee_shared::{FeedFigures, Metrics, StageHealth, Status};
 
 use super::PipelineStats;
 use super::latency::WINDOW_SECS;
@@ -131,7 +131,68 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
         w.value("marquee_tick_age_seconds_sum", &[("stage", name)], sum);
         w.value("marquee_tick_age_seconds_count", &[("stage", name)], count as f64);
     }
+    feeds(&mut w, &sample.feeds);
     out
+}
+
+/// The venues' feeds, as of the latest sample (none without `--source`).
+fn feeds(w: &mut Writer<'_>, feeds: &[FeedFigures]) {
+    if feeds.is_empty() {
+        return;
+    }
+    type Read = fn(&FeedFigures) -> f64;
+    let families: [(&str, &str, &str, Read); 10] = [
+        (
+            "marquee_feed_up",
+            "gauge",
+            "1 when the feed is connected, 0.5 while it (re)connects, 0 when refused.",
+            |f| match f.status {
+                Status::Up => 1.0,
+                Status::Degraded => 0.5,
+                Status::Down => 0.0,
+            },
+        ),
+        ("marquee_feed_messages_total", "counter", "Frames the feed has received.", |f| f.messages as f64),
+        ("marquee_feed_trades_total", "counter", "Trades the feed turned into ticks.", |f| f.trades as f64),
+        ("marquee_feed_reconnects_total", "counter", "Times the feed connected again.", |f| {
+            f.reconnects as f64
+        }),
+        ("marquee_feed_gaps_total", "counter", "Jumps in the venue's trade ids.", |f| f.gaps as f64),
+        ("marquee_feed_missed_trades_total", "counter", "Trades those jumps skipped.", |f| f.missed as f64),
+        ("marquee_feed_duplicates_total", "counter", "Trades received again and dropped.", |f| {
+            f.duplicates as f64
+        }),
+        ("marquee_feed_bad_frames_total", "counter", "Frames the feed could not read.", |f| {
+            f.bad_frames as f64
+        }),
+        ("marquee_feed_messages_rate", "gauge", "Frames a second over the last sample interval.", |f| {
+            f.messages_per_s
+        }),
+        ("marquee_feed_trades_rate", "gauge", "Trades a second over the last sample interval.", |f| {
+            f.trades_per_s
+        }),
+    ];
+    for (name, kind, help, read) in families {
+        w.family(name, kind, help);
+        for feed in feeds {
+            w.value(name, &[("venue", &feed.venue)], read(feed));
+        }
+    }
+    let help = format!("Receipt time minus the venue's trade time; quantiles over the last {WINDOW_SECS} s.");
+    w.family("marquee_feed_latency_seconds", "summary", &help);
+    for feed in feeds {
+        if let Some(latency) = feed.latency {
+            for (quantile, ms) in
+                [("0.5", latency.p50_ms), ("0.95", latency.p95_ms), ("0.99", latency.p99_ms)]
+            {
+                w.value(
+                    "marquee_feed_latency_seconds",
+                    &[("venue", &feed.venue), ("quantile", quantile)],
+                    ms / 1e3,
+                );
+            }
+        }
+    }
 }
 
 /// The gateway's connection figures.

@@ -39,6 +39,7 @@ use crate::hub::{Hub, HubHandle, HubSettings};
 use crate::ingest::alphavantage::{AlphaVantageClient, ClientSettings};
 use crate::ingest::fetch::{FetchHandle, Fetcher};
 use crate::links::{LinkTasks, Links, TICK_CHANNEL};
+use crate::metrics::feeds::FeedMeter;
 use crate::metrics::{DependencyCheck, PipelineStats, Sampler, StageStats};
 use crate::spill::{self, Spill};
 use crate::store::{self, SharedStore};
@@ -117,7 +118,7 @@ impl Pipeline {
         let (hub_in, hub_rx) = mpsc::channel(TICK_CHANNEL);
         // Driver → receiver, when both run here and no engine joins them.
         let mut local_ticks = None;
-        let mut feed_checks = Vec::new();
+        let mut feeds = Vec::new();
         let driver = if roles.has(Role::Driver) {
             let (driver_out, ticks) = mpsc::channel(TICK_CHANNEL);
             // The venues' feeds send down the same channel as the simulation.
@@ -126,7 +127,7 @@ impl Pipeline {
                 recent: links.as_ref().map(|links| links.recent_ticks()),
                 out: driver_out.clone(),
             };
-            feed_checks = driver::feed::spawn(&config.sources.live, &feed_start, &tasks, &shutdown);
+            feeds = driver::feed::spawn(&config.sources.live, &feed_start, &tasks, &shutdown);
             let (mut driver, handle) = Driver::new(
                 driver_settings(config),
                 Arc::clone(&store),
@@ -195,7 +196,6 @@ impl Pipeline {
         let mut checks = vec![DependencyCheck::store(Arc::clone(&store))];
         checks.extend(links.as_ref().map(|links| links.dependency()).transpose()?);
         checks.extend(event_wiring.checks);
-        checks.extend(feed_checks);
         let (sampler, metrics) = Sampler::new(
             Arc::clone(&stats),
             driver.watch(),
@@ -204,7 +204,8 @@ impl Pipeline {
             this.clone(),
             Arc::clone(&instances),
         );
-        tasks.spawn(sampler.run(shutdown.clone()));
+        let feeds = feeds.into_iter().map(|feed| feed as Arc<dyn FeedMeter>).collect();
+        tasks.spawn(sampler.with_feeds(feeds).run(shutdown.clone()));
         // In one process there is nobody else to tell.
         if let Some(links) = &links {
             links.send_heartbeats(&this, metrics.clone(), driver.clone(), &run)?;

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use marquee::driver::feed::{Feed, FeedCheck, FeedSettings, FeedStats, FeedStatus};
-use marquee::metrics::Checked;
+use marquee::driver::feed::{Feed, FeedSettings, FeedStats, FeedStatus};
+use marquee::metrics::feeds::{FeedMeter, dependency};
 use marquee::sources::feed::Resume;
 use marquee::sources::venues::Venue;
 use marquee::sources::venues::coinbase::Coinbase;
@@ -321,8 +321,15 @@ async fn an_unknown_product_fails_with_a_typed_reason_and_is_not_retried_in_a_ti
     assert!(reason.contains("BTC-XXX") && reason.contains("check the symbol"), "{reason}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(venue.connections(), 1, "waits the longest backoff before trying again");
-    let health = FeedCheck(Arc::clone(&stats)).check(Duration::from_secs(1)).await;
-    assert_eq!((health.name.as_str(), health.status), ("feed coinbase", marquee_shared::Status::Down));
+    let figures = stats.measure(1.0);
+    assert_eq!((figures.venue.as_str(), figures.status), ("coinbase", marquee_shared::Status::Down));
+    let health = dependency(&figures);
+    assert_eq!(health.name, "feed coinbase");
+    assert!(
+        health.detail.starts_with("Coinbase: failed: Coinbase does not know \"BTC-XXX\""),
+        "{}",
+        health.detail
+    );
     shutdown.cancel();
     running.await.expect("stops");
 }

@@ -66,6 +66,19 @@ async fn live_trades_are_stored_once_each_in_seq_order_beside_the_simulation() {
     assert_eq!(symbols.iter().find(|s| s.symbol == demo).and_then(|s| s.feed.clone()), Some(Feed::Simulated));
     let quote: Quote = app.get_json("/api/v1/quotes/BTC-USD", 200).await;
     assert_eq!((quote.price, quote.seq, quote.live), (60004.5, Some(4), true));
+    let metrics = reqwest::get(app.url("/metrics")).await.expect("GET /metrics").text().await.expect("text");
+    for line in [
+        "marquee_feed_up{venue=\"coinbase\"} 1",
+        "marquee_feed_trades_total{venue=\"coinbase\"} 4",
+        "marquee_feed_duplicates_total{venue=\"coinbase\"} 1",
+        "marquee_feed_reconnects_total{venue=\"coinbase\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} not in /metrics:\n{metrics}");
+    }
+    assert!(
+        metrics.contains("marquee_feed_latency_seconds{venue=\"coinbase\",quantile=\"0.99\"}"),
+        "{metrics}"
+    );
     let simulated: Vec<Tick> = app
         .get_json(
             &format!("/api/v1/ticks/{}?limit=5", marquee::sources::demo_universe::SYMBOLS[0].ticker),

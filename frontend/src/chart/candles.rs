@@ -104,6 +104,7 @@ pub fn draw_candles<DB: DrawingBackend>(
 
     draw_time_axis(root, candles, &slots, &layout, time, theme)?;
     draw_price_pane(root, candles, &slots, layout.price, overlays, theme)?;
+    draw_live_boundary(root, candles, &slots, &layout, theme)?;
     panes::draw_volume(root, candles, &slots, layout.volume, theme)?;
     panes::draw_rsi(root, candles, &slots, layout.rsi, theme)?;
     panes::draw_macd(root, candles, &slots, layout.macd, theme)
@@ -137,11 +138,35 @@ fn draw_time_axis<DB: DrawingBackend>(
         if x - label_w / 2 < 0 || x + label_w / 2 > width as i32 {
             continue;
         }
-        let label = time.format(candles[i].start);
+        let label = candles[i].context.unwrap_or(time).format(candles[i].start);
         let at = (x, layout.time_y);
         paint::text(root, &label, at, (HPos::Center, VPos::Top), SIZE, theme.axis_text.to_rgba(), theme)?;
     }
     Ok(())
+}
+
+/// Where the stored history shown for context ends and the live bars begin:
+/// a line across the panes, "history" to its left and "live" to its right.
+fn draw_live_boundary<DB: DrawingBackend>(
+    root: &Area<DB>,
+    candles: &[Candle],
+    slots: &Slots,
+    layout: &Layout,
+    theme: &ChartTheme,
+) -> DrawResult<DB> {
+    let Some(first_live) = candles.windows(2).position(|w| w[0].context.is_some() && w[1].context.is_none())
+    else {
+        return Ok(());
+    };
+    let x = (slots.center(first_live) + slots.center(first_live + 1)) / 2;
+    let color = theme.axis_text.mix(0.8);
+    paint::vline(root, x, layout.price.y0, layout.macd.y1, color)?;
+    let y = layout.price.y0 + theme.px(4.0);
+    const SIZE: f64 = 10.0;
+    let gap = theme.px(4.0);
+    let text = color.to_rgba();
+    paint::text(root, "history", (x - gap, y), (HPos::Right, VPos::Top), SIZE, text, theme)?;
+    paint::text(root, "live", (x + gap, y), (HPos::Left, VPos::Top), SIZE, text, theme)
 }
 
 /// The prices the scale must show: bars and the overlays drawn.

@@ -53,6 +53,10 @@ pub struct Candle {
     pub indicators: Indicators,
     /// Still forming: drawn translucent with an outline.
     pub forming: bool,
+    /// A stored bar shown before the live ones for context (daily or
+    /// fetched intraday history), labelled in its own time format; the
+    /// chart marks where the live bars begin.
+    pub context: Option<TimeFormat>,
 }
 
 impl Candle {
@@ -68,7 +72,13 @@ impl Candle {
             volume: b.volume,
             indicators: bar.indicators,
             forming,
+            context: None,
         }
+    }
+
+    /// This stored bar as context before live bars, labelled with `time`.
+    pub fn as_context(self, time: TimeFormat) -> Self {
+        Self { context: Some(time), ..self }
     }
 }
 
@@ -90,6 +100,7 @@ impl From<&Bar> for Candle {
             volume: bar.volume as f64,
             indicators: Indicators::default(),
             forming: false,
+            context: None,
         }
     }
 }

@@ -293,3 +293,21 @@ fn scaled_themes_draw_bigger_text() {
     assert!((max(&double) - 2.0 * max(&normal)).abs() < 1e-9, "{normal:?} {double:?}");
     assert_eq!(ChartTheme::dark().scaled(f64::NAN).scale, 1.0);
 }
+
+#[test]
+fn stored_history_before_live_bars_is_marked_and_labelled_in_its_own_format() {
+    let mut bars = three();
+    bars[0] = bars[0].as_context(TimeFormat::Daily);
+    bars[1] = bars[1].as_context(TimeFormat::Daily);
+    let svg = render_candles(&bars, NONE, TimeFormat::Intraday);
+    let texts: Vec<&str> = svg.iter().filter(|e| e.tag == "text").map(|e| e.content.as_str()).collect();
+    assert!(texts.contains(&"history") && texts.contains(&"live"), "{texts:?}");
+    let y = chart_layout().time_y.to_string();
+    let mut labels: Vec<_> = svg.iter().filter(|e| e.tag == "text" && e.attr("y") == y).collect();
+    labels.sort_by_key(|e| e.int("x"));
+    let labels: Vec<&str> = labels.iter().map(|e| e.content.as_str()).collect();
+    assert_eq!(labels, ["2025-11-23", "2025-11-23", "12:15"]);
+    // Without history, no boundary.
+    let plain = render_candles(&three(), NONE, TimeFormat::Intraday);
+    assert!(!plain.iter().any(|e| e.tag == "text" && e.content == "live"));
+}

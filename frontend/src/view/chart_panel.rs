@@ -1,12 +1,11 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use marquee_shared::BarSeries;
 
 use super::Theme;
-use crate::api;
-use crate::chart::{self, Candle, ChartTheme, Overlays};
+pub use super::history::fetch_history;
+use crate::chart::{self, ChartTheme, Overlays};
 use crate::state::Dashboard;
-use crate::state::chart::{ChartInterval, HistoryRequest, Load, MAX_CANDLES};
+use crate::state::chart::{ChartInterval, Load};
 use marquee_shared::format;
 
 /// Candlesticks of the selected symbol with overlays, volume, RSI and MACD.
@@ -63,6 +62,8 @@ pub fn ChartPanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl Int
             ("data-symbol", symbol.unwrap_or_default()),
             ("data-interval", interval.as_str().to_owned()),
             ("data-candles", candles.len().to_string()),
+            // Stored bars shown before the live ones.
+            ("data-context", candles.iter().filter(|c| c.context.is_some()).count().to_string()),
             ("data-redraws", count.to_string()),
             ("data-last-close", last_close),
         ] {
@@ -143,24 +144,4 @@ pub fn ChartPanel(dash: RwSignal<Dashboard>, theme: RwSignal<Theme>) -> impl Int
             </div>
         </section>
     }
-}
-
-/// Fetches the history `request` asks for and hands it to the chart.
-pub fn fetch_history(dash: RwSignal<Dashboard>, request: HistoryRequest) {
-    leptos::task::spawn_local(async move {
-        let path = format!(
-            "/api/v1/bars/{}?interval={}&limit={MAX_CANDLES}&indicators=true",
-            request.symbol,
-            request.interval.as_str()
-        );
-        let candles =
-            api::get::<BarSeries>(&path).await.map_err(|err| err.message().to_owned()).map(|series| {
-                match series {
-                    BarSeries::Live(bars) => bars.iter().map(|b| Candle::from_analyzed(b, false)).collect(),
-                    BarSeries::Indicated(bars) => bars.iter().map(Candle::from).collect(),
-                    BarSeries::Stored(bars) => bars.iter().map(Candle::from).collect(),
-                }
-            });
-        dash.update(|d| d.chart.on_history(request.id, candles));
-    });
 }

@@ -4,6 +4,7 @@
 mod chart_panel;
 mod controls;
 mod feeds;
+mod history;
 pub mod live;
 mod pipeline;
 mod status;

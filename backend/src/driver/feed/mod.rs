@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::{self, Message as Frame};
 use tokio_util::sync::CancellationToken;
 
 pub use start::{FeedStart, spawn};
-pub use stats::{FeedCheck, FeedStats, FeedStatus};
+pub use stats::{FeedStats, FeedStatus};
 
 use crate::common::time::now_ns;
 use crate::sources::feed::{FeedBook, Outcome, Resume};

@@ -11,11 +11,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{Feed, FeedCheck, FeedSettings, FeedStats};
+use super::{Feed, FeedSettings, FeedStats};
 use crate::config::LiveSource;
 use crate::driver::RecentTicks;
 use crate::driver::resume::newest_per_symbol;
-use crate::metrics::DependencyCheck;
 use crate::sources::feed::Resume;
 use crate::sources::venues::protocol;
 use crate::store::SharedStore;
@@ -31,17 +30,17 @@ pub struct FeedStart {
     pub out: mpsc::Sender<Vec<Tick>>,
 }
 
-/// Spawns a feed per source; their checks, for `/health`.
+/// Spawns a feed per source; their counters, for the sampler.
 pub fn spawn(
     sources: &[LiveSource],
     start: &FeedStart,
     tasks: &TaskTracker,
     shutdown: &CancellationToken,
-) -> Vec<DependencyCheck> {
+) -> Vec<Arc<FeedStats>> {
     let mut checks = Vec::with_capacity(sources.len());
     for source in sources {
         let stats = FeedStats::new(source.venue);
-        checks.push(DependencyCheck::new(FeedCheck(Arc::clone(&stats))));
+        checks.push(Arc::clone(&stats));
         let (source, start, shutdown) = (source.clone(), start.clone(), shutdown.clone());
         tasks.spawn(async move {
             let Some(resume) = resume(&source, &start, &shutdown).await else { return };

@@ -1,14 +1,13 @@
-//! What a feed counts and how it stands, for `/health` (a dependency per
-//! feed) and `/metrics`.
+//! What a feed counts and how it stands, measured once a sample for
+//! `/health` (a dependency per feed), `/metrics` and the dashboard.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-use marquee_shared::{Dependency, Status};
+use marquee_shared::{FeedFigures, Status};
 
-use crate::metrics::{Checked, latency::LatencyRecorder};
+use crate::metrics::feeds::FeedMeter;
+use crate::metrics::latency::LatencyRecorder;
 use crate::sources::feed::FeedCounts;
 use crate::sources::venues::Venue;
 
@@ -41,6 +40,8 @@ pub struct FeedStats {
     counts: Mutex<FeedCounts>,
     /// Receipt time − the venue's event time, per trade.
     pub latency: LatencyRecorder,
+    /// Messages and trades at the last measure, for the rates.
+    previous: Mutex<(u64, u64)>,
 }
 
 impl FeedStats {
@@ -53,6 +54,7 @@ impl FeedStats {
             bad_frames: AtomicU64::new(0),
             counts: Mutex::new(FeedCounts::default()),
             latency: LatencyRecorder::default(),
+            previous: Mutex::new((0, 0)),
         })
     }
 
@@ -103,29 +105,16 @@ impl FeedStats {
     }
 }
 
-/// A feed as a dependency on `/health`.
-#[derive(Debug, Clone)]
-pub struct FeedCheck(pub Arc<FeedStats>);
-
-impl Checked for FeedCheck {
-    fn check(&self, _timeout: Duration) -> BoxFuture<'_, Dependency> {
-        let stats = &self.0;
-        let latency = stats.latency.roll();
-        let counts = stats.counts();
-        let figures = format!(
-            "{} trades, {} reconnects, {} gaps ({} trades missed), {} duplicates dropped, {} bad frames{}",
-            counts.trades,
-            stats.reconnects(),
-            counts.gaps,
-            counts.missed,
-            counts.duplicates,
-            stats.bad_frames(),
-            latency.map_or_else(String::new, |l| format!(
-                ", feed latency p50 {:.1} ms p99 {:.1} ms",
-                l.p50_ms, l.p99_ms
-            )),
-        );
-        let (status, state) = match stats.status() {
+impl FeedMeter for FeedStats {
+    fn measure(&self, elapsed_s: f64) -> FeedFigures {
+        let counts = self.counts();
+        let messages = self.messages();
+        let (before_messages, before_trades) = {
+            let mut previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::replace(&mut *previous, (messages, counts.trades))
+        };
+        let per_s = |now: u64, before: u64| now.saturating_sub(before) as f64 / elapsed_s.max(1e-3);
+        let (status, state) = match self.status() {
             FeedStatus::Connected => (Status::Up, "connected".to_owned()),
             FeedStatus::Connecting { attempt: 0 } => (Status::Degraded, "connecting".to_owned()),
             FeedStatus::Connecting { attempt } => {
@@ -137,11 +126,20 @@ impl Checked for FeedCheck {
             FeedStatus::Failed { reason } => (Status::Down, format!("failed: {reason}")),
             FeedStatus::Stopped => (Status::Down, "stopped".to_owned()),
         };
-        let dependency = Dependency {
-            name: format!("feed {}", stats.venue.as_str()),
+        FeedFigures {
+            venue: self.venue.as_str().to_owned(),
             status,
-            detail: format!("{}: {state}; {figures}", stats.venue.label()),
-        };
-        Box::pin(async move { dependency })
+            state,
+            messages,
+            trades: counts.trades,
+            reconnects: self.reconnects(),
+            gaps: counts.gaps,
+            missed: counts.missed,
+            duplicates: counts.duplicates,
+            bad_frames: self.bad_frames(),
+            messages_per_s: per_s(messages, before_messages),
+            trades_per_s: per_s(counts.trades, before_trades),
+            latency: self.latency.roll(),
+        }
     }
 }
