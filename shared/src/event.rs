@@ -18,12 +18,36 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    SymbolDataLoaded { symbol: String, records: u64, latest_ts: i64, latest_close: f64 },
-    BatchComplete { symbols: Vec<String>, total_records: u64 },
-    ThresholdReached { symbols: Vec<String> },
-    SimulationStarted { symbols: Vec<String> },
-    SimulationStopped { reason: String },
-    IngestError { symbol: String, reason: String },
+    SymbolDataLoaded {
+        symbol: String,
+        records: u64,
+        latest_ts: i64,
+        latest_close: f64,
+    },
+    BatchComplete {
+        symbols: Vec<String>,
+        total_records: u64,
+    },
+    ThresholdReached {
+        symbols: Vec<String>,
+    },
+    SimulationStarted {
+        symbols: Vec<String>,
+    },
+    SimulationStopped {
+        reason: String,
+    },
+    IngestError {
+        symbol: String,
+        reason: String,
+    },
+    /// A live feed moved to another venue (`from` was down) or back.
+    FeedSwitched {
+        symbols: Vec<String>,
+        from: String,
+        to: String,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -36,6 +60,7 @@ impl EventKind {
             EventKind::SimulationStarted { .. } => "simulation_started",
             EventKind::SimulationStopped { .. } => "simulation_stopped",
             EventKind::IngestError { .. } => "ingest_error",
+            EventKind::FeedSwitched { .. } => "feed_switched",
         }
     }
 }

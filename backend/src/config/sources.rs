@@ -33,6 +33,11 @@ pub struct SourceArgs {
     /// Alpaca's market data stream (`.../v2/test` for the test stream's FAKEPACA).
     #[arg(long, env = "MARQUEE_ALPACA_URL", default_value = alpaca::URL)]
     pub alpaca_url: String,
+    /// A venue to use while a `--source` venue is down, and until it is back:
+    /// the first `--failover` backs the first venue `--source`, its symbols
+    /// paired in order (`--source coinbase:BTC-USD --failover binance:BTCUSDT`).
+    #[arg(long = "failover", env = "MARQUEE_FAILOVER", value_delimiter = ';')]
+    pub failovers: Vec<String>,
 }
 
 /// One venue's feed: its symbols, as the venue names them and as shown.
@@ -44,6 +49,9 @@ pub struct LiveSource {
     pub symbols: Vec<(String, String)>,
     /// From the environment; `Debug` shows neither.
     pub keys: Keys,
+    /// The venue used while this one is down (`--failover`): its symbols
+    /// paired in order with these, shown under these ones' names.
+    pub failover: Option<Box<LiveSource>>,
 }
 
 /// The checked sources.
@@ -80,39 +88,70 @@ impl SourceArgs {
                 config.simulation = true;
                 continue;
             }
-            let Some((name, symbols)) = source.split_once(':') else {
-                return Err(refuse(source, "use `simulation` or VENUE:SYMBOL,SYMBOL".into()));
-            };
-            let venue = Venue::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = Venue::ALL.iter().map(|v| v.as_str()).collect();
-                refuse(source, format!("{name:?} is not a venue; known: {}", known.join(", ")))
-            })?;
-            let symbols = symbols
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    normalize(s).map(|shown| (venue_symbol(venue, s), shown)).map_err(|e| refuse(source, e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            if symbols.is_empty() || symbols.len() > MAX_FEED_SYMBOLS {
-                return Err(refuse(source, format!("name 1 to {MAX_FEED_SYMBOLS} symbols")));
-            }
-            let url = match venue {
-                Venue::Coinbase => &self.coinbase_url,
-                Venue::Binance => &self.binance_url,
-                Venue::Finnhub => &self.finnhub_url,
-                Venue::Alpaca => &self.alpaca_url,
-            };
-            check_url(url).map_err(|why| refuse(source, why))?;
-            let keys = keys(venue, secrets).map_err(|why| refuse(source, why))?;
-            config.live.push(LiveSource { venue, url: url.clone(), symbols, keys });
+            config.live.push(self.venue_source(source, secrets).map_err(|why| refuse(source, why))?);
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(twice) = config.live_symbols().find(|s| !seen.insert(*s)) {
             return Err(refuse(twice, "two sources stream this symbol: each symbol has one".into()));
         }
+        if self.failovers.len() > config.live.len() {
+            let extra = &self.failovers[config.live.len()];
+            return Err(refuse(
+                extra,
+                "each --failover backs the venue --source in the same place: add one".into(),
+            ));
+        }
+        for (raw, primary) in self.failovers.iter().zip(&mut config.live) {
+            let source = raw.trim();
+            let backup = self.venue_source(source, secrets).map_err(|why| refuse(source, why))?;
+            if backup.symbols.len() != primary.symbols.len() {
+                let why = format!(
+                    "names {} symbols for the {} of {}: one for each, in the same order",
+                    backup.symbols.len(),
+                    primary.symbols.len(),
+                    primary.venue.as_str()
+                );
+                return Err(refuse(source, why));
+            }
+            // The backup's trades are shown under the primary's symbols.
+            let symbols = backup
+                .symbols
+                .iter()
+                .zip(&primary.symbols)
+                .map(|((venue, _), (_, shown))| (venue.clone(), shown.clone()));
+            let symbols = symbols.collect();
+            primary.failover = Some(Box::new(LiveSource { symbols, ..backup }));
+        }
         Ok(config)
+    }
+
+    /// `VENUE:SYMBOL,SYMBOL`, checked, with its URL and keys.
+    fn venue_source(&self, source: &str, secrets: &Secrets) -> Result<LiveSource, String> {
+        let Some((name, symbols)) = source.split_once(':') else {
+            return Err("use `simulation` or VENUE:SYMBOL,SYMBOL".into());
+        };
+        let venue = Venue::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Venue::ALL.iter().map(|v| v.as_str()).collect();
+            format!("{name:?} is not a venue; known: {}", known.join(", "))
+        })?;
+        let symbols = symbols
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| normalize(s).map(|shown| (venue_symbol(venue, s), shown)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if symbols.is_empty() || symbols.len() > MAX_FEED_SYMBOLS {
+            return Err(format!("name 1 to {MAX_FEED_SYMBOLS} symbols"));
+        }
+        let url = match venue {
+            Venue::Coinbase => &self.coinbase_url,
+            Venue::Binance => &self.binance_url,
+            Venue::Finnhub => &self.finnhub_url,
+            Venue::Alpaca => &self.alpaca_url,
+        };
+        check_url(url)?;
+        let keys = keys(venue, secrets)?;
+        Ok(LiveSource { venue, url: url.clone(), symbols, keys, failover: None })
     }
 }
 
@@ -157,6 +196,7 @@ mod tests {
             binance_url: binance::URL.into(),
             finnhub_url: finnhub::URL.into(),
             alpaca_url: alpaca::URL.into(),
+            failovers: Vec::new(),
         }
     }
 
@@ -193,6 +233,30 @@ mod tests {
         assert!(twice.contains("one"), "{twice}");
         let http = SourceArgs { coinbase_url: "http://x".into(), ..args(&["coinbase:BTC-USD"]) };
         assert!(http.to_config(&Secrets::default()).expect_err("http").to_string().contains("wss://"));
+    }
+
+    #[test]
+    fn a_failover_backs_the_venue_source_in_its_place_symbol_for_symbol() {
+        let with = |failovers: &[&str]| SourceArgs {
+            failovers: failovers.iter().map(|s| s.to_string()).collect(),
+            ..args(&["simulation", "coinbase:BTC-USD,ETH-USD"])
+        };
+        let config = with(&["binance:btcusdt,ethusdt"]).to_config(&Secrets::default()).expect("valid");
+        let backup = config.live[0].failover.as_deref().expect("a failover");
+        assert_eq!(backup.venue, Venue::Binance);
+        assert_eq!(
+            backup.symbols,
+            [("BTCUSDT".into(), "BTC-USD".into()), ("ETHUSDT".into(), "ETH-USD".into())]
+        );
+        assert_eq!(
+            config.live_symbols().collect::<Vec<_>>(),
+            ["BTC-USD", "ETH-USD"],
+            "shown under the primary's names"
+        );
+        let short = with(&["binance:BTCUSDT"]).to_config(&Secrets::default()).expect_err("short").to_string();
+        assert!(short.contains("names 1 symbols for the 2 of coinbase"), "{short}");
+        let extra = with(&["binance:BTCUSDT,ETHUSDT", "binance:X"]).to_config(&Secrets::default());
+        assert!(extra.expect_err("extra").to_string().contains("add one"));
     }
 
     #[test]

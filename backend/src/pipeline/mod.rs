@@ -126,6 +126,7 @@ impl Pipeline {
                 store: Arc::clone(&store),
                 recent: links.as_ref().map(|links| links.recent_ticks()),
                 out: driver_out.clone(),
+                events: Some(events.as_source(Stage::Driver.name())),
             };
             feeds = driver::feed::spawn(&config.sources.live, &feed_start, &tasks, &shutdown);
             let (mut driver, handle) = Driver::new(

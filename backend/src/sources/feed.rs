@@ -98,6 +98,24 @@ impl FeedBook {
         Self { ids, symbols, counts: FeedCounts::default() }
     }
 
+    /// The trades now come from another venue: its ids say nothing of the
+    /// last venue's, so repeats and gaps are judged afresh.
+    pub fn switch_venue(&mut self, ids: Ids) {
+        self.ids = ids;
+        for book in self.symbols.values_mut() {
+            book.last_trade_id = None;
+            book.recent.clear();
+            book.seen.clear();
+        }
+    }
+
+    /// The symbols, in order.
+    pub fn symbols(&self) -> Vec<String> {
+        let mut symbols: Vec<String> = self.symbols.keys().cloned().collect();
+        symbols.sort();
+        symbols
+    }
+
     pub fn counts(&self) -> FeedCounts {
         self.counts
     }

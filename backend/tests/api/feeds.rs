@@ -25,7 +25,7 @@ fn fixture(name: &str) -> String {
     crate::fake_venue::fixture("coinbase", name)
 }
 
-fn quick(url: String) -> FeedSettings {
+pub fn quick(url: String) -> FeedSettings {
     FeedSettings {
         url,
         connect_timeout: Duration::from_secs(2),
@@ -33,6 +33,7 @@ fn quick(url: String) -> FeedSettings {
         silence: Duration::from_secs(2),
         backoff_first: Duration::from_millis(20),
         backoff_max: Duration::from_millis(200),
+        probe_every: Duration::from_millis(150),
     }
 }
 
@@ -45,7 +46,7 @@ fn feed(settings: FeedSettings, stats: &Arc<FeedStats>) -> (Feed, mpsc::Receiver
 }
 
 /// Ticks until `count` have come, or panics after a while.
-async fn collect(ticks: &mut mpsc::Receiver<Vec<Tick>>, count: usize) -> Vec<Tick> {
+pub async fn collect(ticks: &mut mpsc::Receiver<Vec<Tick>>, count: usize) -> Vec<Tick> {
     let mut got = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while got.len() < count {

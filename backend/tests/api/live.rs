@@ -35,6 +35,7 @@ async fn live_trades_are_stored_once_each_in_seq_order_beside_the_simulation() {
         url: venue.url(),
         symbols: vec![("BTC-USD".into(), "BTC-USD".into())],
         keys: Default::default(),
+        failover: None,
     }];
     let app = spawn_app(config).await;
 

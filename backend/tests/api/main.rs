@@ -5,6 +5,7 @@ mod analytics;
 mod edge;
 mod engines;
 mod errors;
+mod failover;
 mod fake_alphavantage;
 mod fake_venue;
 mod feeds;

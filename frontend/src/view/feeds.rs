@@ -91,6 +91,9 @@ fn EventItem(event: Event) -> impl IntoView {
         EventKind::SimulationStarted { symbols } => format!("simulation started: {} symbols", symbols.len()),
         EventKind::SimulationStopped { reason } => format!("simulation stopped: {reason}"),
         EventKind::IngestError { symbol, reason } => format!("{symbol}: {reason}"),
+        EventKind::FeedSwitched { symbols, from, to, reason } => {
+            format!("{}: feed switched from {from} to {to} ({reason})", symbols.join(", "))
+        }
     };
     let error = matches!(event.kind, EventKind::IngestError { .. });
     view! {

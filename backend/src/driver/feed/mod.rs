@@ -11,16 +11,15 @@
 //! symbol, bad credentials) is retried at the slowest pace. A frame it
 //! cannot read is reported and skipped.
 
+mod route;
 mod start;
 mod stats;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use marquee_shared::Tick;
-use rand::Rng;
+use marquee_shared::{EventKind, Tick};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -31,6 +30,7 @@ pub use start::{FeedStart, spawn};
 pub use stats::{FeedStats, FeedStatus};
 
 use crate::common::time::now_ns;
+use crate::events::Events;
 use crate::sources::feed::{FeedBook, Outcome, Resume};
 use crate::sources::venues::{Message, Protocol, Refusal};
 
@@ -53,6 +53,8 @@ pub struct FeedSettings {
     pub backoff_first: Duration,
     /// The longest wait, and the wait after a refusal only the user can fix.
     pub backoff_max: Duration,
+    /// On the failover, how often the primary is tried.
+    pub probe_every: Duration,
 }
 
 impl FeedSettings {
@@ -64,6 +66,7 @@ impl FeedSettings {
             silence: Duration::from_secs(30),
             backoff_first: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
+            probe_every: Duration::from_secs(30),
         }
     }
 }
@@ -73,20 +76,26 @@ impl FeedSettings {
 enum Ended {
     /// The connection failed or was closed; `worked`: it carried data first.
     Dropped { reason: String, worked: bool },
+    /// On the failover: the primary answers again.
+    PrimaryBack,
     /// The venue refused something only the user can fix.
     Refused(Refusal),
 }
 
-/// One venue connection and the symbols it streams.
+/// One venue connection (and, with a failover, a second one used while the
+/// first is down) and the symbols it streams.
 #[derive(Debug)]
 pub struct Feed {
-    protocol: Box<dyn Protocol>,
+    /// The venue, then the failover's if any.
+    routes: Vec<route::Route>,
+    /// The route in use.
+    active: usize,
     settings: FeedSettings,
     book: FeedBook,
-    /// The venue's symbol → the symbol Marquee shows.
-    names: HashMap<String, String>,
     out: mpsc::Sender<Vec<Tick>>,
     stats: Arc<FeedStats>,
+    /// Where a switch between routes is told.
+    events: Option<Events>,
 }
 
 impl Feed {
@@ -98,22 +107,59 @@ impl Feed {
         out: mpsc::Sender<Vec<Tick>>,
         stats: Arc<FeedStats>,
     ) -> Self {
-        let names = symbols.iter().cloned().collect();
         let book = FeedBook::new(resume, protocol.venue().ids());
-        Self { protocol, settings, book, names, out, stats }
+        let primary = route::Route::new(protocol, settings.url.clone(), symbols);
+        Self { routes: vec![primary], active: 0, settings, book, out, stats, events: None }
+    }
+
+    /// Uses `protocol` at `url` while the venue is down (its `symbols`:
+    /// the backup's, paired with the names shown); each switch is an event.
+    pub fn with_failover(
+        mut self,
+        protocol: Box<dyn Protocol>,
+        url: String,
+        symbols: &[(String, String)],
+        events: Option<Events>,
+    ) -> Self {
+        self.routes.truncate(1);
+        self.routes.push(route::Route::new(protocol, url, symbols));
+        self.events = events;
+        self
+    }
+
+    /// Moves to route `to`, telling why.
+    async fn switch(&mut self, to: usize, reason: String) {
+        let (from, onto) = (self.routes[self.active].venue(), self.routes[to].venue());
+        tracing::warn!(%from, to = %onto, %reason, "the feed switches venue");
+        self.active = to;
+        self.book.switch_venue(onto.ids());
+        if let Some(events) = &self.events {
+            let symbols = self.book.symbols();
+            let (from, to) = (from.label().to_owned(), onto.label().to_owned());
+            events.emit(EventKind::FeedSwitched { symbols, from, to, reason }).await;
+        }
     }
 
     /// Streams until `shutdown`.
     pub async fn run(mut self, shutdown: CancellationToken) {
-        let venue = self.protocol.venue();
         let mut attempt: u32 = 0;
         loop {
+            let venue = self.routes[self.active].venue();
             self.stats.set_status(FeedStatus::Connecting { attempt });
             let ended = tokio::select! {
                 () = shutdown.cancelled() => break,
                 ended = self.session() => ended,
             };
             let wait = match &ended {
+                Ended::PrimaryBack => {
+                    let reason = format!("{} is back", self.routes[0].venue().label());
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = self.switch(0, reason) => {}
+                    }
+                    attempt = 0;
+                    Duration::ZERO
+                }
                 Ended::Dropped { worked: true, reason } => {
                     tracing::info!(%venue, %reason, "the feed's connection ended; reconnecting");
                     attempt = 0;
@@ -121,7 +167,7 @@ impl Feed {
                 }
                 Ended::Dropped { worked: false, reason } => {
                     attempt = attempt.saturating_add(1);
-                    let wait = backoff(&self.settings, attempt);
+                    let wait = route::backoff(&self.settings, attempt);
                     tracing::warn!(%venue, %reason, attempt, wait_ms = wait.as_millis() as u64, "the feed cannot connect");
                     self.stats.set_status(FeedStatus::Reconnecting { attempt, reason: reason.clone() });
                     wait
@@ -134,6 +180,21 @@ impl Feed {
                 }
             };
             self.stats.count_reconnect();
+            // The primary is down: move to the failover at once.
+            let down = matches!(ended, Ended::Refused(_)) || attempt >= route::SWITCH_AFTER;
+            if self.active == 0 && self.routes.len() > 1 && down {
+                let reason = match &ended {
+                    Ended::Refused(refusal) => refusal.to_string(),
+                    Ended::Dropped { reason, .. } => format!("{attempt} attempts failed, the last: {reason}"),
+                    Ended::PrimaryBack => String::new(),
+                };
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = self.switch(1, reason) => {}
+                }
+                attempt = 0;
+                continue;
+            }
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = tokio::time::sleep(wait) => {}
@@ -144,7 +205,10 @@ impl Feed {
 
     async fn session(&mut self) -> Ended {
         let dropped = |reason: String, worked: bool| Ended::Dropped { reason, worked };
-        let url = self.protocol.url(&self.settings.url);
+        let route = &self.routes[self.active];
+        let (url, venue) = (route.address(), route.venue());
+        // On the failover, the primary is probed until it is back.
+        let primary = (self.active > 0).then(|| self.routes[0].address());
         let config =
             WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME));
         let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
@@ -154,22 +218,33 @@ impl Feed {
             Ok(Err(tungstenite::Error::Http(response)))
                 if matches!(response.status().as_u16(), 401 | 403) =>
             {
-                let venue = self.protocol.venue();
                 let reason = format!("HTTP {} at the upgrade", response.status());
                 return Ended::Refused(Refusal::Auth { venue, reason, env: venue.key_hint() });
             }
             // The error names the host, never the URL (a key may be in it).
-            Ok(Err(err)) => return dropped(describe(&err), false),
+            Ok(Err(err)) => return dropped(route::describe(&err), false),
             Err(_) => {
                 return dropped(format!("no connection within {:?}", self.settings.connect_timeout), false);
             }
         };
-        for frame in self.protocol.greeting() {
+        for frame in self.routes[self.active].protocol.greeting() {
             if let Err(err) = ws.send(Frame::text(frame)).await {
-                return dropped(describe(&err), false);
+                return dropped(route::describe(&err), false);
             }
         }
-        self.stats.set_status(FeedStatus::Connected);
+        self.stats.set_status(if self.active == 0 {
+            FeedStatus::Connected
+        } else {
+            FeedStatus::OnFailover { venue }
+        });
+        let (every, timeout) = (self.settings.probe_every, self.settings.connect_timeout);
+        let probing = async move {
+            match primary {
+                Some(address) => route::probe(address, every, timeout).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(probing);
         let mut worked = false;
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.settings.ping_every, self.settings.ping_every);
@@ -178,9 +253,13 @@ impl Feed {
         loop {
             let frame = tokio::select! {
                 frame = ws.next() => frame,
+                () = &mut probing => {
+                    let _ = ws.close(None).await;
+                    return Ended::PrimaryBack;
+                }
                 _ = ping.tick() => {
                     if let Err(err) = ws.send(Frame::Ping(Vec::new().into())).await {
-                        return dropped(describe(&err), worked);
+                        return dropped(route::describe(&err), worked);
                     }
                     continue;
                 }
@@ -191,7 +270,7 @@ impl Feed {
             heard = Instant::now();
             let text = match frame {
                 None => return dropped("the venue closed the connection".into(), worked),
-                Some(Err(err)) => return dropped(describe(&err), worked),
+                Some(Err(err)) => return dropped(route::describe(&err), worked),
                 Some(Ok(Frame::Text(text))) => text,
                 Some(Ok(Frame::Close(close))) => {
                     let reason =
@@ -205,7 +284,7 @@ impl Feed {
                 Some(Ok(_)) => continue, // ping (answered by tungstenite), pong
             };
             self.stats.count_message();
-            let messages = match self.protocol.read(&text) {
+            let messages = match self.routes[self.active].protocol.read(&text) {
                 Ok(messages) => messages,
                 Err(bad) => {
                     self.stats.bad_frame(&bad.to_string());
@@ -216,7 +295,7 @@ impl Feed {
             let step = self.apply(messages);
             for answer in step.answers {
                 if let Err(err) = ws.send(Frame::text(answer)).await {
-                    return dropped(describe(&err), worked);
+                    return dropped(route::describe(&err), worked);
                 }
             }
             self.stats.set_counts(self.book.counts());
@@ -241,13 +320,15 @@ impl Feed {
     /// What a frame's messages come to: the ticks to send, the frames to
     /// answer with, and whether the session ends. No I/O.
     fn apply(&mut self, messages: Vec<Message>) -> Step {
-        let venue = self.protocol.venue();
+        let route = &self.routes[self.active];
+        let venue = route.venue();
         let mut step = Step::default();
         for message in messages {
-            step.answers.extend(self.protocol.answer(&message));
+            step.answers.extend(route.protocol.answer(&message));
             match message {
                 Message::Trade(trade) => {
-                    let name = self.names.get(&trade.symbol).cloned().unwrap_or_else(|| trade.symbol.clone());
+                    let name =
+                        route.names.get(&trade.symbol).cloned().unwrap_or_else(|| trade.symbol.clone());
                     match self.book.trade(trade, &name) {
                         Outcome::Tick(tick) => step.ticks.push(tick),
                         Outcome::Invalid(why) => {
@@ -257,11 +338,11 @@ impl Feed {
                     }
                 }
                 Message::Heartbeat { symbol, last_trade_id: Some(id) } => {
-                    let name = self.names.get(&symbol).cloned().unwrap_or(symbol);
+                    let name = route.names.get(&symbol).cloned().unwrap_or(symbol);
                     self.book.heartbeat(&name, id);
                 }
                 Message::Subscribed(symbols) => {
-                    let missing: Vec<&String> = self.names.keys().filter(|s| !symbols.contains(s)).collect();
+                    let missing: Vec<&String> = route.names.keys().filter(|s| !symbols.contains(s)).collect();
                     if missing.is_empty() {
                         tracing::info!(%venue, ?symbols, "subscribed");
                     } else {
@@ -291,25 +372,6 @@ struct Step {
     ticks: Vec<Tick>,
     answers: Vec<String>,
     end: Option<Ended>,
-}
-
-/// The wait before attempt `attempt` (1, 2, ...): doubling from the first,
-/// capped, with "equal jitter" (between half of it and all of it) so that
-/// many feeds dropped at once do not come back at once.
-fn backoff(settings: &FeedSettings, attempt: u32) -> Duration {
-    let doubled = settings.backoff_first.saturating_mul(1_u32 << attempt.saturating_sub(1).min(16));
-    let capped = doubled.min(settings.backoff_max);
-    let half = capped / 2;
-    half + half.mul_f64(rand::rng().random::<f64>())
-}
-
-/// A connection error in words, without the request's URL.
-fn describe(err: &tungstenite::Error) -> String {
-    match err {
-        tungstenite::Error::Http(response) => format!("the venue answered HTTP {}", response.status()),
-        tungstenite::Error::Capacity(err) => format!("a frame over the {MAX_FRAME}-byte limit ({err})"),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ use super::{Feed, FeedSettings, FeedStats};
 use crate::config::LiveSource;
 use crate::driver::RecentTicks;
 use crate::driver::resume::newest_per_symbol;
+use crate::events::Events;
 use crate::sources::feed::Resume;
-use crate::sources::venues::protocol;
+use crate::sources::venues;
 use crate::store::SharedStore;
 
 /// How long a feed waits before reading the store again when it cannot.
@@ -28,6 +29,8 @@ pub struct FeedStart {
     pub store: SharedStore,
     pub recent: Option<Arc<dyn RecentTicks>>,
     pub out: mpsc::Sender<Vec<Tick>>,
+    /// Where a feed tells that it switched venue.
+    pub events: Option<Events>,
 }
 
 /// Spawns a feed per source; their counters, for the sampler.
@@ -45,9 +48,15 @@ pub fn spawn(
         tasks.spawn(async move {
             let Some(resume) = resume(&source, &start, &shutdown).await else { return };
             let venue_symbols = source.symbols.iter().map(|(venue, _)| venue.clone()).collect();
-            let protocol = protocol(source.venue, venue_symbols, source.keys.clone());
+            let protocol = venues::protocol(source.venue, venue_symbols, source.keys.clone());
             let settings = FeedSettings::new(source.url.clone());
-            let feed = Feed::new(protocol, settings, &source.symbols, resume, start.out, stats);
+            let mut feed = Feed::new(protocol, settings, &source.symbols, resume, start.out, stats);
+            if let Some(backup) = &source.failover {
+                let venue_symbols = backup.symbols.iter().map(|(venue, _)| venue.clone()).collect();
+                let protocol = venues::protocol(backup.venue, venue_symbols, backup.keys.clone());
+                feed =
+                    feed.with_failover(protocol, backup.url.clone(), &backup.symbols, start.events.clone());
+            }
             tracing::info!(venue = %source.venue, symbols = source.symbols.len(), "feed starts");
             feed.run(shutdown).await;
         });

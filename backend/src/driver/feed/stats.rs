@@ -18,6 +18,10 @@ pub enum FeedStatus {
         attempt: u32,
     },
     Connected,
+    /// Streaming from the `--failover` venue while the primary is down.
+    OnFailover {
+        venue: Venue,
+    },
     Reconnecting {
         attempt: u32,
         reason: String,
@@ -116,6 +120,9 @@ impl FeedMeter for FeedStats {
         let per_s = |now: u64, before: u64| now.saturating_sub(before) as f64 / elapsed_s.max(1e-3);
         let (status, state) = match self.status() {
             FeedStatus::Connected => (Status::Up, "connected".to_owned()),
+            FeedStatus::OnFailover { venue } => {
+                (Status::Degraded, format!("down; streaming from the failover, {}", venue.label()))
+            }
             FeedStatus::Connecting { attempt: 0 } => (Status::Degraded, "connecting".to_owned()),
             FeedStatus::Connecting { attempt } => {
                 (Status::Degraded, format!("reconnecting (attempt {attempt})"))

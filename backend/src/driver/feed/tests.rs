@@ -6,7 +6,7 @@ fn backoff_doubles_to_its_cap_with_jitter() {
     for attempt in 1..40 {
         let full =
             settings.backoff_first.saturating_mul(1 << (attempt - 1).min(16)).min(settings.backoff_max);
-        let wait = backoff(&settings, attempt);
+        let wait = route::backoff(&settings, attempt);
         assert!(wait >= full / 2 && wait <= full, "attempt {attempt}: {wait:?} of {full:?}");
     }
 }
