@@ -45,19 +45,21 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => {
-            let config = marquee::Config::from_args(*args)?;
-            let listener = tokio::net::TcpListener::bind(config.listen)
-                .await
-                .with_context(|| format!("cannot listen on {}", config.listen))?;
-            let addr = listener.local_addr().context("listener has no local address")?;
-            #[expect(clippy::print_stdout, reason = "the dashboard URL is the command's output")]
-            {
-                println!("Marquee dashboard: http://{addr}/");
-            }
-            marquee::run(listener, config, marquee::common::shutdown::signal()).await
-        }
+        Command::Serve(args) => serve(marquee::Config::from_args(*args)?).await,
+        Command::Replay(command) => serve(marquee::Config::for_replay(*command)?).await,
         Command::Fetch(args) => marquee::cli::fetch(args).await,
         Command::Import(args) => marquee::cli::import(args).await,
     }
+}
+
+async fn serve(config: marquee::Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr().context("listener has no local address")?;
+    #[expect(clippy::print_stdout, reason = "the dashboard URL is the command's output")]
+    {
+        println!("Marquee dashboard: http://{addr}/");
+    }
+    marquee::run(listener, config, marquee::common::shutdown::signal()).await
 }

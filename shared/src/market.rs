@@ -129,6 +129,8 @@ pub enum Feed {
     Simulated,
     /// Real trades from a venue's feed (`venue`: its name, `Coinbase`).
     Live { venue: String },
+    /// A stored session played again (`marquee replay`).
+    Replay,
 }
 
 impl Feed {
@@ -137,6 +139,7 @@ impl Feed {
         match self {
             Feed::Simulated => "Simulated".to_owned(),
             Feed::Live { venue } => format!("Live · {venue}"),
+            Feed::Replay => "Replay".to_owned(),
         }
     }
 }

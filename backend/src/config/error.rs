@@ -61,6 +61,8 @@ pub enum ConfigError {
     AllowedOrigin(String),
     #[error("--source {0}: {1}")]
     Source(String, String),
+    #[error("marquee replay: {0}")]
+    Replay(String),
     #[error("unknown symbol {0:?}; the demo universe has: {1}")]
     UnknownSymbol(String, String),
 }

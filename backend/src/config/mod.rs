@@ -23,7 +23,7 @@ pub use cluster::{ClusterArgs, ClusterConfig, Role, Roles};
 pub use edge::{EdgeArgs, EdgeConfig};
 pub use error::ConfigError;
 pub use secrets::{Secret, Secrets};
-pub use sources::{LiveSource, MAX_FEED_SYMBOLS, SourceArgs, SourcesConfig};
+pub use sources::{LiveSource, MAX_FEED_SYMBOLS, ReplayArgs, ReplaySpec, SourceArgs, SourcesConfig};
 pub use store::{MongoConfig, RetentionArgs, StoreArgs};
 
 use crate::cluster::cluster_key::ClusterKey;
@@ -50,6 +50,19 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Import daily bars (date,open,high,low,close,volume) from a CSV file into the store.
     Import(ImportArgs),
+    /// Serve, playing a stored session again instead of the simulation or
+    /// a feed: its ticks through the same pipeline at `--speed` times the
+    /// recorded pace, marked "Replay".
+    Replay(Box<ReplayCommand>),
+}
+
+/// `marquee replay`: the session and the usual `serve` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayCommand {
+    #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -212,6 +225,14 @@ impl Config {
     /// Validates the flags once, at start, with messages a user can act on.
     pub fn from_args(args: ServeArgs) -> Result<Self, ConfigError> {
         Self::from_parts(args, Secrets::from_env())
+    }
+
+    /// `marquee replay`: the serve flags, with the replay as the one source.
+    pub fn for_replay(command: ReplayCommand) -> Result<Self, ConfigError> {
+        let replay = command.replay.to_spec()?;
+        let mut config = Self::from_args(command.serve)?;
+        config.sources = SourcesConfig { simulation: false, live: Vec::new(), replay: Some(replay) };
+        Ok(config)
     }
 
     /// [`Config::from_args`] with the secrets given rather than read.

@@ -55,17 +55,72 @@ pub struct LiveSource {
 }
 
 /// The checked sources.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourcesConfig {
     /// The random walk over stored symbols (live symbols left out).
     pub simulation: bool,
     pub live: Vec<LiveSource>,
+    /// A stored session played again (`marquee replay`), instead of the others.
+    pub replay: Option<ReplaySpec>,
 }
 
 impl Default for SourcesConfig {
     fn default() -> Self {
-        Self { simulation: true, live: Vec::new() }
+        Self { simulation: true, live: Vec::new(), replay: None }
     }
+}
+
+/// Which stored ticks a replay plays, and how fast.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplaySpec {
+    /// Inclusive bounds on the event time, ns since the epoch.
+    pub from: i64,
+    pub to: i64,
+    /// 10: ten times as fast as recorded.
+    pub speed: f64,
+}
+
+/// Flags of `marquee replay` besides those of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The session's start: a date (2026-12-07), an RFC 3339 time or ns since the epoch.
+    #[arg(long)]
+    pub from: String,
+    /// Its end, the same way (inclusive).
+    #[arg(long)]
+    pub to: String,
+    /// How much faster than recorded (0.01 to 10000); the spacing between ticks is kept, divided by it.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+impl ReplayArgs {
+    pub fn to_spec(&self) -> Result<ReplaySpec, ConfigError> {
+        let refuse = ConfigError::Replay;
+        let (from, to) = (time(&self.from).map_err(refuse)?, time(&self.to).map_err(refuse)?);
+        if from > to {
+            return Err(refuse(format!("--from {} is after --to {}", self.from, self.to)));
+        }
+        if !(self.speed.is_finite() && (0.01..=10_000.0).contains(&self.speed)) {
+            return Err(refuse(format!("--speed must be from 0.01 to 10000, got {}", self.speed)));
+        }
+        Ok(ReplaySpec { from, to, speed: self.speed })
+    }
+}
+
+/// A date (UTC midnight), an RFC 3339 time, or ns since the epoch.
+fn time(raw: &str) -> Result<i64, String> {
+    let raw = raw.trim();
+    if let Ok(ns) = raw.parse::<i64>() {
+        return Ok(ns);
+    }
+    let timestamp = raw.parse::<jiff::Timestamp>().ok().or_else(|| {
+        let date = raw.parse::<jiff::civil::Date>().ok()?;
+        date.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+    });
+    timestamp
+        .and_then(|t| i64::try_from(t.as_nanosecond()).ok())
+        .ok_or_else(|| format!("{raw:?} is not a date (2026-12-07), an RFC 3339 time or ns since the epoch"))
 }
 
 impl SourcesConfig {
@@ -81,7 +136,7 @@ impl SourceArgs {
         if self.sources.is_empty() {
             return Ok(SourcesConfig::default());
         }
-        let mut config = SourcesConfig { simulation: false, live: Vec::new() };
+        let mut config = SourcesConfig { simulation: false, live: Vec::new(), replay: None };
         for raw in &self.sources {
             let source = raw.trim();
             if source.eq_ignore_ascii_case("simulation") {
@@ -257,6 +312,25 @@ mod tests {
         assert!(short.contains("names 1 symbols for the 2 of coinbase"), "{short}");
         let extra = with(&["binance:BTCUSDT,ETHUSDT", "binance:X"]).to_config(&Secrets::default());
         assert!(extra.expect_err("extra").to_string().contains("add one"));
+    }
+
+    #[test]
+    fn a_replay_takes_a_window_and_a_speed() {
+        let args = |from: &str, to: &str, speed: f64| ReplayArgs { from: from.into(), to: to.into(), speed };
+        let spec = args("2026-12-07", "2026-12-07T10:00:00Z", 10.0).to_spec().expect("valid");
+        assert_eq!(
+            (spec.from, spec.to, spec.speed),
+            (1_796_601_600_000_000_000, 1_796_637_600_000_000_000, 10.0)
+        );
+        assert_eq!(args("5", "7", 1.0).to_spec().expect("ns").from, 5);
+        for (bad, says) in [
+            (args("2026-12-08", "2026-12-07", 1.0), "is after"),
+            (args("2026-12-07", "2026-12-08", 0.0), "--speed"),
+            (args("yesterday", "2026-12-08", 1.0), "is not a date"),
+        ] {
+            let err = bad.to_spec().expect_err(says).to_string();
+            assert!(err.contains(says), "{err}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod controller;
 pub mod feed;
 mod handle;
+pub mod replay;
 mod resume;
 mod symbols;
 
@@ -49,6 +50,8 @@ pub struct DriverSettings {
     /// Off when only venues' feeds were asked for (`--source`): no symbol is
     /// simulated.
     pub simulate: bool,
+    /// A stored session is played again: the stored symbols are shown as replayed.
+    pub replay: bool,
     /// Symbols a live feed streams, with the venue's name: never simulated
     /// too (each symbol has one source of seqs).
     pub live: HashMap<String, String>,
@@ -232,7 +235,15 @@ impl Driver {
     /// stored symbols to a running one.
     async fn refresh(&mut self) -> Result<(), StoreError> {
         let symbols = self.store.symbols().await?;
-        let live = self.live_symbols(&symbols);
+        let mut live = self.live_symbols(&symbols);
+        if self.settings.replay {
+            live.extend(symbols.iter().map(|s| SymbolInfo {
+                symbol: s.symbol.clone(),
+                name: s.name.clone(),
+                source: s.source,
+                feed: Some(Feed::Replay),
+            }));
+        }
         let symbols = self.usable(symbols).await?;
         self.symbols = symbols
             .iter()

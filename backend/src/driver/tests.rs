@@ -33,6 +33,7 @@ fn settings(threshold: u64) -> DriverSettings {
         },
         rng_seed: 1,
         simulate: true,
+        replay: false,
         live: Default::default(),
     }
 }

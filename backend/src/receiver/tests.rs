@@ -76,6 +76,9 @@ impl Store for SlowStore {
     fn recent_ticks(&self, s: String, l: usize) -> StoreFuture<'_, Vec<Tick>> {
         self.inner.recent_ticks(s, l)
     }
+    fn ticks_between(&self, page: crate::store::TickPage) -> StoreFuture<'_, Vec<Tick>> {
+        self.inner.ticks_between(page)
+    }
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
         self.inner.last_ticks()
     }

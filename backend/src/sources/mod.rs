@@ -5,4 +5,5 @@
 pub mod demo_universe;
 pub mod feed;
 pub mod random_walk;
+pub mod replay;
 pub mod venues;

@@ -54,6 +54,19 @@ impl BarQuery {
     }
 }
 
+/// A page of the ticks stored in a window of event time, oldest first (then
+/// by symbol and seq): a replay reads a session with it, page after page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickPage {
+    /// Inclusive bounds on the event time, ns since the epoch.
+    pub from: i64,
+    pub to: i64,
+    /// The last tick of the previous page, (ts, symbol, seq): the page
+    /// starts after it.
+    pub after: Option<(i64, String, u64)>,
+    pub limit: usize,
+}
+
 /// The latest tick stored for a symbol: where a restarted simulation resumes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LastTick {
@@ -112,6 +125,8 @@ pub trait Store: Send + Sync + Debug {
     /// The last tick of every symbol that has had any (kept when retention
     /// deletes the tick itself: where a restarted driver resumes).
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>>;
+    /// Ticks of a window of event time, a page at a time (see [`TickPage`]).
+    fn ticks_between(&self, page: TickPage) -> StoreFuture<'_, Vec<Tick>>;
     /// The newest `limit` events, newest first.
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>>;
 

@@ -27,6 +27,7 @@ macro_rules! every_check {
             alerts_are_stored_once_per_symbol_kind_and_time,
             symbols_come_from_a_summary_without_poisoned_closes,
             jobs_cut_by_a_stop_end_failed_at_the_next_start,
+            ticks_are_read_by_event_time_a_page_at_a_time,
             $($extra),*
         }
     };
@@ -40,7 +41,7 @@ mod scale;
 
 use scale::{
     alerts_are_stored_once_per_symbol_kind_and_time, jobs_cut_by_a_stop_end_failed_at_the_next_start,
-    symbols_come_from_a_summary_without_poisoned_closes,
+    symbols_come_from_a_summary_without_poisoned_closes, ticks_are_read_by_event_time_a_page_at_a_time,
 };
 
 const DAY: i64 = 86_400 * 1_000_000_000;

@@ -19,6 +19,7 @@ mod live;
 mod logs;
 mod market;
 mod origin;
+mod replay;
 mod shutdown;
 mod spill;
 mod static_files;

@@ -125,6 +125,7 @@ fn WatchRow(
     let feed_kind = move || match feed() {
         Some(marquee_shared::Feed::Live { .. }) => "live",
         Some(marquee_shared::Feed::Simulated) => "simulated",
+        Some(marquee_shared::Feed::Replay) => "replay",
         None => "",
     };
     let feed_label = move || feed().map(|f| f.label()).unwrap_or_default();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MongoStore;
 use super::errors::{error, is_duplicate_key};
-use crate::store::{LastTick, StoreResult, change, screen};
+use crate::store::{LastTick, StoreResult, TickPage, change, screen};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct LastTickDoc {
@@ -64,6 +64,23 @@ impl MongoStore {
             Err(err) if is_duplicate_key(&err) => Ok(()),
             Err(err) => Err(error(err)),
         }
+    }
+
+    /// A page of a window of event time, by (ts, symbol, seq).
+    pub(super) async fn read_ticks_between(&self, page: TickPage) -> StoreResult<Vec<Tick>> {
+        let mut filter = doc! { "ts": { "$gte": page.from, "$lte": page.to } };
+        if let Some((ts, symbol, seq)) = &page.after {
+            let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
+            filter.insert(
+                "$or",
+                vec![
+                    doc! { "ts": { "$gt": ts } },
+                    doc! { "ts": ts, "symbol": { "$gt": symbol } },
+                    doc! { "ts": ts, "symbol": symbol, "seq": { "$gt": seq } },
+                ],
+            );
+        }
+        self.find("ticks", filter, doc! { "ts": 1, "symbol": 1, "seq": 1 }, page.limit).await
     }
 
     pub(super) async fn read_last_ticks(&self) -> StoreResult<Vec<LastTick>> {

@@ -32,6 +32,8 @@ impl MongoStore {
             ("daily_bars", unique(doc! { "symbol": 1, "ts": 1 })),
             ("intraday_bars", unique(doc! { "symbol": 1, "interval": 1, "ts": 1 })),
             ("ticks", unique(doc! { "symbol": 1, "seq": 1 })),
+            // A replay reads a window of event time in order.
+            ("ticks", plain(doc! { "ts": 1, "symbol": 1, "seq": 1 })),
             ("last_ticks", unique(doc! { "symbol": 1 })),
             ("symbol_summaries", unique(doc! { "symbol": 1 })),
             ("events", unique(doc! { "id": 1 })),

@@ -22,7 +22,7 @@ use mongodb::{Client, Collection, Database};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{BarQuery, LastTick, Store, StoreFuture, StoreResult, fail_unfinished, screen};
+use super::{BarQuery, LastTick, Store, StoreFuture, StoreResult, TickPage, fail_unfinished, screen};
 use errors::{duplicates_only, error, is_duplicate_key};
 
 /// A stored intraday bar: the bar and its size.
@@ -298,6 +298,10 @@ impl Store for MongoStore {
 
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
         Box::pin(self.read_last_ticks())
+    }
+
+    fn ticks_between(&self, page: TickPage) -> StoreFuture<'_, Vec<Tick>> {
+        Box::pin(self.read_ticks_between(page))
     }
 
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>> {

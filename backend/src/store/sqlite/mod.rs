@@ -27,7 +27,7 @@ mod ticks;
 
 use rows::{engine, json_rows, read_bars, replace_daily_bars, source, to_i64, to_u64, upsert_bars};
 
-use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult, screen};
+use super::{BarQuery, LastTick, Store, StoreError, StoreFuture, StoreResult, TickPage, screen};
 
 /// Read connections: REST handlers, the hub's seeding and the driver's
 /// reads at once; each is a file handle and a page cache.
@@ -298,6 +298,10 @@ impl Store for SqliteStore {
 
     fn last_ticks(&self) -> StoreFuture<'_, Vec<LastTick>> {
         self.read(ticks::last)
+    }
+
+    fn ticks_between(&self, page: TickPage) -> StoreFuture<'_, Vec<Tick>> {
+        self.read(move |conn| ticks::between(conn, &page))
     }
 
     fn recent_events(&self, limit: usize) -> StoreFuture<'_, Vec<Event>> {

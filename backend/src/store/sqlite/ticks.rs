@@ -10,7 +10,7 @@ use marquee_shared::Tick;
 use rusqlite::{Connection, params};
 
 use super::rows::{engine, to_i64, to_u64};
-use crate::store::{LastTick, StoreResult};
+use crate::store::{LastTick, StoreResult, TickPage};
 
 /// Inserts `ticks`, ignoring (symbol, seq) pairs already stored, and moves
 /// each symbol's newest tick forward; returns how many were new.
@@ -50,6 +50,41 @@ pub(super) fn insert(conn: &mut Connection, ticks: &[Tick]) -> StoreResult<u64> 
 }
 
 /// The newest `limit` ticks of `symbol`, oldest first.
+/// A page of a window of event time, oldest first, then by symbol and seq.
+pub(super) fn between(conn: &Connection, page: &TickPage) -> StoreResult<Vec<Tick>> {
+    let (after_ts, after_symbol, after_seq) = match &page.after {
+        Some((ts, symbol, seq)) => (*ts, symbol.as_str(), to_i64(*seq)),
+        None => (i64::MIN, "", -1),
+    };
+    let mut query = conn
+        .prepare_cached(
+            "SELECT symbol, seq, ts, price, size, change, change_pct FROM ticks
+             WHERE ts >= max(?1, ?3) AND ts <= ?2 AND (ts > ?3 OR symbol > ?4 OR (symbol = ?4 AND seq > ?5))
+             ORDER BY ts, symbol, seq LIMIT ?6",
+        )
+        .map_err(engine)?;
+    let rows = query
+        .query_map(
+            params![page.from, page.to, after_ts, after_symbol, after_seq, to_i64(page.limit as u64)],
+            tick,
+        )
+        .map_err(engine)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(engine)
+}
+
+fn tick(row: &rusqlite::Row<'_>) -> rusqlite::Result<Tick> {
+    Ok(Tick {
+        symbol: row.get(0)?,
+        seq: to_u64(row.get(1)?),
+        ts: row.get(2)?,
+        price: row.get(3)?,
+        // REAL, or INTEGER in a store written when sizes were whole.
+        size: row.get(4)?,
+        change: row.get(5)?,
+        change_pct: row.get(6)?,
+    })
+}
+
 pub(super) fn recent(conn: &Connection, symbol: &str, limit: usize) -> StoreResult<Vec<Tick>> {
     let mut query = conn
         .prepare_cached(
@@ -57,20 +92,7 @@ pub(super) fn recent(conn: &Connection, symbol: &str, limit: usize) -> StoreResu
              WHERE symbol = ?1 ORDER BY seq DESC LIMIT ?2",
         )
         .map_err(engine)?;
-    let rows = query
-        .query_map(params![symbol, to_i64(limit as u64)], |row| {
-            Ok(Tick {
-                symbol: row.get(0)?,
-                seq: to_u64(row.get(1)?),
-                ts: row.get(2)?,
-                price: row.get(3)?,
-                // REAL, or INTEGER in a store written when sizes were whole.
-                size: row.get(4)?,
-                change: row.get(5)?,
-                change_pct: row.get(6)?,
-            })
-        })
-        .map_err(engine)?;
+    let rows = query.query_map(params![symbol, to_i64(limit as u64)], tick).map_err(engine)?;
     let mut ticks = rows.collect::<Result<Vec<_>, _>>().map_err(engine)?;
     ticks.reverse();
     Ok(ticks)

@@ -115,3 +115,32 @@ pub(super) fn ticks_at(
         .map(|(ts, seq)| marquee_shared::Tick { ts, ..tick(symbol, seq, 10.0 + seq as f64) })
         .collect()
 }
+
+/// A replay reads a session by event time, page after page: every tick of
+/// the window once, oldest first, ties in symbol and seq order.
+pub(super) async fn ticks_are_read_by_event_time_a_page_at_a_time(store: &dyn Store) {
+    use crate::store::TickPage;
+    let at = |symbol: &str, seq: u64, ts: i64| marquee_shared::Tick { ts, ..tick(symbol, seq, 10.0) };
+    let ticks = vec![
+        at("B", 1, 100),
+        at("A", 1, 100),
+        at("A", 2, 100),
+        at("B", 2, 150),
+        at("A", 3, 200),
+        at("A", 4, 300),
+    ];
+    store.insert_ticks(ticks).await.expect("ticks");
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = TickPage { from: 100, to: 200, after: after.clone(), limit: 2 };
+        let got = store.ticks_between(page).await.expect("page");
+        let Some(last) = got.last() else { break };
+        after = Some((last.ts, last.symbol.clone(), last.seq));
+        read.extend(got.into_iter().map(|t| (t.ts, t.symbol, t.seq)));
+    }
+    let expected = [(100, "A", 1), (100, "A", 2), (100, "B", 1), (150, "B", 2), (200, "A", 3)];
+    let expected: Vec<(i64, String, u64)> =
+        expected.iter().map(|(ts, s, q)| (*ts, s.to_string(), *q)).collect();
+    assert_eq!(read, expected, "the window [100, 200], each tick once, in order");
+}
