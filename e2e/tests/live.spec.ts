@@ -44,6 +44,12 @@ test('trades from a venue stream beside the simulation, labelled live, with the 
       'title',
       /^Coinbase: connected; \d+ trades \(\d+\.\d\/s\), \d+ messages \(\d+\.\d\/s\), 0 reconnects, 0 gaps \(0 trades missed\)/,
     );
+    // The feed's own row: its measured figures.
+    const row = page.locator('[data-testid="feed-row"][data-venue="coinbase"]');
+    await expect(row).toHaveAttribute('data-status', 'up');
+    await expect.poll(async () => Number(await row.getByTestId('feed-trades-rate').innerText())).toBeGreaterThan(0);
+    await expect(row.getByTestId('feed-reconnects')).toHaveText('0');
+    await expect(row.getByTestId('feed-latency')).toHaveText(/^\d+\.\d\/\d+$/);
     await page.screenshot({ path: path.join(artifacts, 'live-coinbase-1440x900.png') });
   } finally {
     await server.stop();

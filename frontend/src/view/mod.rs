@@ -3,6 +3,7 @@
 
 mod chart_panel;
 mod controls;
+mod feed_table;
 mod feeds;
 mod history;
 pub mod live;

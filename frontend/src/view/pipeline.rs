@@ -115,6 +115,7 @@ pub fn PipelinePanel(dash: RwSignal<Dashboard>, live: LiveRows, theme: RwSignal<
                     }
                 }).collect_view()}
             </ul>
+            <super::feed_table::FeedTable dash=dash live=live />
             <div class="throughput">
                 <div class="figure-row">
                     <span class="label">"Throughput, last 60 s"</span>
