@@ -66,6 +66,10 @@ mod kafka {
                 .arg(data)
                 .args(kafka_args(brokers, prefix))
                 .args(["--symbols", SYMBOLS, "--tick-interval-ms", "1", "--static-dir", "does-not-exist"])
+                // The backlog a restarted broker releases reaches the gateway
+                // at once: the watching client must see every tick (a client
+                // that falls further behind is conflated, tested elsewhere).
+                .args(["--client-queue", "65536"])
                 .env("MARQUEE_OPERATOR_TOKEN", TOKEN)
                 .env("MARQUEE_CLUSTER_SECRET", CLUSTER_SECRET)
                 .env_remove("ALPHAVANTAGE_API_KEY")
