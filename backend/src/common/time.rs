@@ -9,3 +9,18 @@ pub fn now_ns() -> i64 {
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// A time as people write it: ns since the epoch, an RFC 3339 time, or a
+/// date (its UTC midnight); as ns since the epoch. `None` when it is none
+/// of these (or outside what an `i64` of ns holds).
+pub fn parse_instant(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    if let Ok(ns) = raw.parse::<i64>() {
+        return Some(ns);
+    }
+    let timestamp = raw.parse::<jiff::Timestamp>().ok().or_else(|| {
+        let date = raw.parse::<jiff::civil::Date>().ok()?;
+        date.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+    })?;
+    i64::try_from(timestamp.as_nanosecond()).ok()
+}

@@ -110,17 +110,9 @@ impl ReplayArgs {
 
 /// A date (UTC midnight), an RFC 3339 time, or ns since the epoch.
 fn time(raw: &str) -> Result<i64, String> {
-    let raw = raw.trim();
-    if let Ok(ns) = raw.parse::<i64>() {
-        return Ok(ns);
-    }
-    let timestamp = raw.parse::<jiff::Timestamp>().ok().or_else(|| {
-        let date = raw.parse::<jiff::civil::Date>().ok()?;
-        date.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
-    });
-    timestamp
-        .and_then(|t| i64::try_from(t.as_nanosecond()).ok())
-        .ok_or_else(|| format!("{raw:?} is not a date (2026-12-07), an RFC 3339 time or ns since the epoch"))
+    crate::common::time::parse_instant(raw).ok_or_else(|| {
+        format!("{:?} is not a date (2026-12-07), an RFC 3339 time or ns since the epoch", raw.trim())
+    })
 }
 
 impl SourcesConfig {
@@ -193,7 +185,9 @@ impl SourceArgs {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| normalize(s).map(|shown| (venue_symbol(venue, s), shown)))
+            // Every venue writes its symbols in its trades in upper case
+            // (Binance's stream names are lower case, made so by its protocol).
+            .map(|s| normalize(s).map(|shown| (s.to_ascii_uppercase(), shown)))
             .collect::<Result<Vec<_>, _>>()?;
         if symbols.is_empty() || symbols.len() > MAX_FEED_SYMBOLS {
             return Err(format!("name 1 to {MAX_FEED_SYMBOLS} symbols"));
@@ -208,12 +202,6 @@ impl SourceArgs {
         let keys = keys(venue, secrets)?;
         Ok(LiveSource { venue, url: url.clone(), symbols, keys, failover: None })
     }
-}
-
-/// The symbol as the venue writes it in its trades (all four: upper case;
-/// Binance's stream names are lower case, made so by its protocol).
-fn venue_symbol(_venue: Venue, raw: &str) -> String {
-    raw.to_ascii_uppercase()
 }
 
 /// The venue's credentials, which must all be set.

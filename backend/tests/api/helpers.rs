@@ -70,6 +70,19 @@ impl TestApp {
         response.json().await.unwrap_or_else(|e| panic!("GET {path}: bad JSON: {e}"))
     }
 
+    /// The stored ticks of `symbol` (`GET /api/v1/ticks`) once there are at
+    /// least `count`; panics after 20 s.
+    pub async fn stored_ticks(&self, symbol: &str, count: usize) -> Vec<marquee_shared::Tick> {
+        let what = format!("{count} stored {symbol} ticks");
+        crate::support::eventually(&what, Duration::from_secs(20), || async {
+            let url = self.url(&format!("/api/v1/ticks/{symbol}?limit=10000"));
+            let response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+            let ticks: Vec<marquee_shared::Tick> = response.json().await.map_err(|e| e.to_string())?;
+            if ticks.len() >= count { Ok(ticks) } else { Err(format!("{} ticks", ticks.len())) }
+        })
+        .await
+    }
+
     pub async fn connect(&self) -> Ws {
         let (ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{}/ws", self.addr)).await.expect("ws connect");

@@ -39,13 +39,7 @@ async fn live_trades_are_stored_once_each_in_seq_order_beside_the_simulation() {
     }];
     let app = spawn_app(config).await;
 
-    let ticks: Vec<Tick> = eventually("four stored BTC-USD ticks", Duration::from_secs(20), || async {
-        let response =
-            reqwest::get(app.url("/api/v1/ticks/BTC-USD?limit=100")).await.map_err(|e| e.to_string())?;
-        let ticks: Vec<Tick> = response.json().await.map_err(|e| e.to_string())?;
-        if ticks.len() >= 4 { Ok(ticks) } else { Err(format!("{} ticks", ticks.len())) }
-    })
-    .await;
+    let ticks = app.stored_ticks("BTC-USD", 4).await;
     let mut seqs: Vec<(u64, f64)> = ticks.iter().map(|t| (t.seq, t.price)).collect();
     seqs.sort_by_key(|(seq, _)| *seq);
     assert_eq!(seqs, [(1, 60001.5), (2, 60002.5), (3, 60003.5), (4, 60004.5)], "each trade once, in order");

@@ -4,14 +4,12 @@
 //! seq after the newest stored, and their symbols say "Replay".
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use marquee::config::ReplaySpec;
 use marquee::store::{SqliteStore, Store};
 use marquee_shared::{Feed, SymbolSummary, Tick};
 
 use crate::helpers::{config, spawn_app_in};
-use crate::support::eventually;
 
 const MS: i64 = 1_000_000;
 
@@ -44,13 +42,7 @@ async fn a_stored_session_plays_again_in_order_at_the_speed_asked_with_new_seqs(
     config.sources.replay = Some(ReplaySpec { from: t0, to: t0 + 800 * MS, speed: 10.0 });
     let app = spawn_app_in(config, Arc::clone(&data)).await;
 
-    let ticks: Vec<Tick> = eventually("the replayed AAPL ticks stored", Duration::from_secs(20), || async {
-        let response =
-            reqwest::get(app.url("/api/v1/ticks/AAPL?limit=100")).await.map_err(|e| e.to_string())?;
-        let ticks: Vec<Tick> = response.json().await.map_err(|e| e.to_string())?;
-        if ticks.len() >= 18 { Ok(ticks) } else { Err(format!("{} ticks: {ticks:?}", ticks.len())) }
-    })
-    .await;
+    let ticks = app.stored_ticks("AAPL", 18).await;
     let replayed: Vec<&Tick> = ticks.iter().filter(|t| t.seq > 10).collect();
     let shape: Vec<(u64, f64, f64)> = replayed.iter().map(|t| (t.seq, t.price, t.size)).collect();
     let expected: Vec<(u64, f64, f64)> =

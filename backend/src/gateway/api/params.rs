@@ -1,8 +1,5 @@
 //! Validation of path and query parameters, with messages a user can act on.
 
-use jiff::Timestamp;
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use marquee_shared::validate::quoted;
 
 use super::ApiError;
@@ -27,13 +24,7 @@ pub fn limit(raw: Option<usize>, default: usize, max: usize) -> Result<usize, Ap
 /// nanoseconds since the epoch. Returns ns since the epoch.
 pub fn time_bound(name: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
-    if let Ok(ns) = raw.parse::<i64>() {
-        return Ok(Some(ns));
-    }
-    let timestamp = raw.parse::<Timestamp>().ok().or_else(|| {
-        raw.parse::<Date>().ok().and_then(|d| d.to_zoned(TimeZone::UTC).ok()).map(|z| z.timestamp())
-    });
-    match timestamp.and_then(|t| i64::try_from(t.as_nanosecond()).ok()) {
+    match crate::common::time::parse_instant(raw) {
         Some(ns) => Ok(Some(ns)),
         None => Err(ApiError::bad_request(
             "bad_time",

@@ -45,16 +45,6 @@ impl Venue {
         }
     }
 
-    /// The environment variables holding the venue's credentials, if it
-    /// needs any (keys come from the environment only).
-    pub fn key_env(self) -> &'static [&'static str] {
-        match self {
-            Venue::Coinbase | Venue::Binance => &[],
-            Venue::Finnhub => &["FINNHUB_API_KEY"],
-            Venue::Alpaca => &["ALPACA_API_KEY_ID", "ALPACA_API_SECRET_KEY"],
-        }
-    }
-
     /// What to check when the venue refuses the credentials.
     pub fn key_hint(self) -> &'static str {
         match self {
@@ -74,17 +64,6 @@ impl Venue {
 
     pub fn parse(name: &str) -> Option<Venue> {
         Venue::ALL.into_iter().find(|venue| venue.as_str().eq_ignore_ascii_case(name))
-    }
-
-    /// The venue's public endpoint; `--VENUE-url` replaces it (tests point
-    /// it at a local server).
-    pub fn default_url(self) -> &'static str {
-        match self {
-            Venue::Coinbase => coinbase::URL,
-            Venue::Binance => binance::URL,
-            Venue::Finnhub => finnhub::URL,
-            Venue::Alpaca => alpaca::URL,
-        }
     }
 }
 
