@@ -26,4 +26,5 @@ mod static_files;
 mod stream;
 #[path = "../support/mod.rs"]
 mod support;
+mod venue_faults;
 mod ws;
