@@ -1,7 +1,7 @@
 // The operator's controls, on a server that requires the operator token:
 // the token prompt, stopping/starting/pausing/speeding up the simulation,
-// fetching a symbol from (a local stand-in for) Alpha Vantage, and a CSV
-// upload. Each test owns its server and its fake Alpha Vantage.
+// fetching a symbol from (a local stand-in for) Alpha Vantage, a CSV
+// upload, and replaying the recorded session. Each test owns its server and its fake Alpha Vantage.
 import { test, expect, type Page } from '@playwright/test';
 import { latestClose, startFakeAlphaVantage, type FakeAlphaVantage } from './fake-alphavantage';
 import { MarqueeProcess } from './support';
@@ -170,5 +170,50 @@ test('fetching a symbol and uploading a CSV add rows to the watchlist', async ({
     } finally {
       await fake.close();
     }
+  }
+});
+
+test('replaying the recorded session marks the symbols Replay, stops on demand, and the simulation goes on', async ({ page }) => {
+  const server = new MarqueeProcess({
+    args: ['--symbols', 'AAPL,MSFT,NVDA,GOOGL,AMZN'],
+    env: { MARQUEE_OPERATOR_TOKEN: TOKEN },
+  });
+  try {
+    await server.start();
+    await server.waitForSimulation('running');
+    await page.goto(server.url);
+    await expectLive(page);
+    // A few seconds of session to play again (the window is the last quarter hour).
+    await sleep(3_000);
+    const aapl = watchlistRow(page, 'AAPL').getByTestId('row-feed');
+    await expect(aapl).toHaveText('Simulated');
+    const status = page.getByTestId('replay-status');
+
+    // At the recorded pace: asked for the token, then playing.
+    await page.getByTestId('replay-speed').selectOption('1');
+    const refused = page.waitForResponse((r) => /\/api\/v1\/replay$/.test(r.url()) && r.status() === 401);
+    await page.getByTestId('replay-start').click();
+    await refused;
+    await answerPrompt(page, TOKEN, /\/api\/v1\/replay$/, 202);
+    await expect(status).toHaveAttribute('data-state', 'playing');
+    await expect(status).toContainText('replaying');
+    await expect(aapl).toHaveText('Replay');
+    await expect(page.getByTestId('events-log')).toContainText('replay of');
+
+    await page.getByTestId('replay-stop').click();
+    await expect(status).toHaveAttribute('data-state', 'finished');
+    await expect(status).toContainText('stopped by the operator');
+    await expect(aapl).toHaveText('Simulated');
+
+    // A hundred times as fast, to the window's end; then the tape moves on.
+    await page.getByTestId('replay-speed').selectOption('100');
+    await page.getByTestId('replay-start').click();
+    await expect(status).toContainText('played to the end of the window', { timeout: 20_000 });
+    await expect(page.getByTestId('events-log')).toContainText('replay finished');
+    await expect(aapl).toHaveText('Simulated');
+    await expect.poll(() => tapeIsStill(page, 1_000), { message: 'the simulation goes on' }).toBe(false);
+    expect((await simulationOverRest(server)).state).toBe('running');
+  } finally {
+    await server.stop();
   }
 });

@@ -38,6 +38,7 @@ pub async fn operate<T: DeserializeOwned>(
 ) -> Result<T, Failure> {
     let builder = match method {
         "PUT" => Request::put(path),
+        "DELETE" => Request::delete(path),
         _ => Request::post(path),
     };
     send(builder, token, body).await

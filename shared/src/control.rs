@@ -54,6 +54,36 @@ pub struct SpeedRequest {
     pub speed: f64,
 }
 
+/// The body of `POST /api/v1/replay`: the stored session to play again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayRequest {
+    /// The session's start: a date (`2026-12-07`), an RFC 3339 time or ns
+    /// since the epoch.
+    pub from: String,
+    /// Its end, the same way (inclusive).
+    pub to: String,
+    /// How much faster than recorded (0.01 to 10000).
+    #[serde(default = "one")]
+    pub speed: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Where a replay started by an operator stands (`GET /api/v1/replay`).
+/// Times are ns since the epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ReplayState {
+    /// None has been played since the server started.
+    Idle,
+    /// Playing; the simulation waits meanwhile.
+    Playing { from: i64, to: i64, speed: f64, played: u64 },
+    /// The last one ended: played to the window's end, or stopped.
+    Finished { from: i64, to: i64, speed: f64, played: u64, reason: String },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,17 @@ pub enum EventKind {
         to: String,
         reason: String,
     },
+    /// An operator started playing a stored session again (times in ns).
+    ReplayStarted {
+        from: i64,
+        to: i64,
+        speed: f64,
+    },
+    /// The replay ended: the window played through, or stopped.
+    ReplayFinished {
+        played: u64,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -61,6 +72,8 @@ impl EventKind {
             EventKind::SimulationStopped { .. } => "simulation_stopped",
             EventKind::IngestError { .. } => "ingest_error",
             EventKind::FeedSwitched { .. } => "feed_switched",
+            EventKind::ReplayStarted { .. } => "replay_started",
+            EventKind::ReplayFinished { .. } => "replay_finished",
         }
     }
 }

@@ -23,7 +23,7 @@ pub use analytics::{
     Alert, AlertKind, AnalyzedBar, BarSeries, IndicatedBar, IndicatorPoint, IndicatorSeries, Indicators,
     Severity,
 };
-pub use control::{ApiError, ApiErrorBody, SimulationState, SpeedRequest};
+pub use control::{ApiError, ApiErrorBody, ReplayRequest, ReplayState, SimulationState, SpeedRequest};
 pub use event::{Event, EventKind};
 pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, Imported, IntradayInterval, OutputSize};
 pub use forming::FormingBars;

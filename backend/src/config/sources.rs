@@ -96,15 +96,22 @@ pub struct ReplayArgs {
 
 impl ReplayArgs {
     pub fn to_spec(&self) -> Result<ReplaySpec, ConfigError> {
-        let refuse = ConfigError::Replay;
-        let (from, to) = (time(&self.from).map_err(refuse)?, time(&self.to).map_err(refuse)?);
-        if from > to {
-            return Err(refuse(format!("--from {} is after --to {}", self.from, self.to)));
+        ReplaySpec::parse(&self.from, &self.to, self.speed).map_err(ConfigError::Replay)
+    }
+}
+
+impl ReplaySpec {
+    /// A window and speed as people write them (`marquee replay`'s flags,
+    /// the dashboard's replay control), checked.
+    pub fn parse(from: &str, to: &str, speed: f64) -> Result<Self, String> {
+        let (from_ns, to_ns) = (time(from)?, time(to)?);
+        if from_ns > to_ns {
+            return Err(format!("the start {from} is after the end {to}"));
         }
-        if !(self.speed.is_finite() && (0.01..=10_000.0).contains(&self.speed)) {
-            return Err(refuse(format!("--speed must be from 0.01 to 10000, got {}", self.speed)));
+        if !(speed.is_finite() && (0.01..=10_000.0).contains(&speed)) {
+            return Err(format!("the speed must be from 0.01 to 10000, got {speed}"));
         }
-        Ok(ReplaySpec { from, to, speed: self.speed })
+        Ok(Self { from: from_ns, to: to_ns, speed })
     }
 }
 
@@ -313,7 +320,7 @@ mod tests {
         assert_eq!(args("5", "7", 1.0).to_spec().expect("ns").from, 5);
         for (bad, says) in [
             (args("2026-12-08", "2026-12-07", 1.0), "is after"),
-            (args("2026-12-07", "2026-12-08", 0.0), "--speed"),
+            (args("2026-12-07", "2026-12-08", 0.0), "the speed must be"),
             (args("yesterday", "2026-12-08", 1.0), "is not a date"),
         ] {
             let err = bad.to_spec().expect_err(says).to_string();

@@ -3,6 +3,8 @@
 
 use marquee_shared::SimulationState;
 
+use crate::config::ReplaySpec;
+
 /// An operator's request.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Command {
@@ -11,6 +13,9 @@ pub enum Command {
     Pause,
     Resume,
     Speed(f64),
+    /// Play a stored session again (the simulation waits meanwhile).
+    Replay(ReplaySpec),
+    StopReplay,
 }
 
 /// What the driver must do after an input.
@@ -40,6 +45,12 @@ pub enum Refusal {
     NotPaused,
     #[error("speed must be between {MIN_SPEED} and {MAX_SPEED}, got {0}")]
     BadSpeed(f64),
+    #[error("a replay is playing: stop it first (DELETE /api/v1/replay)")]
+    Replaying,
+    #[error("no replay is playing")]
+    NoReplay,
+    #[error("no ticks are stored in that window: pick one where the dashboard was live")]
+    NothingToReplay,
 }
 
 pub const MIN_SPEED: f64 = 0.1;
@@ -100,6 +111,8 @@ impl Controller {
                 self.speed = speed;
                 Action::SetSpeed(speed)
             }
+            // The driver plays replays; the simulation's phase stays.
+            (Command::Replay(_) | Command::StopReplay, _) => Action::Nothing,
         };
         self.phase = match (command, action) {
             (_, Action::Start { .. } | Action::Resume) => Running,
@@ -112,6 +125,11 @@ impl Controller {
 
     pub fn is_ticking(&self) -> bool {
         self.phase == Phase::Running
+    }
+
+    /// Started and not stopped: running or paused.
+    pub fn is_started(&self) -> bool {
+        matches!(self.phase, Phase::Running | Phase::Paused)
     }
 
     pub fn speed(&self) -> f64 {

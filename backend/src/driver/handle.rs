@@ -1,7 +1,7 @@
 //! The driver's face to the rest of the process: `DriverHandle` sends
 //! operator commands and reads the simulation's state, here or elsewhere.
 
-use marquee_shared::{SimulationState, SymbolInfo};
+use marquee_shared::{ReplayState, SimulationState, SymbolInfo};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{Command, Refusal};
@@ -35,13 +35,14 @@ pub struct DriverHandle {
     /// `None` when the driver runs in another process.
     pub(super) commands: Option<mpsc::Sender<Request>>,
     pub(super) state: watch::Receiver<SimulationView>,
+    pub(super) replay: watch::Receiver<ReplayState>,
 }
 
 impl DriverHandle {
     /// A handle on a driver in another process: its state as `state` tells,
     /// and no commands.
     pub fn elsewhere(state: watch::Receiver<SimulationView>) -> Self {
-        Self { commands: None, state }
+        Self { commands: None, state, replay: watch::channel(ReplayState::Idle).1 }
     }
 
     pub async fn command(&self, command: Command) -> Result<SimulationState, ControlError> {
@@ -49,6 +50,12 @@ impl DriverHandle {
         let (reply, answer) = oneshot::channel();
         commands.send((command, reply)).await.map_err(|_| ControlError::Stopped)?;
         answer.await.map_err(|_| ControlError::Stopped)?
+    }
+
+    /// Where the operator's replay stands (`Idle` on a handle elsewhere:
+    /// its requests go to the driver's process).
+    pub fn replay(&self) -> ReplayState {
+        self.replay.borrow().clone()
     }
 
     pub fn state(&self) -> SimulationState {

@@ -6,6 +6,7 @@ mod controller;
 pub mod feed;
 mod handle;
 pub mod replay;
+mod replaying;
 mod resume;
 mod symbols;
 
@@ -19,7 +20,7 @@ pub use handle::{ControlError, DriverHandle, SimulationView};
 pub use crate::sources::random_walk::{RandomWalk, Seed, WalkParams};
 use controller::{Action, Controller};
 use handle::Request;
-use marquee_shared::{Event, EventKind, Feed, SimulationState, SymbolInfo, SymbolSummary, Tick};
+use marquee_shared::{Event, EventKind, Feed, ReplayState, SimulationState, SymbolInfo, SymbolSummary, Tick};
 pub use resume::RecentTicks;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{Interval, MissedTickBehavior};
@@ -50,8 +51,9 @@ pub struct DriverSettings {
     /// Off when only venues' feeds were asked for (`--source`): no symbol is
     /// simulated.
     pub simulate: bool,
-    /// A stored session is played again: the stored symbols are shown as replayed.
-    pub replay: bool,
+    /// A stored session played at the start (`marquee replay`): the stored
+    /// symbols are shown as replayed.
+    pub replay: Option<crate::config::ReplaySpec>,
     /// Symbols a live feed streams, with the venue's name: never simulated
     /// too (each symbol has one source of seqs).
     pub live: HashMap<String, String>,
@@ -83,6 +85,9 @@ pub struct Driver {
     /// and no step is made meanwhile (backpressure), while operator commands
     /// are still answered.
     pending: Option<Vec<Tick>>,
+    /// A replay playing; the simulation waits meanwhile.
+    replay: Option<replaying::Replaying>,
+    progress: replay::Progress,
 }
 
 impl Driver {
@@ -97,6 +102,7 @@ impl Driver {
         let (state, state_rx) =
             watch::channel(SimulationView { state: controller.state(0), symbols: Vec::new() });
         let (commands_tx, commands) = mpsc::channel(16);
+        let (progress, replay) = watch::channel(ReplayState::Idle);
         let clock = clock(settings.interval);
         let bus = Some(events.subscribe());
         let driver = Self {
@@ -116,8 +122,10 @@ impl Driver {
             recent: None,
             reported: HashSet::new(),
             pending: None,
+            replay: None,
+            progress: Arc::new(progress),
         };
-        (driver, DriverHandle { commands: Some(commands_tx), state: state_rx })
+        (driver, DriverHandle { commands: Some(commands_tx), state: state_rx, replay })
     }
 
     /// Also resumes each symbol after the ticks `recent` knows of (Kafka's
@@ -140,12 +148,18 @@ impl Driver {
             if let Err(err) = self.refresh().await {
                 tracing::error!(%err, "cannot read the store at startup; waiting for events");
             }
+            if let Some(spec) = self.settings.replay
+                && let Err(err) = self.start_replay(spec).await
+            {
+                tracing::error!(%err, "cannot play the session");
+            }
             while self.turn(&mut recheck, &shutdown).await {}
         };
         tokio::select! {
             () = running => {}
             () = shutdown.cancelled() => {}
         }
+        self.end_replay("shut down").await;
         if self.controller.is_ticking() {
             let stopped = self.events.emit(EventKind::SimulationStopped { reason: "shutdown".into() });
             if tokio::time::timeout(STOP_EVENT_WAIT, stopped).await.is_err() {
@@ -184,6 +198,7 @@ impl Driver {
                 }
                 Err(broadcast::error::RecvError::Closed) => self.bus = None,
             },
+            played = replaying::finished(&mut self.replay) => self.replay_ended(played).await,
             Some((command, reply)) = self.commands.recv() => {
                 let result = self.on_command(command).await;
                 if reply.send(result).is_err() {
@@ -236,7 +251,7 @@ impl Driver {
     async fn refresh(&mut self) -> Result<(), StoreError> {
         let symbols = self.store.symbols().await?;
         let mut live = self.live_symbols(&symbols);
-        if self.settings.replay {
+        if self.settings.replay.is_some() {
             live.extend(symbols.iter().map(|s| SymbolInfo {
                 symbol: s.symbol.clone(),
                 name: s.name.clone(),
@@ -251,7 +266,8 @@ impl Driver {
                 symbol: s.symbol.clone(),
                 name: s.name.clone(),
                 source: s.source,
-                feed: Some(Feed::Simulated),
+                // Held while a replay plays: its ticks come from the replay.
+                feed: Some(if self.replay.is_some() { Feed::Replay } else { Feed::Simulated }),
             })
             .chain(live)
             .collect();
@@ -273,6 +289,12 @@ impl Driver {
     }
 
     async fn on_command(&mut self, command: Command) -> Result<SimulationState, ControlError> {
+        match command {
+            Command::Replay(spec) => self.start_replay(spec).await?,
+            Command::StopReplay => self.stop_replay().await?,
+            Command::Start if self.replay.is_some() => return Err(Refusal::Replaying.into()),
+            _ => {}
+        }
         if command == Command::Start {
             // A manual start needs the current count, not the last one seen.
             self.refresh().await?;
@@ -303,6 +325,10 @@ impl Driver {
     /// from the newest tick made before: stored, still in flight on Kafka, or
     /// where this process's walk last stopped. A seq is never made twice.
     async fn start(&mut self, symbols: Vec<SymbolSummary>, by_threshold: bool) -> Result<(), StoreError> {
+        if self.replay.is_some() {
+            // Started once the replay ends.
+            return Ok(());
+        }
         let mut known = self.store.last_ticks().await?;
         known.extend(self.stopped_at.iter().cloned());
         if let Some(recent) = &self.recent {

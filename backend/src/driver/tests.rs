@@ -33,7 +33,7 @@ fn settings(threshold: u64) -> DriverSettings {
         },
         rng_seed: 1,
         simulate: true,
-        replay: false,
+        replay: None,
         live: Default::default(),
     }
 }

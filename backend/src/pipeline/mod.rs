@@ -129,10 +129,6 @@ impl Pipeline {
                 events: Some(events.as_source(Stage::Driver.name())),
             };
             feeds = driver::feed::spawn(&config.sources.live, &feed_start, &tasks, &shutdown);
-            if let Some(replay) = config.sources.replay {
-                let (store, out, stats) = (Arc::clone(&store), driver_out.clone(), Arc::clone(&stats.driver));
-                tasks.spawn(driver::replay::run(replay, store, out, stats, shutdown.clone()));
-            }
             let (mut driver, handle) = Driver::new(
                 driver_settings(config),
                 Arc::clone(&store),
@@ -299,7 +295,7 @@ fn driver_settings(config: &Config) -> DriverSettings {
         },
         rng_seed,
         simulate: config.sources.simulation,
-        replay: config.sources.replay.is_some(),
+        replay: config.sources.replay,
         live: config
             .sources
             .live

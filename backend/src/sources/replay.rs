@@ -15,13 +15,15 @@ pub struct Replayer {
     /// The first replayed tick's original event time.
     first: Option<i64>,
     next_seq: HashMap<String, u64>,
+    /// Each replayed symbol's last seq and price.
+    played: HashMap<String, (u64, f64)>,
 }
 
 impl Replayer {
     /// `newest`: the newest seq of each symbol made so far.
     pub fn new(start: i64, speed: f64, newest: impl IntoIterator<Item = (String, u64)>) -> Self {
         let next_seq = newest.into_iter().map(|(symbol, seq)| (symbol, seq + 1)).collect();
-        Self { start, speed, first: None, next_seq }
+        Self { start, speed, first: None, next_seq, played: HashMap::new() }
     }
 
     /// The stored `tick` as played again: its new event time and seq, its
@@ -32,7 +34,17 @@ impl Replayer {
         let next = self.next_seq.entry(tick.symbol.clone()).or_insert(1);
         let seq = *next;
         *next += 1;
+        match self.played.get_mut(&tick.symbol) {
+            Some(position) => *position = (seq, tick.price),
+            None => drop(self.played.insert(tick.symbol.clone(), (seq, tick.price))),
+        }
         Tick { ts: self.start.saturating_add(offset), seq, ..tick }
+    }
+
+    /// Where each replayed symbol stands: its last seq and price, for
+    /// whatever makes its ticks next.
+    pub fn positions(&self) -> impl Iterator<Item = (&str, u64, f64)> {
+        self.played.iter().map(|(symbol, (seq, price))| (symbol.as_str(), *seq, *price))
     }
 }
 
@@ -56,5 +68,8 @@ mod tests {
             played.iter().map(|t| (t.symbol.as_str(), t.seq, t.ts, t.price)).collect();
         assert_eq!(shape, [("A", 41, 1_000_000, 1.0), ("B", 1, 1_050_000, 2.0), ("A", 42, 1_200_000, 3.0)]);
         assert_eq!((played[0].size, played[0].change), (1.5, 0.5), "recorded values kept");
+        let mut positions: Vec<(&str, u64, f64)> = replayer.positions().collect();
+        positions.sort_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(positions, [("A", 42, 3.0), ("B", 1, 2.0)], "the last seq and price made of each");
     }
 }

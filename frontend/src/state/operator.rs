@@ -3,7 +3,7 @@
 //! how the typed inputs become actions. Tested natively; the view only runs
 //! them and shows the answers.
 
-use marquee_shared::{FetchRequest, OutputSize, SpeedRequest};
+use marquee_shared::{FetchRequest, OutputSize, ReplayRequest, SpeedRequest};
 
 /// An operator action, kept so it can be retried once a token is given.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +16,9 @@ pub enum Action {
         symbol: String,
         csv: String,
     },
+    /// Play a stored session again.
+    Replay(ReplayRequest),
+    StopReplay,
 }
 
 /// What an action sends.
@@ -52,6 +55,10 @@ impl Action {
                 path: format!("/api/v1/import?symbol={}", encode(symbol)),
                 body: Some(("text/csv", csv.clone())),
             },
+            Action::Replay(request) => {
+                Call { method: "POST", path: "/api/v1/replay".to_owned(), body: Some(json(request)) }
+            }
+            Action::StopReplay => Call { method: "DELETE", path: "/api/v1/replay".to_owned(), body: None },
         }
     }
 }
@@ -113,5 +120,21 @@ mod tests {
         let import = Action::Import { symbol: "BRK.B&x=1".into(), csv: "date,open\n".into() }.call();
         assert_eq!(import.path, "/api/v1/import?symbol=BRK.B%26x%3D1");
         assert_eq!(import.body, Some(("text/csv", "date,open\n".to_owned())));
+    }
+
+    #[test]
+    fn a_replay_posts_its_window_and_is_stopped_by_delete() {
+        let request = ReplayRequest {
+            from: "2026-12-07T09:30:00Z".into(),
+            to: "2026-12-07T10:00:00Z".into(),
+            speed: 10.0,
+        };
+        let call = Action::Replay(request.clone()).call();
+        assert_eq!((call.method, call.path.as_str()), ("POST", "/api/v1/replay"));
+        let sent: ReplayRequest =
+            serde_json::from_str(&call.body.expect("a body").1).expect("a ReplayRequest");
+        assert_eq!(sent, request);
+        let stop = Action::StopReplay.call();
+        assert_eq!((stop.method, stop.path.as_str(), stop.body), ("DELETE", "/api/v1/replay", None));
     }
 }

@@ -1,11 +1,12 @@
-//! Operator controls: fetch, CSV import, start/stop/pause and speed. When
+//! Operator controls: fetch, CSV import, start/stop/pause and speed, and
+//! replaying a stored session. When
 //! the server answers 401 the page asks for the operator token, keeps it in
 //! memory only, and retries the action.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
-use marquee_shared::{FetchJob, FetchState, Imported, SimulationState};
+use marquee_shared::{FetchJob, FetchState, Imported, ReplayRequest, ReplayState, SimulationState};
 
 use crate::api::{self, Body, Failure};
 use crate::state::Dashboard;
@@ -18,6 +19,7 @@ struct Ctx {
     error: RwSignal<String>,
     job: RwSignal<Option<FetchJob>>,
     csv_status: RwSignal<String>,
+    replay: RwSignal<ReplayState>,
 }
 
 #[component]
@@ -28,6 +30,21 @@ pub fn Controls(dash: RwSignal<Dashboard>) -> impl IntoView {
         error: RwSignal::new(String::new()),
         job: RwSignal::new(None),
         csv_status: RwSignal::new(String::new()),
+        replay: RwSignal::new(ReplayState::Idle),
+    };
+    // The last quarter of an hour, in the browser's time.
+    let now = js_sys::Date::now();
+    let replay_from = RwSignal::new(local_minute(now - 15.0 * 60_000.0));
+    let replay_to = RwSignal::new(local_minute(now));
+    let replay_speed = RwSignal::new("10".to_owned());
+    let replay = move |_| {
+        let (from, to) = (utc(&replay_from.get(), 0.0), utc(&replay_to.get(), 59_999.0));
+        let (Some(from), Some(to)) = (from, to) else {
+            ctx.error.set("pick the session's start and end".into());
+            return;
+        };
+        let speed = replay_speed.get().parse().unwrap_or(1.0);
+        run(ctx, Action::Replay(ReplayRequest { from, to, speed }));
     };
     let symbols = RwSignal::new(String::new());
     let csv_symbol = RwSignal::new(String::new());
@@ -123,6 +140,25 @@ pub fn Controls(dash: RwSignal<Dashboard>) -> impl IntoView {
                 </label>
                 <span class="muted" data-testid="csv-status">{move || ctx.csv_status.get()}</span>
             </div>
+            <div class="control-row" data-testid="replay-control">
+                <label class="inline">"Replay from "
+                    <input type="datetime-local" data-testid="replay-from" aria-label="Replay from"
+                        prop:value=move || replay_from.get() on:input=move |ev| replay_from.set(event_target_value(&ev)) />
+                </label>
+                <label class="inline">"to "
+                    <input type="datetime-local" data-testid="replay-to" aria-label="Replay to"
+                        prop:value=move || replay_to.get() on:input=move |ev| replay_to.set(event_target_value(&ev)) />
+                </label>
+                <select data-testid="replay-speed" aria-label="Replay speed" prop:value=move || replay_speed.get()
+                    on:change=move |ev| replay_speed.set(event_target_value(&ev))>
+                    {["1", "2", "5", "10", "50", "100"].into_iter().map(|s| view! { <option value=s>{format!("{s}×")}</option> }).collect_view()}
+                </select>
+                <button class="btn" data-testid="replay-start" on:click=replay>"⟲ Replay"</button>
+                <button class="btn" data-testid="replay-stop" on:click=move |_| run(ctx, Action::StopReplay)>"■ Stop replay"</button>
+            </div>
+            <p class="muted" data-testid="replay-status" data-state=move || replay_state_name(&ctx.replay.get())>
+                {move || describe_replay(&ctx.replay.get())}
+            </p>
             <Show when=move || ctx.asking.with(Option::is_some)>
                 <div class="token-prompt" data-testid="token-prompt" role="dialog" aria-label="Operator token">
                     <span>"This server needs the operator token."</span>
@@ -173,7 +209,84 @@ async fn call(action: &Action, token: Option<&str>, ctx: Ctx) -> Result<(), Fail
             ctx.csv_status.set(format!("imported {} rows for {}", imported.records, imported.symbol));
             Ok(())
         }
+        Action::Replay(_) | Action::StopReplay => {
+            let state: ReplayState = api::operate(method, &path, token, body).await?;
+            follow_replay(ctx, state);
+            Ok(())
+        }
     }
+}
+
+/// Shows the replay and polls it while it plays.
+fn follow_replay(ctx: Ctx, state: ReplayState) {
+    let playing = matches!(state, ReplayState::Playing { .. });
+    ctx.replay.set(state);
+    if !playing {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        loop {
+            sleep(Duration::from_millis(500)).await;
+            match api::get::<ReplayState>("/api/v1/replay").await {
+                Ok(state) => {
+                    let playing = matches!(state, ReplayState::Playing { .. });
+                    ctx.replay.set(state);
+                    if !playing {
+                        return;
+                    }
+                }
+                Err(failure) => {
+                    ctx.error.set(format!("replay progress unavailable: {}", failure.message()));
+                    return;
+                }
+            }
+        }
+    });
+}
+
+fn replay_state_name(state: &ReplayState) -> &'static str {
+    match state {
+        ReplayState::Idle => "idle",
+        ReplayState::Playing { .. } => "playing",
+        ReplayState::Finished { .. } => "finished",
+    }
+}
+
+fn describe_replay(state: &ReplayState) -> String {
+    use crate::chart::format_datetime;
+    match state {
+        ReplayState::Idle => String::new(),
+        ReplayState::Playing { from, to, speed, played } => format!(
+            "replaying {} to {} at {speed}×: {played} ticks so far (the simulation waits)",
+            format_datetime(*from),
+            format_datetime(*to)
+        ),
+        ReplayState::Finished { played, reason, .. } => format!("replay finished: {played} ticks, {reason}"),
+    }
+}
+
+/// `ms` since the epoch as a `datetime-local` value in the browser's time.
+fn local_minute(ms: f64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}
+
+/// A `datetime-local` value (the browser's time) plus `extra_ms`, as an
+/// RFC 3339 time in UTC; `None` when it is empty or not a time.
+fn utc(local: &str, extra_ms: f64) -> Option<String> {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(local.trim()));
+    let ms = date.get_time();
+    if local.trim().is_empty() || ms.is_nan() {
+        return None;
+    }
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms + extra_ms)).to_iso_string()).into()
 }
 
 /// Shows a fetch job and polls it until every symbol is done.

@@ -94,6 +94,10 @@ fn EventItem(event: Event) -> impl IntoView {
         EventKind::FeedSwitched { symbols, from, to, reason } => {
             format!("{}: feed switched from {from} to {to} ({reason})", symbols.join(", "))
         }
+        EventKind::ReplayStarted { from, to, speed } => {
+            format!("replay of {} to {} at {speed}× started", format_datetime(*from), format_datetime(*to))
+        }
+        EventKind::ReplayFinished { played, reason } => format!("replay finished: {played} ticks ({reason})"),
     };
     let error = matches!(event.kind, EventKind::IngestError { .. });
     view! {

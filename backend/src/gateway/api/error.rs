@@ -82,6 +82,9 @@ impl From<ControlError> for ApiError {
             ControlError::Refused(refusal @ Refusal::BadSpeed(_)) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_speed", refusal.to_string())
             }
+            ControlError::Refused(refusal @ Refusal::NothingToReplay) => {
+                Self::new(StatusCode::NOT_FOUND, "no_ticks", refusal.to_string())
+            }
             ControlError::Refused(refusal) => Self::new(StatusCode::CONFLICT, "refused", refusal.to_string()),
             ControlError::Store(err) => err.into(),
             ControlError::Stopped => Self::unavailable("the simulation driver has stopped"),

@@ -14,6 +14,7 @@ pub(crate) mod import;
 mod limit;
 pub(crate) mod market;
 pub(crate) mod params;
+mod replay;
 mod simulation;
 
 use axum::Router;
@@ -43,6 +44,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/import", operator(state, Role::Ingest, IMPORT_BODY, post(import::import)))
         .route("/simulation/speed", operator(state, Role::Driver, CONTROL_BODY, put(simulation::speed)))
         .route("/simulation/{action}", operator(state, Role::Driver, CONTROL_BODY, post(simulation::act)))
+        .route(
+            "/replay",
+            served_by(state, Role::Driver, CONTROL_BODY, get(replay::state)).merge(operator(
+                state,
+                Role::Driver,
+                CONTROL_BODY,
+                post(replay::start).delete(replay::stop),
+            )),
+        )
         // Applies to the routes above, so it comes after them.
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
