@@ -59,9 +59,11 @@ async fn a_feed_moves_to_its_failover_while_the_venue_is_down_and_back_when_it_r
     let (out, mut ticks) = mpsc::channel(64);
     let shown = [("BTC-USD".to_owned(), "BTC-USD".to_owned())];
     let resume = vec![Resume { symbol: "BTC-USD".into(), last_seq: 10, reference: None }];
+    let settings = quick(coinbase.url());
+    let bound = settings.silence + settings.backoff_max;
     let feed = Feed::new(
         Box::new(Coinbase::new(vec!["BTC-USD".into()])),
-        quick(coinbase.url()),
+        settings,
         &shown,
         resume,
         out,
@@ -76,7 +78,16 @@ async fn a_feed_moves_to_its_failover_while_the_venue_is_down_and_back_when_it_r
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(feed.run(shutdown.clone()));
 
-    let got = collect(&mut ticks, 7).await;
+    let mut got = collect(&mut ticks, 2).await;
+    // Coinbase drops right after its second trade.
+    let killed = tokio::time::Instant::now();
+    got.extend(collect(&mut ticks, 1).await);
+    let switched = killed.elapsed();
+    assert!(
+        switched < bound,
+        "the backup's trades flow within the silence timeout and a backoff step: {switched:?}"
+    );
+    got.extend(collect(&mut ticks, 4).await);
     let prices: Vec<f64> = got.iter().map(|t| t.price).collect();
     assert_eq!(
         prices,
