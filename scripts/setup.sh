@@ -74,6 +74,8 @@ setup_test() {
   setup_kafka_standin
   setup_sns_standin
   setup_compose_check
+  setup_k8s_check
+  setup_notify_peers
 }
 
 # rdkafka's `cmake-build` compiles librdkafka: cmake and these headers.
@@ -161,6 +163,28 @@ setup_compose_check() {
   if [ ! -x "$COMPOSE_VENV/bin/python" ] || ! "$COMPOSE_VENV/bin/python" -c 'import jsonschema, yaml' 2>/dev/null; then
     say "installing jsonschema and PyYAML (to check docker-compose.yml)"
     python_venv compose-check "jsonschema pyyaml"
+  fi
+}
+
+# deploy/k8s is validated offline against the Kubernetes schemas (PyPI
+# kubernetes-validate, which carries them) and rendered by `kubectl
+# kustomize` where Debian's kubectl is installed (scripts/check-k8s.py).
+K8S_VENV="$TOOLS_DIR/k8s-check"
+setup_k8s_check() {
+  if [ ! -x "$K8S_VENV/bin/python" ] || ! "$K8S_VENV/bin/python" -c 'import kubernetes_validate, yaml' 2>/dev/null; then
+    say "installing kubernetes-validate and PyYAML (to check deploy/k8s)"
+    python_venv k8s-check "kubernetes-validate pyyaml"
+  fi
+}
+
+# The alert-delivery tests deliver to real servers: a webhook receiver that
+# checks signatures with the standardwebhooks package, and aiosmtpd with
+# STARTTLS (a throwaway CA from trustme). backend/tests/peers/ has both.
+NOTIFY_VENV="$TOOLS_DIR/notify-peers"
+setup_notify_peers() {
+  if [ ! -x "$NOTIFY_VENV/bin/python" ] || ! "$NOTIFY_VENV/bin/python" -c 'import standardwebhooks, aiosmtpd, trustme' 2>/dev/null; then
+    say "installing standardwebhooks, aiosmtpd and trustme (the alert sinks' test peers)"
+    python_venv notify-peers "standardwebhooks==1.3.0 aiosmtpd==1.4.6 trustme==1.2.1"
   fi
 }
 

@@ -28,6 +28,7 @@ pub mod ingest;
 pub mod kafka;
 pub mod links;
 pub mod metrics;
+pub mod notify;
 pub mod pipeline;
 pub mod receiver;
 pub mod sns;

@@ -1,10 +1,14 @@
 // The operator's controls, on a server that requires the operator token:
 // the token prompt, stopping/starting/pausing/speeding up the simulation,
 // fetching a symbol from (a local stand-in for) Alpha Vantage, a CSV
-// upload, and replaying the recorded session. Each test owns its server and its fake Alpha Vantage.
+// upload, replaying the recorded session, and a test alert to a webhook.
+// Each test owns its server and its fakes.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { latestClose, startFakeAlphaVantage, type FakeAlphaVantage } from './fake-alphavantage';
-import { MarqueeProcess } from './support';
+import { MarqueeProcess, freshDataDir } from './support';
 import { PRICE, expectLive, numberOf, sleep, watchlistRow } from './ui';
 
 const TOKEN = 'secret-token';
@@ -215,5 +219,53 @@ test('replaying the recorded session marks the symbols Replay, stops on demand, 
     expect((await simulationOverRest(server)).state).toBe('running');
   } finally {
     await server.stop();
+  }
+});
+
+test('a test alert goes to the webhook sink, and the alerts panel shows its delivery', async ({ page }) => {
+  // A webhook receiver: records each POST's body and answers 200.
+  const bodies: string[] = [];
+  const hook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      bodies.push(body);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  const port = (hook.address() as { port: number }).port;
+  const dataDir = freshDataDir();
+  const config = path.join(dataDir, 'alerts.toml');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(config, '[[sink]]\nname = "ops"\ntype = "webhook"\n');
+  const server = new MarqueeProcess({
+    dataDir,
+    args: ['--symbols', 'AAPL,MSFT,NVDA,GOOGL,AMZN'],
+    env: {
+      MARQUEE_OPERATOR_TOKEN: TOKEN,
+      MARQUEE_ALERTS_CONFIG: config,
+      MARQUEE_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+      MARQUEE_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    },
+  });
+  try {
+    await server.start();
+    await page.goto(server.url);
+    await expectLive(page);
+    const refused = page.waitForResponse((r) => /\/api\/v1\/alerts\/test$/.test(r.url()) && r.status() === 401);
+    await page.getByTestId('test-alert').click();
+    await refused;
+    await answerPrompt(page, TOKEN, /\/api\/v1\/alerts\/test$/, 202);
+    await expect(page.getByTestId('test-alert-status')).toHaveText('test alert queued for ops');
+    await expect.poll(() => bodies.length, { message: 'the webhook receives the test alert' }).toBe(1);
+    expect(JSON.parse(bodies[0]).type).toBe('alert.test');
+    const row = page.locator('[data-testid="sink-row"][data-sink="ops"]');
+    await expect(row.getByTestId('sink-delivered')).toHaveText('1');
+    await expect(row.getByTestId('sink-last')).toContainText('✓ delivered');
+    await expect(row).toHaveAttribute('data-status', 'up');
+  } finally {
+    await server.stop();
+    await new Promise((resolve) => hook.close(resolve));
   }
 });

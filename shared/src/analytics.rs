@@ -59,6 +59,16 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 /// An anomaly: `value` crossed `threshold` at event time `ts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
@@ -68,6 +78,22 @@ pub struct Alert {
     pub value: f64,
     pub threshold: f64,
     pub ts: i64,
+}
+
+impl Alert {
+    /// What crossed what, for people: "price jump, z = +5.2 (|z| ≥ 4)".
+    pub fn describe(&self) -> String {
+        match self.kind {
+            AlertKind::PriceJump => {
+                format!("price jump, z = {:+.1} (|z| ≥ {:.0})", self.value, self.threshold.abs())
+            }
+            AlertKind::VolumeSpike => {
+                format!("volume spike, {:.1}× the mean (≥ {:.0}×)", self.value, self.threshold)
+            }
+            AlertKind::RsiOverbought => format!("RSI {:.1} crossed above {:.0}", self.value, self.threshold),
+            AlertKind::RsiOversold => format!("RSI {:.1} crossed below {:.0}", self.value, self.threshold),
+        }
+    }
 }
 
 /// The body of `GET /api/v1/bars/{symbol}`: stored history (`1d`, intraday

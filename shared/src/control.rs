@@ -84,6 +84,13 @@ pub enum ReplayState {
     Finished { from: i64, to: i64, speed: f64, played: u64, reason: String },
 }
 
+/// The answer to `POST /api/v1/alerts/test`: the sinks a test alert was
+/// queued for (their delivery shows on `/metrics` and the dashboard).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestAlertQueued {
+    pub sinks: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::Alert;
+
 /// Something that happened in the pipeline. Stored, served by
 /// `GET /api/v1/events` and carried by the event bus between stages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +61,13 @@ pub enum EventKind {
         played: u64,
         reason: String,
     },
+    /// An alert a sink could not take after the last try: the dead letter.
+    AlertUndelivered {
+        sink: String,
+        alert: Alert,
+        attempts: u32,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -74,6 +83,7 @@ impl EventKind {
             EventKind::FeedSwitched { .. } => "feed_switched",
             EventKind::ReplayStarted { .. } => "replay_started",
             EventKind::ReplayFinished { .. } => "replay_finished",
+            EventKind::AlertUndelivered { .. } => "alert_undelivered",
         }
     }
 }

@@ -23,14 +23,19 @@ pub use analytics::{
     Alert, AlertKind, AnalyzedBar, BarSeries, IndicatedBar, IndicatorPoint, IndicatorSeries, Indicators,
     Severity,
 };
-pub use control::{ApiError, ApiErrorBody, ReplayRequest, ReplayState, SimulationState, SpeedRequest};
+pub use control::{
+    ApiError, ApiErrorBody, ReplayRequest, ReplayState, SimulationState, SpeedRequest, TestAlertQueued,
+};
 pub use event::{Event, EventKind};
 pub use fetch::{FetchEntry, FetchJob, FetchRequest, FetchState, Imported, IntradayInterval, OutputSize};
 pub use forming::FormingBars;
 pub use health::{Dependency, Health, Instance, StageHealth, Status};
 pub use market::{Bar, BarInterval, Company, DataSource, Feed, OhlcvBar, Quote, SymbolInfo, SymbolSummary};
 pub use message::{Channel, ClientMessage, ErrorCode, ServerMessage, SymbolSelection};
-pub use metrics::{EdgeFigures, FeedFigures, Latency, Metrics, SPARK_EVERY, SPARK_POINTS, is_spark_point};
+pub use metrics::{
+    DeliveryStatus, EdgeFigures, FeedFigures, Latency, Metrics, SPARK_EVERY, SPARK_POINTS, SinkFigures,
+    is_spark_point,
+};
 pub use tick::Tick;
 pub use validate::{Invalid, Validate};
 

@@ -43,6 +43,39 @@ pub struct Metrics {
     /// The venues' feeds this process runs.
     #[serde(default)]
     pub feeds: Vec<FeedFigures>,
+    /// Where this process delivers alerts (Slack, webhooks, email).
+    #[serde(default)]
+    pub sinks: Vec<SinkFigures>,
+}
+
+/// An alert sink as measured for this sample: counters since it started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SinkFigures {
+    /// The sink's name in the alerts config.
+    pub name: String,
+    /// `slack`, `webhook` or `email`.
+    pub kind: String,
+    pub delivered: u64,
+    /// Given up after the last try (each recorded as an `alert_undelivered` event).
+    pub failed: u64,
+    /// Turned away because the sink's queue was full.
+    pub dropped: u64,
+    /// Tries after the first.
+    pub retries: u64,
+    /// Waiting in the sink's queue now.
+    pub queued: u64,
+    /// The last attempt's outcome.
+    pub last: Option<DeliveryStatus>,
+}
+
+/// How one delivery attempt went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryStatus {
+    pub ok: bool,
+    /// When, ns since the epoch.
+    pub at: i64,
+    /// "delivered" or what went wrong ("HTTP 500", "connection refused").
+    pub detail: String,
 }
 
 /// A live feed as measured for this sample: counters since it started,

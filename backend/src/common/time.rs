@@ -24,3 +24,12 @@ pub fn parse_instant(raw: &str) -> Option<i64> {
     })?;
     i64::try_from(timestamp.as_nanosecond()).ok()
 }
+
+/// ns since the epoch as an RFC 3339 time in UTC, to the second when it
+/// has no fraction (`2026-12-07T10:00:00Z`).
+pub fn format_rfc3339(ns: i64) -> String {
+    match jiff::Timestamp::from_nanosecond(i128::from(ns)) {
+        Ok(time) => time.to_string(),
+        Err(_) => ns.to_string(),
+    }
+}

@@ -26,7 +26,7 @@ pub enum ConfigError {
     AdvertiseUrl(String),
     #[error("listening on {0} with --role: set --advertise-url to an address other processes can reach")]
     AdvertiseNeeded(SocketAddr),
-    /// An engine's settings (Kafka, SNS, ...), refused by its adapter.
+    /// An adapter's settings (Kafka, SNS, alert sinks, ...), refused by it.
     #[error("{0}")]
     Engine(Box<dyn std::error::Error + Send + Sync>),
     #[error("{0:?} is not a MongoDB database name: use 1 to 63 characters without / \\ . space \" $")]

@@ -171,6 +171,8 @@ pub struct ServeArgs {
     pub edge: EdgeArgs,
     #[command(flatten)]
     pub sources: SourceArgs,
+    #[command(flatten)]
+    pub notify: crate::notify::NotifyArgs,
     /// Demo symbols to load (comma separated); default: the whole demo universe.
     #[arg(long, env = "MARQUEE_SYMBOLS", value_delimiter = ',')]
     pub symbols: Vec<String>,
@@ -218,6 +220,8 @@ pub struct Config {
     pub edge: EdgeConfig,
     /// The simulation and the venues' feeds.
     pub sources: SourcesConfig,
+    /// Where alerts are delivered besides the dashboard.
+    pub notify: crate::notify::NotifyConfig,
     pub secrets: Secrets,
 }
 
@@ -322,6 +326,10 @@ impl Config {
             cluster: cluster(&args.cluster, args.listen, &secrets)?,
             edge: args.edge.to_config()?,
             sources: args.sources.to_config(&secrets)?,
+            notify: args
+                .notify
+                .to_config(args.listen, &|var| std::env::var(var).ok())
+                .map_err(|err| ConfigError::Engine(Box::new(err)))?,
             secrets,
         })
     }
@@ -357,6 +365,7 @@ impl Config {
             },
             edge: EdgeConfig::default(),
             sources: SourcesConfig::default(),
+            notify: crate::notify::NotifyConfig::default(),
             secrets: Secrets::default(),
         }
     }

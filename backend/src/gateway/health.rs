@@ -1,5 +1,6 @@
-//! `GET /health` (overall status, each stage with its measured figures) and
-//! `GET /metrics` (the same figures for Prometheus).
+//! `GET /health` (overall status, each stage with its measured figures),
+//! `GET /health/live` (the process answers) and `GET /metrics` (the same
+//! figures for Prometheus).
 
 use axum::Json;
 use axum::extract::State;
@@ -15,6 +16,13 @@ pub async fn get(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     // Load balancers read the status code; people read the body.
     let code = if health.status == Status::Down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
     (code, Json(health))
+}
+
+/// `GET /health/live`: 200 while the process serves HTTP at all, whatever
+/// the pipeline's state (a liveness probe: a down engine is no reason to
+/// restart the process; `/health` is the readiness one).
+pub async fn live() -> &'static str {
+    "alive\n"
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -36,6 +36,8 @@ pub struct AppState {
     hub: HubHandle,
     driver: DriverHandle,
     fetch: Option<FetchHandle>,
+    /// The alert sinks, when this process receives and has some.
+    notifier: Option<crate::notify::NotifierHandle>,
     events: Events,
     store: SharedStore,
     stats: Arc<PipelineStats>,
@@ -88,6 +90,7 @@ impl AppState {
             hub: pipeline.hub.clone(),
             driver: pipeline.driver.clone(),
             fetch: pipeline.fetch.clone(),
+            notifier: pipeline.notifier.clone(),
             events: pipeline.events.clone(),
             store: Arc::clone(&pipeline.store),
             stats: Arc::clone(&pipeline.stats),
@@ -127,6 +130,7 @@ pub fn router(state: AppState) -> Router {
     let body_timeout = state.edge.body_timeout;
     let router = Router::new()
         .route("/health", get(health::get))
+        .route("/health/live", get(health::live))
         .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -100,18 +100,7 @@ async fn history_from_the_store_lets_a_client_resume_after_a_restart() {
 #[tokio::test]
 async fn metrics_and_forming_bars_are_in_the_next_snapshot() {
     let hub = start(empty_store(), 4);
-    let metrics = Metrics {
-        ts: 9,
-        uptime_ms: 1,
-        clients: 0,
-        stages: vec![],
-        end_to_end: None,
-        throughput: vec![5.0],
-        dependencies: vec![],
-        instances: vec![],
-        edge: None,
-        feeds: vec![],
-    };
+    let metrics = Metrics { ts: 9, uptime_ms: 1, throughput: vec![5.0], ..Metrics::default() };
     hub.input.send(Update::Metrics(metrics.clone())).await.expect("send");
     let sub = hub.handle.subscribe().await.expect("subscribe");
     let snapshot: ServerMessage = serde_json::from_str(sub.snapshot.as_str()).expect("json");

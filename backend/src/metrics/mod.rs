@@ -148,6 +148,8 @@ pub struct Sampler {
     last_health: Vec<(marquee_shared::Status, String)>,
     /// The venues' feeds this process runs.
     feeds: Vec<Arc<dyn feeds::FeedMeter>>,
+    /// The alert sinks this process delivers to.
+    sinks: Option<crate::notify::NotifierHandle>,
 }
 
 impl Sampler {
@@ -170,6 +172,7 @@ impl Sampler {
             instances: Vec::new(),
             edge: None,
             feeds: Vec::new(),
+            sinks: Vec::new(),
         };
         let (latest, reader) = watch::channel(first);
         let previous = vec![Counters::default(); stats.stages().len()];
@@ -186,6 +189,7 @@ impl Sampler {
             throughput: VecDeque::with_capacity(THROUGHPUT_POINTS + 1),
             last_health: Vec::new(),
             feeds: Vec::new(),
+            sinks: None,
         };
         (sampler, reader)
     }
@@ -193,6 +197,12 @@ impl Sampler {
     /// Also measures these feeds each sample.
     pub fn with_feeds(mut self, feeds: Vec<Arc<dyn feeds::FeedMeter>>) -> Self {
         self.feeds = feeds;
+        self
+    }
+
+    /// Also reads these alert sinks' figures each sample.
+    pub fn with_sinks(mut self, sinks: Option<crate::notify::NotifierHandle>) -> Self {
+        self.sinks = sinks;
         self
     }
 
@@ -270,6 +280,7 @@ impl Sampler {
                 .has(Role::Gateway)
                 .then(|| self.stats.edge.figures(self.stats.clients.get())),
             feeds,
+            sinks: self.sinks.as_ref().map(|sinks| sinks.figures()).unwrap_or_default(),
         };
         metrics.instances.push(self.this.describe(&metrics));
         metrics.instances.extend(self.instances.others(now));

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use marquee_shared::{FeedFigures, Metrics, StageHealth, Status};
+use marquee_shared::{FeedFigures, Metrics, SinkFigures, StageHealth, Status};
 
 use super::PipelineStats;
 use super::latency::WINDOW_SECS;
@@ -132,7 +132,49 @@ pub fn render(stats: &PipelineStats, sample: &Metrics) -> String {
         w.value("marquee_tick_age_seconds_count", &[("stage", name)], count as f64);
     }
     feeds(&mut w, &sample.feeds);
+    sinks(&mut w, &sample.sinks);
     out
+}
+
+/// The alert sinks, as of the latest sample (none without `--alerts-config`).
+fn sinks(w: &mut Writer<'_>, sinks: &[SinkFigures]) {
+    if sinks.is_empty() {
+        return;
+    }
+    let name = "marquee_alert_deliveries_total";
+    w.family(
+        name,
+        "counter",
+        "Alerts per sink: delivered, failed (given up after the last try) or dropped (queue full).",
+    );
+    for sink in sinks {
+        for (outcome, count) in
+            [("delivered", sink.delivered), ("failed", sink.failed), ("dropped", sink.dropped)]
+        {
+            w.value(name, &[("sink", &sink.name), ("kind", &sink.kind), ("outcome", outcome)], count as f64);
+        }
+    }
+    type Read = fn(&SinkFigures) -> f64;
+    let families: [(&str, &str, &str, Read); 3] = [
+        ("marquee_alert_delivery_retries_total", "counter", "Delivery attempts after the first.", |s| {
+            s.retries as f64
+        }),
+        ("marquee_alert_queue_depth", "gauge", "Alerts waiting in the sink's queue.", |s| s.queued as f64),
+        (
+            "marquee_alert_sink_up",
+            "gauge",
+            "1 when the sink's last attempt succeeded (or none was made), 0 when it failed.",
+            |s| {
+                if s.last.as_ref().is_none_or(|last| last.ok) { 1.0 } else { 0.0 }
+            },
+        ),
+    ];
+    for (name, kind, help, read) in families {
+        w.family(name, kind, help);
+        for sink in sinks {
+            w.value(name, &[("sink", &sink.name), ("kind", &sink.kind)], read(sink));
+        }
+    }
 }
 
 /// The venues' feeds, as of the latest sample (none without `--source`).

@@ -63,6 +63,8 @@ pub struct Pipeline {
     pub instances: Arc<Instances>,
     /// Routes the engines' adapters add to the gateway's (SNS's endpoint).
     pub routes: Vec<axum::Router>,
+    /// The alert sinks, when this process receives and has some.
+    pub notifier: Option<crate::notify::NotifierHandle>,
     tasks: TaskTracker,
 }
 
@@ -157,13 +159,18 @@ impl Pipeline {
             )
         };
 
+        let mut notifier = None;
         if roles.has(Role::Receiver) {
             let retention = store::retention::Retention::new(config.tick_retention);
             tasks.spawn(store::retention::run(Arc::clone(&store), retention, shutdown.clone()));
-            let out = match &links {
+            let hub = match &links {
                 Some(links) => links.send_updates(&stats.receiver, &run)?,
                 None => hub_in.clone(),
             };
+            // Alerts are delivered where they are made: once, whatever the gateways.
+            let receiver_events = events.as_source(Stage::Receiver.name());
+            notifier = crate::notify::spawn(&config.notify, Some(receiver_events), &tasks, &shutdown)?;
+            let out = receiver::Outputs { hub, notify: notifier.clone() };
             let limits = config.buffer;
             let receiver_stats =
                 receiver::Stats { receiver: Arc::clone(&stats.receiver), store: Arc::clone(&stats.store) };
@@ -206,7 +213,7 @@ impl Pipeline {
             Arc::clone(&instances),
         );
         let feeds = feeds.into_iter().map(|feed| feed as Arc<dyn FeedMeter>).collect();
-        tasks.spawn(sampler.with_feeds(feeds).run(shutdown.clone()));
+        tasks.spawn(sampler.with_feeds(feeds).with_sinks(notifier.clone()).run(shutdown.clone()));
         // In one process there is nobody else to tell.
         if let Some(links) = &links {
             links.send_heartbeats(&this, metrics.clone(), driver.clone(), &run)?;
@@ -259,6 +266,7 @@ impl Pipeline {
             this,
             instances,
             routes: event_wiring.routes,
+            notifier,
             tasks,
         })
     }

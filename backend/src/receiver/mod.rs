@@ -34,6 +34,7 @@ use crate::common::shutdown::Grace;
 use crate::common::time::now_ns;
 use crate::hub::Update;
 use crate::metrics::StageStats;
+use crate::notify::NotifierHandle;
 use crate::spill::Spill;
 use crate::store::SharedStore;
 
@@ -63,14 +64,23 @@ pub struct Exit {
     pub spill: Spill,
 }
 
+/// Where the receiver's results go: the hub (or the links to the gateways),
+/// and the alert sinks.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub hub: mpsc::Sender<Update>,
+    pub notify: Option<NotifierHandle>,
+}
+
 pub async fn run(
     mut input: impl TickSource,
     store: SharedStore,
-    out: mpsc::Sender<Update>,
+    outputs: Outputs,
     limits: BufferLimits,
     all_stats: Stats,
     exit: Exit,
 ) {
+    let Outputs { hub: out, notify } = outputs;
     let Stats { receiver: stats, store: store_stats } = all_stats;
     let stats = &*stats;
     let mut writes = Writes::new(&store, stats, &store_stats, &exit);
@@ -112,6 +122,9 @@ pub async fn run(
                     writes.acknowledge();
                 }
                 stats.latency.record_ages(now_ns(), event_times);
+                if let Some(notify) = &notify {
+                    notify.offer(&output.alerts);
+                }
                 publish(output, &mut hub, &mut writes).await;
             }
             () = sleep_until(due), if due.is_some() => {}

@@ -153,7 +153,8 @@ fn start_with(store: SharedStore, exit: super::Exit) -> Started {
         receiver: Arc::new(StageStats::new(crate::common::Stage::Receiver)),
         store: Arc::new(StageStats::new(crate::common::Stage::Store)),
     };
-    let task = tokio::spawn(super::run(receiver_in, store, receiver_out, LIMITS, stats.clone(), exit));
+    let outputs = super::Outputs { hub: receiver_out, notify: None };
+    let task = tokio::spawn(super::run(receiver_in, store, outputs, LIMITS, stats.clone(), exit));
     (input, hub, task, stats)
 }
 
@@ -372,8 +373,8 @@ async fn kafka_batches_that_end_in_the_spill_are_not_committed() {
         receiver: Arc::new(StageStats::new(crate::common::Stage::Receiver)),
         store: Arc::new(StageStats::new(crate::common::Stage::Store)),
     };
-    let task =
-        tokio::spawn(super::run(receiver_in, store.clone(), receiver_out, LIMITS, stats, exit.clone()));
+    let outputs = super::Outputs { hub: receiver_out, notify: None };
+    let task = tokio::spawn(super::run(receiver_in, store.clone(), outputs, LIMITS, stats, exit.clone()));
     let committed = Arc::new(AtomicUsize::new(0));
     let batch_of = |step: u64| {
         let committed = Arc::clone(&committed);

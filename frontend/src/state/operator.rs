@@ -19,6 +19,8 @@ pub enum Action {
     /// Play a stored session again.
     Replay(ReplayRequest),
     StopReplay,
+    /// A test alert to every alert sink.
+    TestAlert,
 }
 
 /// What an action sends.
@@ -59,6 +61,7 @@ impl Action {
                 Call { method: "POST", path: "/api/v1/replay".to_owned(), body: Some(json(request)) }
             }
             Action::StopReplay => Call { method: "DELETE", path: "/api/v1/replay".to_owned(), body: None },
+            Action::TestAlert => Call { method: "POST", path: "/api/v1/alerts/test".to_owned(), body: None },
         }
     }
 }
@@ -134,6 +137,8 @@ mod tests {
         let sent: ReplayRequest =
             serde_json::from_str(&call.body.expect("a body").1).expect("a ReplayRequest");
         assert_eq!(sent, request);
+        let test = Action::TestAlert.call();
+        assert_eq!((test.method, test.path.as_str(), test.body), ("POST", "/api/v1/alerts/test", None));
         let stop = Action::StopReplay.call();
         assert_eq!((stop.method, stop.path.as_str(), stop.body), ("DELETE", "/api/v1/replay", None));
     }

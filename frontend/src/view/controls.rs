@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use marquee_shared::{FetchJob, FetchState, Imported, ReplayRequest, ReplayState, SimulationState};
+use marquee_shared::{
+    FetchJob, FetchState, Imported, ReplayRequest, ReplayState, SimulationState, TestAlertQueued,
+};
 
 use crate::api::{self, Body, Failure};
 use crate::state::Dashboard;
@@ -20,6 +22,7 @@ struct Ctx {
     job: RwSignal<Option<FetchJob>>,
     csv_status: RwSignal<String>,
     replay: RwSignal<ReplayState>,
+    test_alert: RwSignal<String>,
 }
 
 #[component]
@@ -31,6 +34,7 @@ pub fn Controls(dash: RwSignal<Dashboard>) -> impl IntoView {
         job: RwSignal::new(None),
         csv_status: RwSignal::new(String::new()),
         replay: RwSignal::new(ReplayState::Idle),
+        test_alert: RwSignal::new(String::new()),
     };
     // The last quarter of an hour, in the browser's time.
     let now = js_sys::Date::now();
@@ -159,6 +163,10 @@ pub fn Controls(dash: RwSignal<Dashboard>) -> impl IntoView {
             <p class="muted" data-testid="replay-status" data-state=move || replay_state_name(&ctx.replay.get())>
                 {move || describe_replay(&ctx.replay.get())}
             </p>
+            <div class="control-row">
+                <button class="btn" data-testid="test-alert" on:click=move |_| run(ctx, Action::TestAlert)>"Send test alert"</button>
+                <span class="muted" data-testid="test-alert-status">{move || ctx.test_alert.get()}</span>
+            </div>
             <Show when=move || ctx.asking.with(Option::is_some)>
                 <div class="token-prompt" data-testid="token-prompt" role="dialog" aria-label="Operator token">
                     <span>"This server needs the operator token."</span>
@@ -207,6 +215,11 @@ async fn call(action: &Action, token: Option<&str>, ctx: Ctx) -> Result<(), Fail
         Action::Import { .. } => {
             let imported: Imported = api::operate(method, &path, token, body).await?;
             ctx.csv_status.set(format!("imported {} rows for {}", imported.records, imported.symbol));
+            Ok(())
+        }
+        Action::TestAlert => {
+            let queued: TestAlertQueued = api::operate(method, &path, token, body).await?;
+            ctx.test_alert.set(format!("test alert queued for {}", queued.sinks.join(", ")));
             Ok(())
         }
         Action::Replay(_) | Action::StopReplay => {

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use marquee_shared::{Alert, AlertKind, Event, EventKind, Severity};
+use marquee_shared::{Alert, Event, EventKind};
 
 use super::live::LiveRows;
 use crate::chart::format_datetime;
@@ -18,6 +18,7 @@ pub fn AlertsFeed(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
     view! {
         <section class="panel feed alerts" data-testid="alerts-feed" aria-label="Alerts">
             <div class="panel-head"><h2 class="panel-title">"Alerts"</h2></div>
+            <super::sink_table::SinkTable dash=dash live=live />
             <ul class="feed-list">
                 <Show when=move || alerts.with(|a| a.is_empty())>
                     <li class="empty" data-testid="alerts-empty">"No alerts yet: they appear when a price jumps, volume spikes or RSI crosses 70/30."</li>
@@ -32,21 +33,8 @@ pub fn AlertsFeed(dash: RwSignal<Dashboard>, live: LiveRows) -> impl IntoView {
 
 #[component]
 fn AlertItem(alert: Alert) -> impl IntoView {
-    let severity = match alert.severity {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    };
-    let what = match alert.kind {
-        AlertKind::PriceJump => {
-            format!("price jump, z = {:+.1} (|z| ≥ {:.0})", alert.value, alert.threshold.abs())
-        }
-        AlertKind::VolumeSpike => {
-            format!("volume spike, {:.1}× the mean (≥ {:.0}×)", alert.value, alert.threshold)
-        }
-        AlertKind::RsiOverbought => format!("RSI {:.1} crossed above {:.0}", alert.value, alert.threshold),
-        AlertKind::RsiOversold => format!("RSI {:.1} crossed below {:.0}", alert.value, alert.threshold),
-    };
+    let severity = alert.severity.as_str();
+    let what = alert.describe();
     view! {
         <li class=format!("feed-item sev-{severity}") data-testid="alert-item">
             <span class="time">{clock(alert.ts)}</span>
@@ -98,8 +86,13 @@ fn EventItem(event: Event) -> impl IntoView {
             format!("replay of {} to {} at {speed}× started", format_datetime(*from), format_datetime(*to))
         }
         EventKind::ReplayFinished { played, reason } => format!("replay finished: {played} ticks ({reason})"),
+        EventKind::AlertUndelivered { sink, alert, attempts, reason } => format!(
+            "{}: alert not delivered to {sink} after {attempts} tries ({reason}): {}",
+            alert.symbol,
+            alert.describe()
+        ),
     };
-    let error = matches!(event.kind, EventKind::IngestError { .. });
+    let error = matches!(event.kind, EventKind::IngestError { .. } | EventKind::AlertUndelivered { .. });
     view! {
         <li class="feed-item" class:sev-warning=error data-testid="event-item">
             <span class="time">{clock(event.ts)}</span>

@@ -8,6 +8,7 @@ mod feeds;
 mod history;
 pub mod live;
 mod pipeline;
+mod sink_table;
 mod status;
 mod tape;
 mod watchlist;

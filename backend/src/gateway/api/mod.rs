@@ -16,6 +16,7 @@ pub(crate) mod market;
 pub(crate) mod params;
 mod replay;
 mod simulation;
+mod test_alert;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
@@ -38,6 +39,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/events", get(market::events))
         .route("/indicators/{symbol}", get(history::indicators))
         .route("/alerts", get(market::alerts))
+        .route("/alerts/test", operator(state, Role::Receiver, CONTROL_BODY, post(test_alert::send)))
         .route("/simulation", get(simulation::state))
         .route("/fetch/{job}", served_by(state, Role::Ingest, CONTROL_BODY, get(fetch::job)))
         .route("/fetch", operator(state, Role::Ingest, CONTROL_BODY, post(fetch::submit)))
