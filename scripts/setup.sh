@@ -76,6 +76,7 @@ setup_test() {
   setup_compose_check
   setup_k8s_check
   setup_notify_peers
+  setup_prometheus
 }
 
 # rdkafka's `cmake-build` compiles librdkafka: cmake and these headers.
@@ -185,6 +186,26 @@ setup_notify_peers() {
   if [ ! -x "$NOTIFY_VENV/bin/python" ] || ! "$NOTIFY_VENV/bin/python" -c 'import standardwebhooks, aiosmtpd, trustme' 2>/dev/null; then
     say "installing standardwebhooks, aiosmtpd and trustme (the alert sinks' test peers)"
     python_venv notify-peers "standardwebhooks==1.3.0 aiosmtpd==1.4.6 trustme==1.2.1"
+  fi
+}
+
+# Prometheus (Debian's package, unpacked rather than installed, so no
+# service starts): the test suite scrapes a running marquee with it and
+# checks every query of the Grafana dashboard (scripts/check-prometheus.py).
+PROMETHEUS_DIR="$TOOLS_DIR/prometheus"
+PROMETHEUS="$PROMETHEUS_DIR/usr/bin/prometheus"
+PROMTOOL="$PROMETHEUS_DIR/usr/bin/promtool"
+setup_prometheus() {
+  if [ ! -x "$PROMETHEUS" ] || [ ! -x "$PROMTOOL" ]; then
+    say "installing Prometheus (Debian package, unpacked: no service is started)"
+    as_root apt-get update -qq
+    local download
+    download="$(mktemp -d)"
+    (cd "$download" && apt-get download prometheus >/dev/null)
+    rm -rf "$PROMETHEUS_DIR"
+    mkdir -p "$PROMETHEUS_DIR"
+    dpkg-deb -x "$download"/prometheus_*.deb "$PROMETHEUS_DIR"
+    rm -rf "$download"
   fi
 }
 
