@@ -77,6 +77,7 @@ setup_test() {
   setup_k8s_check
   setup_notify_peers
   setup_prometheus
+  setup_openapi_check
 }
 
 # rdkafka's `cmake-build` compiles librdkafka: cmake and these headers.
@@ -206,6 +207,17 @@ setup_prometheus() {
     mkdir -p "$PROMETHEUS_DIR"
     dpkg-deb -x "$download"/prometheus_*.deb "$PROMETHEUS_DIR"
     rm -rf "$download"
+  fi
+}
+
+# The API contract is checked by tools independent of Marquee: the OpenAPI
+# document by openapi-spec-validator, the API against it by schemathesis
+# (scripts/check-openapi.py), the WebSocket frames by jsonschema.
+OPENAPI_VENV="$TOOLS_DIR/openapi-check"
+setup_openapi_check() {
+  if [ ! -x "$OPENAPI_VENV/bin/schemathesis" ] || ! "$OPENAPI_VENV/bin/python" -c 'import openapi_spec_validator, websockets, jsonschema' 2>/dev/null; then
+    say "installing schemathesis, openapi-spec-validator and websockets (to check the API contract)"
+    python_venv openapi-check "schemathesis==4.32.5 openapi-spec-validator==0.9.0 websockets==17.4"
   fi
 }
 

@@ -4,6 +4,7 @@ use crate::OhlcvBar;
 
 /// Indicator values after a closed bar; `None` until warmed up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Indicators {
     pub sma20: Option<f64>,
     pub sma50: Option<f64>,
@@ -20,6 +21,7 @@ pub struct Indicators {
 
 /// A closed bar with the indicators computed up to and including it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnalyzedBar {
     #[serde(flatten)]
     pub bar: OhlcvBar,
@@ -28,6 +30,7 @@ pub struct AnalyzedBar {
 
 /// What an anomaly alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     /// A tick's log return far outside the recent distribution (z-score).
@@ -52,6 +55,7 @@ impl AlertKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -71,6 +75,7 @@ impl Severity {
 
 /// An anomaly: `value` crossed `threshold` at event time `ts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub symbol: String,
     pub kind: AlertKind,
@@ -99,6 +104,7 @@ impl Alert {
 /// The body of `GET /api/v1/bars/{symbol}`: stored history (`1d`, intraday
 /// `1min`..`60min`) or bars built from live ticks (`1m`, `5m`, `15m`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum BarSeries {
     Live(Vec<AnalyzedBar>),
@@ -109,6 +115,7 @@ pub enum BarSeries {
 
 /// A stored bar with the indicators of its series up to and including it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatedBar {
     #[serde(flatten)]
     pub bar: crate::Bar,
@@ -117,6 +124,7 @@ pub struct IndicatedBar {
 
 /// Indicators at one closed bar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorPoint {
     pub start: i64,
     pub close: f64,
@@ -125,6 +133,7 @@ pub struct IndicatorPoint {
 
 /// The body of `GET /api/v1/indicators/{symbol}?interval=`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorSeries {
     pub symbol: String,
     /// As asked for: `1m`, `5m`, `15m` (live bars), `1d` (daily history) or

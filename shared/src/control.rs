@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where the live simulation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SimulationState {
     /// Fewer symbols are stored than the threshold: `have` of `need`.
@@ -37,11 +38,13 @@ impl SimulationState {
 
 /// The body of every REST error: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub error: ApiErrorBody,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     /// Stable, machine-readable, e.g. `unknown_symbol`.
     pub code: String,
@@ -50,12 +53,14 @@ pub struct ApiErrorBody {
 
 /// The body of `PUT /api/v1/simulation/speed`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpeedRequest {
     pub speed: f64,
 }
 
 /// The body of `POST /api/v1/replay`: the stored session to play again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplayRequest {
     /// The session's start: a date (`2026-12-07`), an RFC 3339 time or ns
     /// since the epoch.
@@ -64,6 +69,7 @@ pub struct ReplayRequest {
     pub to: String,
     /// How much faster than recorded (0.01 to 10000).
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(default = 1.0))]
     pub speed: f64,
 }
 
@@ -74,6 +80,7 @@ fn one() -> f64 {
 /// Where a replay started by an operator stands (`GET /api/v1/replay`).
 /// Times are ns since the epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ReplayState {
     /// None has been played since the server started.
@@ -87,6 +94,7 @@ pub enum ReplayState {
 /// The answer to `POST /api/v1/alerts/test`: the sinks a test alert was
 /// queued for (their delivery shows on `/metrics` and the dashboard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestAlertQueued {
     pub sinks: Vec<String>,
 }

@@ -5,6 +5,7 @@ use crate::Alert;
 /// Something that happened in the pipeline. Stored, served by
 /// `GET /api/v1/events` and carried by the event bus between stages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// Unique id (a UUID).
     pub id: String,
@@ -18,6 +19,7 @@ pub struct Event {
 
 /// The event types of DESIGN.md, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     SymbolDataLoaded {

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// How much history to fetch: Alpha Vantage's latest 100 bars, or all of it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutputSize {
     #[default]
@@ -20,6 +21,7 @@ impl OutputSize {
 
 /// Intraday bar sizes Alpha Vantage serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IntradayInterval {
     #[serde(rename = "1min")]
     OneMin,
@@ -55,6 +57,7 @@ impl IntradayInterval {
 
 /// The body of `POST /api/v1/fetch`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FetchRequest {
     pub symbols: Vec<String>,
     #[serde(default)]
@@ -70,6 +73,7 @@ pub struct FetchRequest {
 
 /// The answer to `POST /api/v1/import?symbol=X` (a CSV file of daily bars).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Imported {
     pub symbol: String,
     /// Daily bars stored.
@@ -81,6 +85,7 @@ pub struct Imported {
 
 /// A fetch job and where each of its symbols stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FetchJob {
     pub id: String,
     /// When it was accepted, ns since the epoch.
@@ -98,6 +103,7 @@ pub struct FetchJob {
 
 /// One symbol of a fetch job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FetchEntry {
     pub symbol: String,
     #[serde(flatten)]
@@ -105,6 +111,7 @@ pub struct FetchEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum FetchState {
     Queued,

@@ -4,6 +4,7 @@ use crate::{Latency, SimulationState};
 
 /// Coarse state of the whole system or of one stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Up,
@@ -13,6 +14,7 @@ pub enum Status {
 
 /// One pipeline stage's health and its measured counters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageHealth {
     pub name: String,
     pub status: Status,
@@ -62,6 +64,7 @@ pub struct StageHealth {
 
 /// An external service the pipeline needs (the store, a broker), as last checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dependency {
     pub name: String,
     pub status: Status,
@@ -73,6 +76,7 @@ pub struct Dependency {
 /// there is one; split across processes, every one sends a heartbeat a
 /// second and the gateways list them all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instance {
     /// Unique per process start.
     pub id: String,
@@ -93,6 +97,7 @@ pub struct Instance {
 
 /// The body of `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: Status,
     pub version: String,

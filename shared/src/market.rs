@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a symbol's stored data came from. Shown wherever the data is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DataSource {
     /// Fetched from Alpha Vantage.
@@ -44,6 +45,7 @@ impl DataSource {
 
 /// What is known about a listed company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Company {
     pub symbol: String,
     pub name: String,
@@ -59,6 +61,7 @@ pub struct Company {
 /// One stored OHLCV bar. `ts` is the bar's start, ns since the epoch, UTC
 /// (daily bars start at midnight UTC of their date).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bar {
     pub symbol: String,
     pub ts: i64,
@@ -72,6 +75,7 @@ pub struct Bar {
 
 /// One row of `GET /api/v1/symbols`: a stored symbol and where it stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SymbolSummary {
     pub symbol: String,
     pub name: Option<String>,
@@ -94,6 +98,7 @@ pub struct SymbolSummary {
 /// The body of `GET /api/v1/quotes/{symbol}`: the live price while the
 /// simulation streams the symbol, else the latest stored close.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     pub symbol: String,
     pub price: f64,
@@ -111,6 +116,7 @@ pub struct Quote {
 
 /// A symbol the pipeline knows, with where its data came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SymbolInfo {
     pub symbol: String,
     pub name: Option<String>,
@@ -123,6 +129,7 @@ pub struct SymbolInfo {
 
 /// Where a symbol's live ticks come from, shown on every tick's symbol.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Feed {
     /// Marquee's random walk.
@@ -146,6 +153,7 @@ impl Feed {
 
 /// Sizes of the bars Marquee builds from live ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BarInterval {
     #[serde(rename = "1m")]
     OneMinute,
@@ -186,6 +194,7 @@ impl BarInterval {
 /// since the epoch, UTC) the bar opened at; it covers `[start, start + interval)`
 /// in event time. `vwap` is Σ price·size / Σ size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OhlcvBar {
     pub symbol: String,
     pub interval: BarInterval,

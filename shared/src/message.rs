@@ -6,6 +6,7 @@ use crate::{Alert, AnalyzedBar, Event, Health, Metrics, SimulationState, SymbolI
 
 /// Everything the server sends on `/ws`, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Sent on connect (and after `lagged`): where everything stands. The
@@ -61,6 +62,7 @@ pub enum ServerMessage {
 
 /// Everything a client may send on `/ws`, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     Ping {
@@ -90,6 +92,7 @@ pub enum ClientMessage {
 
 /// A kind of stream message a client can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Ticks,
@@ -108,6 +111,7 @@ impl Channel {
 /// Which symbols a client gets: all but `except` of them, or only `symbols`
 /// of them (counts; a subscription names at most the server's limit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum SymbolSelection {
     All { except: u64 },
@@ -116,6 +120,7 @@ pub enum SymbolSelection {
 
 /// Machine-readable reason carried by [`ServerMessage::Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Not JSON, or JSON that is not a known client message.

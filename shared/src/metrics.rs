@@ -6,6 +6,7 @@ use crate::{Dependency, Instance, StageHealth};
 
 /// Percentiles of a latency histogram over a recent window, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Latency {
     pub p50_ms: f64,
     pub p95_ms: f64,
@@ -19,6 +20,7 @@ pub struct Latency {
 /// server: every rate is a counter's change over the measured interval,
 /// every latency comes from a histogram of recorded values.
 #[derive(Default, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
     /// When the figures were taken, ns since the epoch.
     pub ts: i64,
@@ -50,6 +52,7 @@ pub struct Metrics {
 
 /// An alert sink as measured for this sample: counters since it started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SinkFigures {
     /// The sink's name in the alerts config.
     pub name: String,
@@ -70,6 +73,7 @@ pub struct SinkFigures {
 
 /// How one delivery attempt went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryStatus {
     pub ok: bool,
     /// When, ns since the epoch.
@@ -82,6 +86,7 @@ pub struct DeliveryStatus {
 /// rates over the sample interval, and the feed latency (receipt time minus
 /// the venue's trade time) over the recent window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedFigures {
     /// `coinbase`, `binance`, `finnhub`, `alpaca`.
     pub venue: String,
@@ -105,6 +110,7 @@ pub struct FeedFigures {
 /// What happened at the gateway's edge since it started: counters, except
 /// the two gauges.
 #[derive(Default, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EdgeFigures {
     /// TCP connections open now, WebSockets included.
     pub connections: u64,

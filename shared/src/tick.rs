@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// so a consumer can detect gaps and drop duplicates. `change` and
 /// `change_pct` are relative to the symbol's reference (previous close).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tick {
     pub symbol: String,
     pub seq: u64,

@@ -166,8 +166,9 @@ async fn without_a_key_fetch_says_what_is_missing() {
         .send()
         .await
         .expect("post");
-    assert_eq!(response.status(), 503);
+    assert_eq!(response.status(), 409, "a feature without its key, not a server failure");
     let error: ApiError = response.json().await.expect("json");
+    assert_eq!(error.error.code, "no_api_key");
     assert!(error.error.message.contains("ALPHAVANTAGE_API_KEY"));
     app.stop().await.expect("clean stop");
 }

@@ -9,12 +9,23 @@ use super::extract::{Json, Path};
 use crate::gateway::AppState;
 use crate::ingest::fetch::SubmitError;
 
+/// Fetch symbols from Alpha Vantage in the background.
+#[utoipa::path(post, path = "/api/v1/fetch", operation_id = "fetch_submit", tag = "ingest", security(("operator" = [])),
+    request_body = FetchRequest,
+    responses((status = 202, description = "The job, queued", body = FetchJob),
+        (status = 422, description = "`bad_request`", body = marquee_shared::ApiError),
+        (status = 429, description = "`busy`: too many jobs waiting", body = marquee_shared::ApiError),
+        (status = 409, description = "`no_api_key`: the server has no Alpha Vantage key", body = marquee_shared::ApiError),
+        (status = 503, description = "`unavailable`: the fetcher has stopped (shutdown)", body = marquee_shared::ApiError)))]
 pub async fn submit(
     State(state): State<AppState>,
     Json(request): Json<FetchRequest>,
 ) -> Result<(StatusCode, Json<FetchJob>), ApiError> {
+    // Not a failure of the server: a feature this one was not given a key for.
     let Some(fetch) = &state.fetch else {
-        return Err(ApiError::unavailable(
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_api_key",
             "fetching needs an Alpha Vantage API key: set ALPHAVANTAGE_API_KEY and restart",
         ));
     };
@@ -31,6 +42,11 @@ pub async fn submit(
     }
 }
 
+/// A fetch job's progress.
+#[utoipa::path(get, path = "/api/v1/fetch/{job}", operation_id = "fetch_job", tag = "ingest",
+    params(("job" = String, Path, description = "The id `POST /api/v1/fetch` answered")),
+    responses((status = 200, body = FetchJob),
+        (status = 404, description = "`unknown_job`", body = marquee_shared::ApiError)))]
 pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<FetchJob>, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_job", format!("no fetch job {id:?}"));
     if id.len() > 64 {

@@ -58,11 +58,17 @@ impl Series {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BarParams {
+    /// `1m`, `5m`, `15m` (live bars), `1d` (daily history) or `1min` to `60min` (fetched intraday).
     pub(crate) interval: Option<String>,
+    /// The window's start: a date (`2024-05-01`), an RFC 3339 time or ns since the epoch.
     pub(crate) from: Option<String>,
+    /// The window's end, the same way.
     pub(crate) to: Option<String>,
+    /// Bars at most (1 to 5000).
+    #[param(minimum = 1)]
     pub(crate) limit: Option<usize>,
     /// For stored series: add indicators, equal to those over the whole series.
     #[serde(default)]
@@ -91,6 +97,11 @@ impl Window {
     }
 }
 
+/// A window of a symbol's bars: stored daily or intraday history (with
+/// indicators on request), or bars built from live ticks.
+#[utoipa::path(get, path = "/api/v1/bars/{symbol}", tag = "history", params(super::market::SymbolPath, BarParams),
+    responses((status = 200, description = "Bars, oldest first", body = BarSeries),
+        (status = 404, description = "`unknown_symbol`", body = marquee_shared::ApiError)))]
 pub async fn bars(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -121,6 +132,10 @@ pub async fn bars(
 }
 
 /// Indicators at every bar of a window of any series, and the latest.
+#[utoipa::path(get, path = "/api/v1/indicators/{symbol}", tag = "history",
+    params(super::market::SymbolPath, BarParams),
+    responses((status = 200, body = IndicatorSeries),
+        (status = 404, description = "`unknown_symbol`", body = marquee_shared::ApiError)))]
 pub async fn indicators(
     State(state): State<AppState>,
     Path(raw): Path<String>,

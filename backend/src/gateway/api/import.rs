@@ -10,8 +10,10 @@ use super::extract::{self, Bytes, Json, Query};
 use crate::gateway::AppState;
 use crate::ingest::{self, ImportError};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
+    /// The symbol the bars belong to.
     pub(crate) symbol: Option<String>,
     /// Replace the symbol's bars from another source (see `ingest::sources`).
     #[serde(default)]
@@ -20,6 +22,12 @@ pub struct ImportParams {
 
 /// The body is read once, within [`super::IMPORT_BODY`], and parsed where it
 /// lies: checking it is UTF-8 does not copy it.
+/// Store a CSV of daily bars (`date,open,high,low,close,volume`), all rows or none.
+#[utoipa::path(post, path = "/api/v1/import", operation_id = "import_csv", tag = "ingest", security(("operator" = [])), params(ImportParams),
+    request_body(content = String, content_type = "text/csv", description = "UTF-8, at most 16 MiB"),
+    responses((status = 200, body = Imported),
+        (status = 409, description = "`mixed_sources`: another real source without `replace=true`", body = marquee_shared::ApiError),
+        (status = 422, description = "`bad_csv`, naming the line", body = marquee_shared::ApiError)))]
 pub async fn import(
     State(state): State<AppState>,
     Query(params): Query<ImportParams>,

@@ -13,6 +13,8 @@ use crate::gateway::AppState;
 
 /// Stored symbols and the feeds' symbols, each with where its ticks come
 /// from; the price is live once ticks stream.
+#[utoipa::path(get, path = "/api/v1/symbols", tag = "market",
+    responses((status = 200, description = "Every symbol, by name", body = Vec<SymbolSummary>)))]
 pub async fn symbols(State(state): State<AppState>) -> Result<Json<Vec<SymbolSummary>>, ApiError> {
     let mut symbols = state.store.symbols().await?;
     let live: HashMap<String, Tick> =
@@ -50,6 +52,9 @@ pub async fn symbols(State(state): State<AppState>) -> Result<Json<Vec<SymbolSum
     Ok(Json(symbols))
 }
 
+/// A symbol's latest price: live once ticks stream, else its latest stored close.
+#[utoipa::path(get, path = "/api/v1/quotes/{symbol}", tag = "market", params(SymbolPath),
+    responses((status = 200, body = Quote), (status = 404, description = "`unknown_symbol`", body = marquee_shared::ApiError)))]
 pub async fn quote(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<Quote>, ApiError> {
     let symbol = params::symbol(&raw)?;
     let stored = state.store.symbols().await?.into_iter().find(|s| s.symbol == symbol);
@@ -81,6 +86,9 @@ pub async fn quote(State(state): State<AppState>, Path(raw): Path<String>) -> Re
     Ok(Json(quote))
 }
 
+/// Anomaly alerts (price jumps, volume spikes, RSI crossings), newest first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "market", params(LimitParams),
+    responses((status = 200, body = Vec<Alert>)))]
 pub async fn alerts(
     State(state): State<AppState>,
     Query(query): Query<LimitParams>,
@@ -89,6 +97,9 @@ pub async fn alerts(
     Ok(Json(state.store.recent_alerts(limit).await?))
 }
 
+/// A symbol's company overview.
+#[utoipa::path(get, path = "/api/v1/companies/{symbol}", tag = "market", params(SymbolPath),
+    responses((status = 200, body = Company), (status = 404, description = "`unknown_symbol`", body = marquee_shared::ApiError)))]
 pub async fn company(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -98,11 +109,26 @@ pub async fn company(
     company.map(Json).ok_or_else(|| ApiError::unknown_symbol(&symbol))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LimitParams {
+    /// How many, newest first (default and maximum depend on the endpoint).
+    #[param(minimum = 1)]
     pub(crate) limit: Option<usize>,
 }
 
+/// A symbol in the path: 1 to 24 of `A-Z 0-9 . - :`, any case.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code, reason = "read by the OpenAPI document only")]
+pub struct SymbolPath {
+    /// e.g. `AAPL`, `BTC-USD`, `BINANCE:BTCUSDT`.
+    symbol: String,
+}
+
+/// A symbol's latest stored ticks, newest first.
+#[utoipa::path(get, path = "/api/v1/ticks/{symbol}", tag = "market", params(SymbolPath, LimitParams),
+    responses((status = 200, body = Vec<Tick>), (status = 404, description = "`unknown_symbol`", body = marquee_shared::ApiError)))]
 pub async fn ticks(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -117,6 +143,9 @@ pub async fn ticks(
     Ok(Json(ticks))
 }
 
+/// Pipeline events, newest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "market", params(LimitParams),
+    responses((status = 200, body = Vec<Event>)))]
 pub async fn events(
     State(state): State<AppState>,
     Query(query): Query<LimitParams>,

@@ -13,6 +13,7 @@ pub(crate) mod history;
 pub(crate) mod import;
 mod limit;
 pub(crate) mod market;
+pub mod openapi;
 pub(crate) mod params;
 mod replay;
 mod simulation;
@@ -31,6 +32,8 @@ use crate::config::Role;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/ws-schema.json", get(openapi::ws_schema))
         .route("/symbols", get(market::symbols))
         .route("/quotes/{symbol}", get(market::quote))
         .route("/bars/{symbol}", get(history::bars))

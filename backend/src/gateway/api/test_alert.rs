@@ -10,6 +10,10 @@ use super::ApiError;
 use super::extract::Json;
 use crate::gateway::AppState;
 
+/// A test alert to every alert sink, past its rules and cooldown.
+#[utoipa::path(post, path = "/api/v1/alerts/test", operation_id = "send_test_alert", tag = "alerts", security(("operator" = [])),
+    responses((status = 202, description = "Queued at these sinks", body = TestAlertQueued),
+        (status = 409, description = "`no_sinks`: no --alerts-config", body = marquee_shared::ApiError)))]
 pub async fn send(State(state): State<AppState>) -> Result<(StatusCode, Json<TestAlertQueued>), ApiError> {
     let Some(notifier) = &state.notifier else {
         return Err(ApiError::new(

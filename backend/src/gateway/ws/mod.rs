@@ -56,6 +56,13 @@ pub struct Settings {
     pub max_subscriptions: usize,
 }
 
+/// The WebSocket (JSON messages: `/api/v1/ws-schema.json`).
+#[utoipa::path(get, path = "/ws", operation_id = "websocket", tag = "stream",
+    responses((status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "`not_websocket`: not a WebSocket handshake", body = marquee_shared::ApiError),
+        (status = 403, description = "`forbidden_origin`", body = marquee_shared::ApiError),
+        (status = 426, description = "`not_websocket`: the connection cannot be upgraded", body = marquee_shared::ApiError),
+        (status = 503, description = "`too_many_connections` (with `Retry-After`)", body = marquee_shared::ApiError)))]
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     peer: Option<Extension<Peer>>,
