@@ -4,9 +4,10 @@
 //! it, and streams a BTC-USD trade every 100 ms (a gentle walk around
 //! 60,000, fractional sizes, the current time) for ten minutes. It prints
 //! one JSON line `{"url": ...}` on stdout and stops on Ctrl+C or SIGTERM
-//! (or when its stdin closes).
+//! (or when its stdin closes). `--port N` listens on N (to come back where
+//! it was, for the browser test of a venue that stops and returns).
 //!
-//!     cargo run -p marquee --example fake_coinbase
+//!     cargo run -p marquee --example fake_coinbase [-- --port N]
 
 #[path = "../tests/api/fake_venue.rs"]
 #[allow(dead_code, reason = "the tests use more of it than the program does")]
@@ -38,6 +39,11 @@ fn script(_connection: usize) -> Vec<Step> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let venue = FakeVenue::start(Arc::new(script) as Script).await;
+    let args: Vec<String> = std::env::args().collect();
+    let port = match args.iter().position(|a| a == "--port") {
+        Some(at) => args.get(at + 1).and_then(|p| p.parse().ok()).expect("--port takes a port number"),
+        None => 0,
+    };
+    let venue = FakeVenue::start_on(port, Arc::new(script) as Script).await;
     program::announce_and_serve(serde_json::json!({ "url": venue.url() })).await;
 }

@@ -16,8 +16,9 @@ export interface FakeCoinbase {
   close(): Promise<void>;
 }
 
-/** Starts the fake; resolves once it has printed where it listens. */
-export async function startFakeCoinbase(): Promise<FakeCoinbase> {
-  const fake = await startProgram<{ url: string }>(program);
+/** Starts the fake (on `port`, to come back where it was); resolves once it
+ * has printed where it listens. */
+export async function startFakeCoinbase(port?: number): Promise<FakeCoinbase> {
+  const fake = await startProgram<{ url: string }>(program, port ? ['--port', String(port)] : []);
   return { url: fake.started.url, close: fake.close };
 }

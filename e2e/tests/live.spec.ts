@@ -2,7 +2,8 @@
 // (local) Coinbase feed beside the simulation. The feed's symbol is labelled
 // "Live · Coinbase", the demo symbols "Simulated", its price and seq move
 // with the venue's trades, and the pipeline panel lists the feed as a
-// connected dependency with its counts.
+// connected dependency with its counts; when the venue stops, the feed says
+// it is reconnecting, and once the venue is back it is live again.
 import * as path from 'node:path';
 
 import { expect, test } from '@playwright/test';
@@ -16,7 +17,7 @@ const artifacts = path.join(__dirname, '..', 'artifacts');
 test('trades from a venue stream beside the simulation, labelled live, with the feed on the pipeline panel', async ({
   page,
 }) => {
-  const venue = await startFakeCoinbase();
+  let venue = await startFakeCoinbase();
   const server = new MarqueeProcess({
     args: ['--source', 'simulation', '--source', 'coinbase:BTC-USD', '--coinbase-url', venue.url],
   });
@@ -51,6 +52,21 @@ test('trades from a venue stream beside the simulation, labelled live, with the 
     await expect(row.getByTestId('feed-reconnects')).toHaveText('0');
     await expect(row.getByTestId('feed-latency')).toHaveText(/^\d+\.\d\/\d+$/);
     await page.screenshot({ path: path.join(artifacts, 'live-coinbase-1440x900.png') });
+
+    // The venue stops: the feed says it is reconnecting.
+    const port = Number(new URL(venue.url).port);
+    await venue.close();
+    await expect(row).toHaveAttribute('data-status', 'degraded', { timeout: 15_000 });
+    await expect(row.getByTestId('feed-state')).toHaveText(/^reconnecting \(attempt \d+\)$/);
+    await expect(feed).toHaveAttribute('title', /^Coinbase: reconnecting \(attempt \d+\)/);
+    await expect(btc.getByTestId('row-feed')).toHaveText('Live · Coinbase');
+    // Back on the same address: live again, trades moving, one reconnect more.
+    venue = await startFakeCoinbase(port);
+    await expect(row).toHaveAttribute('data-status', 'up', { timeout: 20_000 });
+    await expect(row.getByTestId('feed-state')).toHaveText('connected');
+    await expect.poll(async () => Number(await row.getByTestId('feed-reconnects').innerText())).toBeGreaterThanOrEqual(1);
+    const resumed = await seq();
+    await expect.poll(seq, { timeout: 10_000 }).toBeGreaterThan(resumed + 5);
   } finally {
     await server.stop();
     await venue.close();

@@ -181,8 +181,8 @@ export interface Program<T> {
 }
 
 /** Starts `program`; resolves once it has printed where it listens. */
-export async function startProgram<T>(program: string): Promise<Program<T>> {
-  const child: ChildProcess = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startProgram<T>(program: string, args: string[] = []): Promise<Program<T>> {
+  const child: ChildProcess = spawn(program, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const started = await new Promise<T>((resolve, reject) => {
     child.once('error', (err) => reject(new Error(`cannot run ${program}: ${err.message}`)));
     child.once('exit', (code) => reject(new Error(`${program} exited (${code}) before it listened`)));

@@ -78,7 +78,12 @@ pub struct FakeVenue {
 
 impl FakeVenue {
     pub async fn start(script: Script) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_on(0, script).await
+    }
+
+    /// On `port` of 127.0.0.1 (0: any free one).
+    pub async fn start_on(port: u16, script: Script) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let seen = Arc::new(Seen::default());
         let server = serve(listener, Arc::clone(&script), Arc::clone(&seen));

@@ -40,10 +40,12 @@ fn row(feed: FeedFigures) -> impl IntoView {
         Status::Down => "down",
     };
     let latency = feed.latency.map_or("–".to_owned(), |l| format!("{:.1}/{:.0}", l.p50_ms, l.p99_ms));
+    // "reconnecting (attempt 3)" of "reconnecting (attempt 3): the venue answered HTTP 503".
+    let state = feed.state.split(": ").next().unwrap_or_default().to_owned();
     view! {
         <tr class=format!("stage-{status}") data-testid="feed-row" data-venue=feed.venue.clone() data-status=status
             title=format!("{}; {:.1} messages/s", feed.state, feed.messages_per_s)>
-            <th scope="row"><span class="dot"></span>{feed.venue.clone()}</th>
+            <th scope="row"><span class="dot"></span>{feed.venue.clone()}<small class="name" data-testid="feed-state">{state}</small></th>
             <td class="num" data-testid="feed-trades-rate">{format!("{:.1}", feed.trades_per_s)}</td>
             <td class="num" data-testid="feed-reconnects">{feed.reconnects}</td>
             <td class="num">{format!("{} ({})", feed.gaps, feed.missed)}</td>
