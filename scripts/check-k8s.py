@@ -106,13 +106,15 @@ def problems(objects, known_env, partitions, statuses):
             found.append(f"{name}: schema: {'/'.join(str(p) for p in error.path)}: {error.message}")
         except kubernetes_validate.SchemaNotFoundError as error:
             found.append(f"{name}: no schema: {error}")
-    config = {}
+    config_maps = {}
     for obj in objects:
         if obj["kind"] == "ConfigMap":
-            config.update(obj.get("data") or {})
+            config_maps[obj["metadata"]["name"]] = obj.get("data") or {}
             for key in obj.get("data") or {}:
                 if key.startswith("MARQUEE_") and key not in known_env:
                     found.append(f"ConfigMap/{obj['metadata']['name']}: {key} is not read by marquee")
+                if SECRET_LIKE.search(key):
+                    found.append(f"ConfigMap/{obj['metadata']['name']}: {key} is a secret: keep it in a Secret")
     deployments = [o for o in objects if o["kind"] == "Deployment"]
     pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"].get("labels", {}) for d in deployments}
     roles = {}
@@ -134,7 +136,10 @@ def problems(objects, known_env, partitions, statuses):
                     found.append(f"{name}: sets {var}, which marquee does not read")
                 if SECRET_LIKE.search(var) and "value" in entry:
                     found.append(f"{name}: {var} is written in the manifest, not taken from a Secret")
-            has = set(env) | set(config)
+            # What the container really gets: its env and the ConfigMaps it names.
+            has = set(env)
+            for source in c.get("envFrom") or []:
+                has |= set(config_maps.get((source.get("configMapRef") or {}).get("name"), {}))
             for var in ("MARQUEE_KAFKA_BROKERS", "MARQUEE_MONGODB_URL", "MARQUEE_CLUSTER_SECRET",
                         "MARQUEE_OPERATOR_TOKEN", "MARQUEE_ADVERTISE_URL"):
                 if var not in has:
@@ -145,10 +150,14 @@ def problems(objects, known_env, partitions, statuses):
                     found.append(f"{name}: no cpu and memory {kind}")
             for probe in ("readinessProbe", "livenessProbe"):
                 path = ((c.get(probe) or {}).get("httpGet") or {}).get("path")
+                # Liveness must hold while an engine is down (200 always); readiness may say 503.
+                allowed = (200,) if probe == "livenessProbe" else (200, 503)
                 if path is None:
                     found.append(f"{name}: no HTTP {probe}")
-                elif statuses.get(path) not in (200, 503):
+                elif statuses.get(path) not in allowed:
                     found.append(f"{name}: its {probe} asks {path}, which marquee answers {statuses.get(path)}")
+                elif probe == "livenessProbe" and path != "/health/live":
+                    found.append(f"{name}: liveness on {path} restarts pods whenever an engine is down: use /health/live")
     for role in ROLES - set(roles):
         found.append(f"no Deployment runs the {role} role")
     if "receiver" in roles and roles["receiver"]["spec"].get("replicas", 1) != partitions:
@@ -186,6 +195,10 @@ def self_test(objects, known_env, partitions, statuses):
         "a probe on a missing route": lambda o: container(o, "gateway")["livenessProbe"]["httpGet"].update(
             path="/healthz"),
         "no limits": lambda o: container(o, "receiver")["resources"].pop("limits"),
+        "liveness on /health": lambda o: container(o, "driver")["livenessProbe"]["httpGet"].update(path="/health"),
+        "no envFrom of the engines": lambda o: container(o, "gateway").pop("envFrom"),
+        "a secret in the ConfigMap": lambda o: next(x for x in o if x["kind"] == "ConfigMap")["data"].update(
+            MARQUEE_CLUSTER_SECRET="hunter2"),
         "receivers not matching the partitions": lambda o: deployment(o, "receiver")["spec"].update(replicas=5),
         "two drivers": lambda o: deployment(o, "driver")["spec"].update(replicas=2),
         "a Service selecting nothing": lambda o: next(

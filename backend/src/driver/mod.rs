@@ -159,7 +159,7 @@ impl Driver {
             () = running => {}
             () = shutdown.cancelled() => {}
         }
-        self.end_replay("shut down").await;
+        self.end_replay("shut down", false).await;
         if self.controller.is_ticking() {
             let stopped = self.events.emit(EventKind::SimulationStopped { reason: "shutdown".into() });
             if tokio::time::timeout(STOP_EVENT_WAIT, stopped).await.is_err() {
@@ -198,7 +198,7 @@ impl Driver {
                 }
                 Err(broadcast::error::RecvError::Closed) => self.bus = None,
             },
-            played = replaying::finished(&mut self.replay) => self.replay_ended(played).await,
+            played = replaying::finished(&mut self.replay) => self.replay_ended(played, true).await,
             Some((command, reply)) = self.commands.recv() => {
                 let result = self.on_command(command).await;
                 if reply.send(result).is_err() {

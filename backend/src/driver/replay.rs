@@ -61,7 +61,12 @@ pub async fn run(
     let Session { spec, known, skip } = session;
     let mut played = Played::default();
     let newest = loop {
-        match store.last_ticks().await {
+        // A store that hangs does not hold a stop.
+        let read = tokio::select! {
+            () = stop.cancelled() => return stopped(played),
+            read = store.last_ticks() => read,
+        };
+        match read {
             Ok(ticks) => break newest_per_symbol(ticks.into_iter().chain(known.iter().cloned())),
             Err(err) => tracing::warn!(%err, "cannot read where each symbol's seq stands; trying again"),
         }
@@ -74,7 +79,11 @@ pub async fn run(
     let mut after = None;
     loop {
         let page = TickPage { from: spec.from, to: spec.to, after: after.clone(), limit: PAGE };
-        let ticks = match store.ticks_between(page).await {
+        let read = tokio::select! {
+            () = stop.cancelled() => return ended(played, &replayer, "stopped"),
+            read = store.ticks_between(page) => read,
+        };
+        let ticks = match read {
             Ok(ticks) => ticks,
             Err(err) => {
                 tracing::warn!(%err, "cannot read the session; trying again");

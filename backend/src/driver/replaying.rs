@@ -36,6 +36,12 @@ impl Driver {
         if self.replay.is_some() {
             return Err(Refusal::Replaying.into());
         }
+        // What is recorded by now: the replay's own ticks (stamped from now
+        // on) must never be read back into it.
+        let spec = ReplaySpec { to: spec.to.min(crate::common::time::now_ns()), ..spec };
+        if spec.from > spec.to {
+            return Err(Refusal::NothingToReplay.into());
+        }
         let first = TickPage { from: spec.from, to: spec.to, after: None, limit: 1 };
         if self.store.ticks_between(first).await?.is_empty() {
             return Err(Refusal::NothingToReplay.into());
@@ -86,21 +92,22 @@ impl Driver {
         if self.replay.is_none() {
             return Err(Refusal::NoReplay.into());
         }
-        self.end_replay("stopped by the operator").await;
+        self.end_replay("stopped by the operator", true).await;
         Ok(())
     }
 
-    /// Stops the replay playing, if one is, and waits for it.
-    pub(super) async fn end_replay(&mut self, reason: &str) {
+    /// Stops the replay playing, if one is, and waits for it; `resume`: the
+    /// simulation goes on after it (not at shutdown).
+    pub(super) async fn end_replay(&mut self, reason: &str, resume: bool) {
         let Some(playing) = self.replay.as_mut() else { return };
         playing.stop.cancel();
         let played = finished(&mut self.replay).await;
-        self.replay_ended(Played { reason: reason.to_owned(), ..played }).await;
+        self.replay_ended(Played { reason: reason.to_owned(), ..played }, resume).await;
     }
 
     /// After a replay: its figures are published, and the simulation (if
-    /// it was on) goes on after the replay's seqs.
-    pub(super) async fn replay_ended(&mut self, played: Played) {
+    /// it was on, and `resume`) goes on after the replay's seqs.
+    pub(super) async fn replay_ended(&mut self, played: Played, resume: bool) {
         let Some(Replaying { spec, .. }) = self.replay.take() else { return };
         tracing::info!(played = played.played, reason = %played.reason, "replay ended");
         self.stopped_at.extend(played.positions);
@@ -111,7 +118,14 @@ impl Driver {
             played: played.played,
             reason: played.reason.clone(),
         });
-        self.events.emit(EventKind::ReplayFinished { played: played.played, reason: played.reason }).await;
+        let finished =
+            self.events.emit(EventKind::ReplayFinished { played: played.played, reason: played.reason });
+        if tokio::time::timeout(super::STOP_EVENT_WAIT, finished).await.is_err() {
+            tracing::warn!("the replay's end was not stored in time");
+        }
+        if !resume {
+            return;
+        }
         if self.settings.simulate && self.controller.is_started() && self.walk.is_none() {
             let symbols = match self.store.symbols().await {
                 Ok(symbols) => self.usable(symbols).await,

@@ -53,7 +53,9 @@ fn wait(value: &str, now: i64) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let at = jiff::fmt::rfc2822::parse(value.trim()).ok()?.timestamp().as_nanosecond();
-    Some(Duration::from_nanos(u64::try_from(at.saturating_sub(i128::from(now))).unwrap_or(0)))
+    let wait = at.saturating_sub(i128::from(now));
+    // A date past: at once; one beyond what a u64 of ns holds: as long as allowed.
+    Some(Duration::from_nanos(if wait <= 0 { 0 } else { u64::try_from(wait).unwrap_or(u64::MAX) }))
 }
 
 /// A request error in words, without its URL.

@@ -77,6 +77,7 @@ pub fn spawn(
             dashboard: config.dashboard.clone(),
             stats: Arc::clone(&stats),
             events: events.clone(),
+            timeout: config.timeout,
         };
         tasks.spawn(worker.run(pending, shutdown.clone()));
         sinks.push(Entry { rules: sink.rules.clone(), queue, stats });
@@ -155,13 +156,14 @@ async fn dispatch(
         let now = now_ns();
         for alert in batch {
             for (sink, cooldown) in sinks.iter().zip(cooldowns.iter_mut()) {
-                if !sink.rules.admits(&alert) || !cooldown.pass(&alert, sink.rules.cooldown, now) {
+                if !sink.rules.admits(&alert) || !cooldown.ready(&alert, sink.rules.cooldown, now) {
                     continue;
                 }
-                if let Err(mpsc::error::TrySendError::Full(_)) =
-                    sink.queue.try_send(Delivery { alert: alert.clone(), test: false })
-                {
-                    sink.stats.dropped(1);
+                // Cools down only once queued: a dropped alert does not hold back the next.
+                match sink.queue.try_send(Delivery { alert: alert.clone(), test: false }) {
+                    Ok(()) => cooldown.record(&alert, sink.rules.cooldown, now),
+                    Err(mpsc::error::TrySendError::Full(_)) => sink.stats.dropped(1),
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
                 }
             }
         }

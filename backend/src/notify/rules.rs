@@ -52,13 +52,24 @@ impl Cooldown {
     /// True (and remembered) when the alert may go out at `now` (ns): none
     /// of its symbol and kind went out within `cooldown`.
     pub fn pass(&mut self, alert: &Alert, cooldown: Duration, now: i64) -> bool {
-        let span = i64::try_from(cooldown.as_nanos()).unwrap_or(i64::MAX);
-        let key = (alert.symbol.clone(), alert.kind);
-        if let Some(last) = self.sent.get(&key)
-            && now.saturating_sub(*last) < span
-        {
+        if !self.ready(alert, cooldown, now) {
             return false;
         }
+        self.record(alert, cooldown, now);
+        true
+    }
+
+    /// Whether the alert may go out at `now`, without remembering it.
+    pub fn ready(&self, alert: &Alert, cooldown: Duration, now: i64) -> bool {
+        let span = i64::try_from(cooldown.as_nanos()).unwrap_or(i64::MAX);
+        let key = (alert.symbol.clone(), alert.kind);
+        self.sent.get(&key).is_none_or(|last| now.saturating_sub(*last) >= span)
+    }
+
+    /// The alert went out at `now`: its symbol and kind cool down from here.
+    pub fn record(&mut self, alert: &Alert, cooldown: Duration, now: i64) {
+        let span = i64::try_from(cooldown.as_nanos()).unwrap_or(i64::MAX);
+        let key = (alert.symbol.clone(), alert.kind);
         if self.sent.len() >= REMEMBERED {
             self.sent.retain(|_, last| now.saturating_sub(*last) < span);
             if self.sent.len() >= REMEMBERED {
@@ -70,7 +81,6 @@ impl Cooldown {
             }
         }
         self.sent.insert(key, now);
-        true
     }
 
     pub fn len(&self) -> usize {

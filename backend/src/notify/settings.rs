@@ -155,10 +155,15 @@ fn parse(
     listen: std::net::SocketAddr,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<NotifyConfig, String> {
-    let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+    // The message without the offending line: a secret written where it does not belong stays out of it.
+    let file: File = toml::from_str(text).map_err(|e| {
+        let before = e.span().and_then(|span| text.get(..span.start)).unwrap_or_default();
+        let line = before.lines().count().max(1);
+        format!("line {line}: {}", e.message())
+    })?;
     let defaults = NotifyConfig::default();
     let policy = RetryPolicy {
-        attempts: file.delivery.attempts.unwrap_or(defaults.policy.attempts).clamp(1, 100),
+        attempts: file.delivery.attempts.unwrap_or(defaults.policy.attempts).clamp(1, 20),
         first: duration(file.delivery.backoff_first.as_deref(), defaults.policy.first)?,
         max: duration(file.delivery.backoff_max.as_deref(), defaults.policy.max)?,
     };
@@ -168,28 +173,24 @@ fn parse(
     }
     let dashboard = file.dashboard_url.unwrap_or_else(|| format!("http://{listen}/"));
     let base = path.parent().unwrap_or(Path::new("."));
+    let timeout = duration(file.delivery.timeout.as_deref(), defaults.timeout)?;
     let mut sinks: Vec<SinkConfig> = Vec::new();
     for sink in file.sink {
         let name = sink.name.trim().to_owned();
         if name.is_empty() || sinks.iter().any(|s| s.name == name) {
             return Err(format!("every sink needs a name of its own, got {:?}", sink.name));
         }
-        let built = build(&sink, base, env).map_err(|why| format!("sink {name:?}: {why}"))?;
+        let built = build(&sink, base, env, timeout).map_err(|why| format!("sink {name:?}: {why}"))?;
         sinks.push(SinkConfig { name, rules: built.0, transport: built.1 });
     }
-    Ok(NotifyConfig {
-        sinks,
-        dashboard,
-        policy,
-        queue,
-        timeout: duration(file.delivery.timeout.as_deref(), defaults.timeout)?,
-    })
+    Ok(NotifyConfig { sinks, dashboard, policy, queue, timeout })
 }
 
 fn build(
     sink: &SinkFile,
     base: &Path,
     env: &dyn Fn(&str) -> Option<String>,
+    timeout: Duration,
 ) -> Result<(Rules, Transport), String> {
     let rules = Rules {
         min_severity: sink.min_severity.unwrap_or(Severity::Warning),
@@ -198,6 +199,13 @@ fn build(
         cooldown: duration(sink.cooldown.as_deref(), Rules::default().cooldown)?,
     };
     let secret = |var: &str| -> Result<Secret, String> {
+        if var.is_empty() || !var.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+            // Not repeated: a value here is likely the secret itself.
+            return Err(
+                "url_env, secret_env and password_env name an environment variable (A-Z, 0-9, _), not its value"
+                    .into(),
+            );
+        }
         env(var)
             .filter(|v| !v.trim().is_empty())
             .map(Secret::new)
@@ -213,7 +221,7 @@ fn build(
             let key = SigningKey::parse(secret(var)?.expose()).map_err(|why| format!("{var}: {why}"))?;
             Transport::Webhook { url, key }
         }
-        Kind::Email => Transport::Email(Box::new(Email::new(smtp(sink, base, &secret)?)?)),
+        Kind::Email => Transport::Email(Box::new(Email::new(smtp(sink, base, &secret, timeout)?)?)),
     };
     Ok((rules, transport))
 }
@@ -222,6 +230,7 @@ fn smtp(
     sink: &SinkFile,
     base: &Path,
     secret: &dyn Fn(&str) -> Result<Secret, String>,
+    timeout: Duration,
 ) -> Result<SmtpSettings, String> {
     let host = sink.smtp_host.clone().ok_or("an email sink needs smtp_host")?;
     let starttls = match sink.tls.as_deref().unwrap_or("starttls") {
@@ -264,7 +273,7 @@ fn smtp(
         password,
         from: mailbox(sink.from.as_deref().ok_or("an email sink needs from")?)?,
         to,
-        timeout: Duration::from_secs(30),
+        timeout,
     })
 }
 

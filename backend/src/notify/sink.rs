@@ -60,7 +60,12 @@ pub struct Worker {
     pub dashboard: String,
     pub stats: Arc<SinkStats>,
     pub events: Option<Events>,
+    /// One attempt's time limit, whatever the transport.
+    pub timeout: std::time::Duration,
 }
+
+/// How long a stopping sink spends recording what it could not deliver.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Worker {
     /// Delivers the queue until it closes or `shutdown`; what is left then
@@ -79,9 +84,21 @@ impl Worker {
                 break;
             }
         }
+        // What is left is recorded undelivered, within one deadline; past
+        // it, only counted (a store that is away does not hold the exit).
         queue.close();
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        let mut unrecorded = 0_u64;
         while let Ok(delivery) = queue.try_recv() {
-            self.give_up(&delivery, 0, "shut down before it was delivered").await;
+            if tokio::time::Instant::now() < deadline {
+                self.give_up(&delivery, 0, "shut down before it was delivered").await;
+            } else {
+                self.stats.abandoned();
+                unrecorded += 1;
+            }
+        }
+        if unrecorded > 0 {
+            tracing::warn!(sink = %self.stats.name, unrecorded, "alerts not delivered at shutdown, counted but not recorded");
         }
     }
 
@@ -93,7 +110,9 @@ impl Worker {
         loop {
             let sent = tokio::select! {
                 () = shutdown.cancelled() => return false,
-                sent = self.send(delivery, &id) => sent,
+                sent = tokio::time::timeout(self.timeout, self.send(delivery, &id)) => {
+                    sent.unwrap_or_else(|_| Err(Failure::new("timed out", super::retry::Retry::Backoff)))
+                }
             };
             let failure = match sent {
                 Ok(()) => {
@@ -155,7 +174,7 @@ impl Worker {
                 reason: reason.to_owned(),
             };
             // Bounded: a store that hangs does not hold the sink (or shutdown) long.
-            if tokio::time::timeout(std::time::Duration::from_secs(2), events.emit(kind)).await.is_err() {
+            if tokio::time::timeout(std::time::Duration::from_secs(1), events.emit(kind)).await.is_err() {
                 tracing::warn!(sink = %self.stats.name, "the undelivered alert's event was not stored in time");
             }
         }

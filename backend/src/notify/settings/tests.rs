@@ -109,6 +109,15 @@ fn what_is_wrong_is_said() {
         let err = read(text, vars).expect_err(says);
         assert!(err.contains(says), "{says:?} not in {err:?}");
     }
+    // A secret where a variable's name belongs, or in a field of its own: never repeated.
+    let leaked = "https://hooks.slack.com/services/T0/B0/SECRETPART";
+    for text in [
+        format!("[[sink]]\nname = \"x\"\ntype = \"slack\"\nurl_env = \"{leaked}\"\n"),
+        format!("[[sink]]\nname = \"x\"\ntype = \"slack\"\nurl = \"{leaked}\"\n"),
+    ] {
+        let err = read(&text, &[]).expect_err("refused");
+        assert!(!err.contains("SECRETPART"), "{err}");
+    }
     let twice = format!("{slack}{slack}");
     let err = read(&twice, &[("MARQUEE_SLACK_WEBHOOK_URL", "https://x.example")]).expect_err("twice");
     assert!(err.contains("a name of its own"), "{err}");
