@@ -69,7 +69,8 @@ mod kafka {
                 // The backlog a restarted broker releases reaches the gateway
                 // at once: the watching client must see every tick (a client
                 // that falls further behind is conflated, tested elsewhere).
-                .args(["--client-queue", "65536"])
+                // Both bounds of its queue: the message count and the bytes.
+                .args(["--client-queue", "65536", "--client-queue-bytes", "1073741824"])
                 .env("MARQUEE_OPERATOR_TOKEN", TOKEN)
                 .env("MARQUEE_CLUSTER_SECRET", CLUSTER_SECRET)
                 .env_remove("ALPHAVANTAGE_API_KEY")
