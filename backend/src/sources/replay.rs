@@ -14,16 +14,25 @@ pub struct Replayer {
     speed: f64,
     /// The first replayed tick's original event time.
     first: Option<i64>,
-    next_seq: HashMap<String, u64>,
-    /// Each replayed symbol's last seq and price.
-    played: HashMap<String, (u64, f64)>,
+    symbols: HashMap<String, Position>,
+}
+
+/// Where a symbol stands: the next seq to give, and the last tick replayed
+/// (seq and price), if any.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    next_seq: u64,
+    played: Option<(u64, f64)>,
 }
 
 impl Replayer {
     /// `newest`: the newest seq of each symbol made so far.
     pub fn new(start: i64, speed: f64, newest: impl IntoIterator<Item = (String, u64)>) -> Self {
-        let next_seq = newest.into_iter().map(|(symbol, seq)| (symbol, seq + 1)).collect();
-        Self { start, speed, first: None, next_seq, played: HashMap::new() }
+        let symbols = newest
+            .into_iter()
+            .map(|(symbol, seq)| (symbol, Position { next_seq: seq + 1, played: None }))
+            .collect();
+        Self { start, speed, first: None, symbols }
     }
 
     /// The stored `tick` as played again: its new event time and seq, its
@@ -31,20 +40,23 @@ impl Replayer {
     pub fn replay(&mut self, tick: Tick) -> Tick {
         let first = *self.first.get_or_insert(tick.ts);
         let offset = (tick.ts.saturating_sub(first) as f64 / self.speed) as i64;
-        let next = self.next_seq.entry(tick.symbol.clone()).or_insert(1);
-        let seq = *next;
-        *next += 1;
-        match self.played.get_mut(&tick.symbol) {
-            Some(position) => *position = (seq, tick.price),
-            None => drop(self.played.insert(tick.symbol.clone(), (seq, tick.price))),
-        }
+        // Looked up before the symbol is cloned: once per symbol, not per tick.
+        let position = match self.symbols.get_mut(&tick.symbol) {
+            Some(position) => position,
+            None => self.symbols.entry(tick.symbol.clone()).or_insert(Position { next_seq: 1, played: None }),
+        };
+        let seq = position.next_seq;
+        position.next_seq += 1;
+        position.played = Some((seq, tick.price));
         Tick { ts: self.start.saturating_add(offset), seq, ..tick }
     }
 
     /// Where each replayed symbol stands: its last seq and price, for
     /// whatever makes its ticks next.
     pub fn positions(&self) -> impl Iterator<Item = (&str, u64, f64)> {
-        self.played.iter().map(|(symbol, (seq, price))| (symbol.as_str(), *seq, *price))
+        self.symbols.iter().filter_map(|(symbol, position)| {
+            position.played.map(|(seq, price)| (symbol.as_str(), seq, price))
+        })
     }
 }
 

@@ -3,6 +3,8 @@
 //! body, error and the operator's bearer token) and `GET
 //! /api/v1/ws-schema.json` (JSON Schema 2020-12 of the WebSocket messages).
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use marquee_shared::{ClientMessage, ServerMessage};
 use serde_json::{Value, json};
@@ -126,8 +128,10 @@ fn add_error(operation: &mut Operation, status: &str, description: &str) {
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    // Built once: the document is the same for the process's life.
+    static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::openapi);
+    Json(&DOCUMENT)
 }
 
 /// JSON Schema (2020-12) of the WebSocket's messages: `ServerMessage`
@@ -135,8 +139,9 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 /// type they use under `$defs`.
 #[utoipa::path(get, path = "/api/v1/ws-schema.json", tag = "operations",
     responses((status = 200, description = "JSON Schema 2020-12", body = Object)))]
-pub async fn ws_schema() -> Json<Value> {
-    Json(ws_schema_document())
+pub async fn ws_schema() -> Json<&'static Value> {
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(ws_schema_document);
+    Json(&DOCUMENT)
 }
 
 pub fn ws_schema_document() -> Value {
